@@ -1,0 +1,195 @@
+//! AWS SDK clients built once per provider configuration from the standard credential chain,
+//! the provider block's overrides and the `AWS_ENDPOINT_URL*` variables the SDKs honour.
+
+use std::collections::BTreeMap;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_runtime::env_config::file::{
+    EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+};
+use aws_types::region::Region;
+
+/// Settings from the provider block, already validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub shared_config_files: Vec<String>,
+    pub shared_credentials_files: Vec<String>,
+    pub assume_role: Option<AssumeRole>,
+    pub endpoints: Endpoints,
+    pub max_retries: Option<u32>,
+    pub s3_use_path_style: Option<bool>,
+}
+
+/// A role to assume on top of the base credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// Per-service endpoint overrides (for emulators, proxies or private endpoints).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    pub apigateway: Option<String>,
+    pub firehose: Option<String>,
+    pub iam: Option<String>,
+    pub s3: Option<String>,
+    pub sts: Option<String>,
+}
+
+/// The SDK clients one configured provider shares across all its operations.
+#[derive(Clone, Debug)]
+pub struct AwsClients {
+    pub apigateway: aws_sdk_apigateway::Client,
+    pub firehose: aws_sdk_firehose::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub region: String,
+    pub default_tags: BTreeMap<String, String>,
+}
+
+/// Why clients could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "no AWS region is set: set `region` in the provider block, or AWS_REGION, or a region in the profile"
+    )]
+    NoRegion,
+}
+
+const SESSION_NAME: &str = "terraform-provider-apigw";
+
+/// How many attempts the SDK's own retry makes when `max_retries` is not set.
+pub const DEFAULT_MAX_RETRIES: u32 = 25;
+
+pub async fn build(
+    settings: &AwsSettings,
+    default_tags: BTreeMap<String, String>,
+) -> Result<AwsClients, ClientError> {
+    let retries = settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(retries.saturating_add(1)));
+    if let Some(region) = &settings.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if !settings.shared_config_files.is_empty() || !settings.shared_credentials_files.is_empty() {
+        let mut files = ProfileFiles::builder();
+        if settings.shared_config_files.is_empty() {
+            files = files.include_default_config_file(true);
+        }
+        if settings.shared_credentials_files.is_empty() {
+            files = files.include_default_credentials_file(true);
+        }
+        for f in &settings.shared_config_files {
+            files = files.with_file(ProfileFileKind::Config, expand_home(f));
+        }
+        for f in &settings.shared_credentials_files {
+            files = files.with_file(ProfileFileKind::Credentials, expand_home(f));
+        }
+        loader = loader.profile_files(files.build());
+    }
+    if let Some(sts) = &settings.endpoints.sts {
+        // The role is assumed through the overridden STS endpoint too.
+        loader = loader.endpoint_url(sts.clone());
+    }
+    let base = loader.load().await;
+    let region = base
+        .region()
+        .map(|r| r.to_string())
+        .ok_or(ClientError::NoRegion)?;
+
+    let sdk = match &settings.assume_role {
+        None => base,
+        Some(role) => {
+            let mut builder = AssumeRoleProvider::builder(role.role_arn.clone())
+                .session_name(
+                    role.session_name
+                        .clone()
+                        .unwrap_or_else(|| SESSION_NAME.to_owned()),
+                )
+                .configure(&base);
+            if let Some(id) = &role.external_id {
+                builder = builder.external_id(id.clone());
+            }
+            let provider = builder.build().await;
+            base.into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build()
+        }
+    };
+
+    let ep = &settings.endpoints;
+    let apigateway = {
+        let mut b = aws_sdk_apigateway::config::Builder::from(&sdk);
+        if let Some(url) = &ep.apigateway {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_apigateway::Client::from_conf(b.build())
+    };
+    let firehose = {
+        let mut b = aws_sdk_firehose::config::Builder::from(&sdk);
+        if let Some(url) = &ep.firehose {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_firehose::Client::from_conf(b.build())
+    };
+    let iam = {
+        let mut b = aws_sdk_iam::config::Builder::from(&sdk);
+        if let Some(url) = &ep.iam {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_iam::Client::from_conf(b.build())
+    };
+    let s3 = {
+        let mut b = aws_sdk_s3::config::Builder::from(&sdk);
+        if let Some(url) = &ep.s3 {
+            b = b.endpoint_url(url);
+        }
+        // Emulators and IP endpoints cannot serve bucket-named hosts.
+        let custom_endpoint = ep.s3.is_some() || env_endpoint_set("S3");
+        b = b.force_path_style(settings.s3_use_path_style.unwrap_or(custom_endpoint));
+        aws_sdk_s3::Client::from_conf(b.build())
+    };
+    let sts = {
+        let mut b = aws_sdk_sts::config::Builder::from(&sdk);
+        if let Some(url) = &ep.sts {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_sts::Client::from_conf(b.build())
+    };
+    Ok(AwsClients {
+        apigateway,
+        firehose,
+        iam,
+        s3,
+        sts,
+        region,
+        default_tags,
+    })
+}
+
+fn env_endpoint_set(service: &str) -> bool {
+    [
+        "AWS_ENDPOINT_URL".to_owned(),
+        format!("AWS_ENDPOINT_URL_{service}"),
+    ]
+    .iter()
+    .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()))
+}
+
+fn expand_home(path: &str) -> String {
+    match (path.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => path.to_owned(),
+    }
+}

@@ -1,0 +1,136 @@
+//! The interfaces a provider implements: one small trait per concern, with opt-in hooks that
+//! have sensible defaults. The gRPC service in `grpc.rs` drives them.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::diagnostics::Diagnostics;
+use super::schema::Schema;
+use super::types::Type;
+use super::value::Value;
+
+/// What every provider operation gets besides its values.
+#[derive(Clone, Default)]
+pub struct OpContext {
+    /// Cancelled when Terraform asks the provider to stop (Ctrl-C): long waits end promptly.
+    pub cancel: CancellationToken,
+}
+
+/// The provider: its configuration block, and what it offers.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// The provider block's schema.
+    fn schema(&self) -> &Schema;
+
+    /// Checks across attributes of the provider block, beyond each attribute's validators.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Applies the provider block (which may still hold unknown values during plan).
+    async fn configure(&self, config: &Value, terraform_version: &str) -> Diagnostics;
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        Vec::new()
+    }
+}
+
+/// What a plan hook sees.
+pub struct PlanRequest<'a> {
+    /// Null when the resource is being created.
+    pub prior: &'a Value,
+    pub config: &'a Value,
+    pub prior_private: &'a [u8],
+}
+
+/// The result of a create or update: the state to record (also on failure, so Terraform
+/// keeps what was made), the private state, and diagnostics.
+pub struct ApplyOutcome {
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub diags: Diagnostics,
+}
+
+/// The result of a read: `state` is null when the remote object is gone.
+pub struct ReadOutcome {
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub diags: Diagnostics,
+}
+
+/// A managed resource type.
+#[async_trait]
+pub trait Resource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> &Schema;
+
+    /// Checks across attributes, beyond each attribute's validators. Unknown values must pass.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Adjusts the plan after defaults are applied and before replace paths are found; returns
+    /// the planned private state.
+    fn modify_plan(
+        &self,
+        req: &PlanRequest<'_>,
+        _planned: &mut Value,
+        _diags: &mut Diagnostics,
+    ) -> Vec<u8> {
+        req.prior_private.to_vec()
+    }
+
+    async fn create(&self, ctx: &OpContext, planned: &Value, private: &[u8]) -> ApplyOutcome;
+
+    async fn read(&self, ctx: &OpContext, state: &Value, private: &[u8]) -> ReadOutcome;
+
+    async fn update(
+        &self,
+        ctx: &OpContext,
+        prior: &Value,
+        planned: &Value,
+        private: &[u8],
+    ) -> ApplyOutcome;
+
+    /// Deletes the remote objects; an error keeps the resource in state.
+    async fn delete(&self, ctx: &OpContext, prior: &Value, private: &[u8]) -> Diagnostics;
+
+    /// Turns an import id into a state that the following read completes.
+    async fn import(&self, _ctx: &OpContext, _id: &str) -> Result<(Value, Vec<u8>), Diagnostics> {
+        let mut diags = Diagnostics::new();
+        diags.error(
+            "Import not supported",
+            format!("{} cannot be imported.", self.type_name()),
+        );
+        Err(diags)
+    }
+}
+
+/// A parameter of a provider function.
+pub struct Parameter {
+    pub name: &'static str,
+    pub ty: Type,
+    pub description: &'static str,
+}
+
+/// A provider function's signature and documentation.
+pub struct Signature {
+    pub parameters: Vec<Parameter>,
+    pub returns: Type,
+    pub summary: &'static str,
+    pub description: &'static str,
+}
+
+/// Why a function call failed; `argument` is the 0-based index of the argument at fault.
+pub struct FunctionError {
+    pub text: String,
+    pub argument: Option<i64>,
+}
+
+/// A provider-defined function, such as `provider::apigw::log_format`.
+pub trait Function: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn signature(&self) -> Signature;
+    fn call(&self, args: &[Value]) -> Result<Value, FunctionError>;
+}

@@ -1,0 +1,627 @@
+//! The tfplugin6 `Provider` gRPC service: decodes each request into plain values, calls the
+//! provider's traits, and encodes the answer. Generated types stop here.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use tracing::{debug, info};
+
+use super::codec::{self, CodecError};
+use super::diagnostics::Diagnostics;
+use super::framework::{Function, OpContext, PlanRequest, Provider, Resource};
+use super::plan;
+use super::proto::tfplugin6 as pb;
+use super::types::Type;
+use super::value::Value;
+
+type RpcResult<T> = Result<Response<T>, Status>;
+
+/// Serves one provider over the tfplugin6 protocol.
+pub struct ProviderService {
+    provider: Arc<dyn Provider>,
+    resources: HashMap<&'static str, Arc<dyn Resource>>,
+    functions: HashMap<&'static str, Arc<dyn Function>>,
+    /// The schema answer never changes, so it is built once.
+    schema_response: pb::get_provider_schema::Response,
+    stop: CancellationToken,
+}
+
+impl ProviderService {
+    pub fn new(provider: Arc<dyn Provider>, stop: CancellationToken) -> ProviderService {
+        let resources: HashMap<_, _> = provider
+            .resources()
+            .into_iter()
+            .map(|r| (r.type_name(), r))
+            .collect();
+        let functions: HashMap<_, _> = provider
+            .functions()
+            .into_iter()
+            .map(|f| (f.name(), f))
+            .collect();
+        let schema_response = pb::get_provider_schema::Response {
+            provider: Some(provider.schema().to_proto()),
+            resource_schemas: resources
+                .iter()
+                .map(|(n, r)| ((*n).to_owned(), r.schema().to_proto()))
+                .collect(),
+            functions: functions
+                .iter()
+                .map(|(n, f)| ((*n).to_owned(), function_to_proto(f.as_ref())))
+                .collect(),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        };
+        ProviderService {
+            provider,
+            resources,
+            functions,
+            schema_response,
+            stop,
+        }
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&Arc<dyn Resource>, Diagnostics> {
+        self.resources.get(type_name).ok_or_else(|| {
+            let mut d = Diagnostics::new();
+            d.error(
+                "Unknown resource type",
+                format!("This provider has no resource type {type_name:?}."),
+            );
+            d
+        })
+    }
+
+    fn context(&self) -> OpContext {
+        OpContext {
+            cancel: self.stop.child_token(),
+        }
+    }
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: true,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+    }
+}
+
+fn function_to_proto(f: &dyn Function) -> pb::Function {
+    let sig = f.signature();
+    pb::Function {
+        parameters: sig
+            .parameters
+            .iter()
+            .map(|p| pb::function::Parameter {
+                name: p.name.to_owned(),
+                r#type: p.ty.to_json_bytes(),
+                description: p.description.to_owned(),
+                description_kind: pb::StringKind::Markdown as i32,
+                ..Default::default()
+            })
+            .collect(),
+        r#return: Some(pb::function::Return {
+            r#type: sig.returns.to_json_bytes(),
+        }),
+        summary: sig.summary.to_owned(),
+        description: sig.description.to_owned(),
+        description_kind: pb::StringKind::Markdown as i32,
+        ..Default::default()
+    }
+}
+
+/// Decodes a DynamicValue (msgpack preferred, JSON accepted); an absent one is null.
+fn decode(dv: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, CodecError> {
+    match dv {
+        Some(dv) if !dv.msgpack.is_empty() => codec::decode_msgpack(&dv.msgpack, ty),
+        Some(dv) if !dv.json.is_empty() => codec::decode_json(&dv.json, ty),
+        _ => Ok(Value::Null),
+    }
+}
+
+fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, CodecError> {
+    Ok(pb::DynamicValue {
+        msgpack: codec::encode_msgpack(value, ty)?,
+        json: Vec::new(),
+    })
+}
+
+fn codec_diags(what: &str, e: CodecError) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(
+        format!("Invalid {what}"),
+        format!("The provider could not decode the {what}: {e}."),
+    );
+    d
+}
+
+/// Turns a `Result<T, Diagnostics>` into the value or an early return of the response built
+/// from the diagnostics.
+macro_rules! try_diags {
+    ($expr:expr, $resp:expr) => {
+        match $expr {
+            Ok(v) => v,
+            Err(diags) => {
+                let diags: Diagnostics = diags;
+                return Ok(Response::new($resp(diags.to_proto())));
+            }
+        }
+    };
+}
+
+fn not_offered(what: &str) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(
+        format!("No such {what}"),
+        format!("This provider offers no {what}s."),
+    );
+    d
+}
+
+#[tonic::async_trait]
+impl pb::provider_server::Provider for ProviderService {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> RpcResult<pb::get_metadata::Response> {
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            resources: self
+                .resources
+                .keys()
+                .map(|n| pb::get_metadata::ResourceMetadata {
+                    type_name: (*n).to_owned(),
+                })
+                .collect(),
+            functions: self
+                .functions
+                .keys()
+                .map(|n| pb::get_metadata::FunctionMetadata {
+                    name: (*n).to_owned(),
+                })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _: Request<pb::get_provider_schema::Request>,
+    ) -> RpcResult<pb::get_provider_schema::Response> {
+        Ok(Response::new(self.schema_response.clone()))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        req: Request<pb::validate_provider_config::Request>,
+    ) -> RpcResult<pb::validate_provider_config::Response> {
+        let resp = |diagnostics| pb::validate_provider_config::Response { diagnostics };
+        let schema = self.provider.schema();
+        let config = try_diags!(
+            decode(req.get_ref().config.as_ref(), &schema.value_type())
+                .map_err(|e| codec_diags("provider configuration", e)),
+            resp
+        );
+        let mut diags = Diagnostics::new();
+        schema.validate(&config, &mut diags);
+        self.provider.validate(&config, &mut diags);
+        Ok(Response::new(resp(diags.to_proto())))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        req: Request<pb::validate_resource_config::Request>,
+    ) -> RpcResult<pb::validate_resource_config::Response> {
+        let resp = |diagnostics| pb::validate_resource_config::Response { diagnostics };
+        let req = req.into_inner();
+        let resource = try_diags!(self.resource(&req.type_name), resp);
+        let schema = resource.schema();
+        let config = try_diags!(
+            decode(req.config.as_ref(), &schema.value_type())
+                .map_err(|e| codec_diags("resource configuration", e)),
+            resp
+        );
+        let mut diags = Diagnostics::new();
+        schema.validate(&config, &mut diags);
+        resource.validate(&config, &mut diags);
+        Ok(Response::new(resp(diags.to_proto())))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        _: Request<pb::validate_data_resource_config::Request>,
+    ) -> RpcResult<pb::validate_data_resource_config::Response> {
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: not_offered("data source").to_proto(),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        req: Request<pb::upgrade_resource_state::Request>,
+    ) -> RpcResult<pb::upgrade_resource_state::Response> {
+        let resp = |diagnostics| pb::upgrade_resource_state::Response {
+            upgraded_state: None,
+            diagnostics,
+        };
+        let req = req.into_inner();
+        let resource = try_diags!(self.resource(&req.type_name), resp);
+        let schema = resource.schema();
+        if req.version > schema.version {
+            let mut d = Diagnostics::new();
+            d.error(
+                "State from a newer provider",
+                format!(
+                    "The state of this {} was written by a newer provider (schema version {}; this one knows {}). \
+                     Upgrade the provider.",
+                    req.type_name, req.version, schema.version
+                ),
+            );
+            return Ok(Response::new(resp(d.to_proto())));
+        }
+        let ty = schema.value_type();
+        let raw = req.raw_state.unwrap_or_default();
+        if raw.json.is_empty() {
+            let mut d = Diagnostics::new();
+            d.error(
+                "Unsupported state format",
+                "Only JSON state is supported; this state is in the legacy flatmap form.",
+            );
+            return Ok(Response::new(resp(d.to_proto())));
+        }
+        let state = try_diags!(
+            codec::decode_json(&raw.json, &ty).map_err(|e| codec_diags("stored state", e)),
+            resp
+        );
+        let upgraded = try_diags!(
+            encode(&state, &ty).map_err(|e| codec_diags("upgraded state", e)),
+            resp
+        );
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state: Some(upgraded),
+            diagnostics: vec![],
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        req: Request<pb::configure_provider::Request>,
+    ) -> RpcResult<pb::configure_provider::Response> {
+        let resp = |diagnostics| pb::configure_provider::Response { diagnostics };
+        let req = req.into_inner();
+        let schema = self.provider.schema();
+        let config = try_diags!(
+            decode(req.config.as_ref(), &schema.value_type())
+                .map_err(|e| codec_diags("provider configuration", e)),
+            resp
+        );
+        info!(terraform_version = %req.terraform_version, "configuring provider");
+        let diags = self
+            .provider
+            .configure(&config, &req.terraform_version)
+            .await;
+        Ok(Response::new(resp(diags.to_proto())))
+    }
+
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> RpcResult<pb::read_resource::Response> {
+        let resp = |diagnostics| pb::read_resource::Response {
+            diagnostics,
+            ..Default::default()
+        };
+        let req = req.into_inner();
+        let resource = try_diags!(self.resource(&req.type_name), resp);
+        let ty = resource.schema().value_type();
+        let state = try_diags!(
+            decode(req.current_state.as_ref(), &ty).map_err(|e| codec_diags("state", e)),
+            resp
+        );
+        let outcome = resource.read(&self.context(), &state, &req.private).await;
+        let new_state = try_diags!(
+            encode(&outcome.state, &ty).map_err(|e| codec_diags("new state", e)),
+            resp
+        );
+        Ok(Response::new(pb::read_resource::Response {
+            new_state: Some(new_state),
+            diagnostics: outcome.diags.to_proto(),
+            private: outcome.private,
+            deferred: None,
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        req: Request<pb::plan_resource_change::Request>,
+    ) -> RpcResult<pb::plan_resource_change::Response> {
+        let resp = |diagnostics| pb::plan_resource_change::Response {
+            diagnostics,
+            ..Default::default()
+        };
+        let req = req.into_inner();
+        let resource = try_diags!(self.resource(&req.type_name), resp);
+        let schema = resource.schema();
+        let ty = schema.value_type();
+        let decode_all = || -> Result<_, CodecError> {
+            Ok((
+                decode(req.prior_state.as_ref(), &ty)?,
+                decode(req.proposed_new_state.as_ref(), &ty)?,
+                decode(req.config.as_ref(), &ty)?,
+            ))
+        };
+        let (prior, proposed, config) = try_diags!(
+            decode_all().map_err(|e| codec_diags("plan request", e)),
+            resp
+        );
+
+        // Destroying: nothing to decide.
+        if proposed.is_null() {
+            let planned = try_diags!(
+                encode(&Value::Null, &ty).map_err(|e| codec_diags("plan", e)),
+                resp
+            );
+            return Ok(Response::new(pb::plan_resource_change::Response {
+                planned_state: Some(planned),
+                planned_private: req.prior_private,
+                ..Default::default()
+            }));
+        }
+
+        let mut planned = plan::apply_schema(schema, &prior, &proposed, &config);
+        let mut diags = Diagnostics::new();
+        let plan_req = PlanRequest {
+            prior: &prior,
+            config: &config,
+            prior_private: &req.prior_private,
+        };
+        let planned_private = resource.modify_plan(&plan_req, &mut planned, &mut diags);
+        let requires_replace = plan::replace_paths(schema, &prior, &planned);
+        debug!(resource = %req.type_name, replace = requires_replace.len(), "planned");
+        let planned_state = try_diags!(
+            encode(&planned, &ty).map_err(|e| codec_diags("plan", e)),
+            resp
+        );
+        Ok(Response::new(pb::plan_resource_change::Response {
+            planned_state: Some(planned_state),
+            requires_replace: requires_replace.iter().map(|p| p.to_proto()).collect(),
+            planned_private,
+            diagnostics: diags.to_proto(),
+            legacy_type_system: false,
+            deferred: None,
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        req: Request<pb::apply_resource_change::Request>,
+    ) -> RpcResult<pb::apply_resource_change::Response> {
+        let resp = |diagnostics| pb::apply_resource_change::Response {
+            diagnostics,
+            ..Default::default()
+        };
+        let req = req.into_inner();
+        let resource = try_diags!(self.resource(&req.type_name), resp);
+        let ty = resource.schema().value_type();
+        let decode_both = || -> Result<_, CodecError> {
+            Ok((
+                decode(req.prior_state.as_ref(), &ty)?,
+                decode(req.planned_state.as_ref(), &ty)?,
+            ))
+        };
+        let (prior, planned) = try_diags!(
+            decode_both().map_err(|e| codec_diags("apply request", e)),
+            resp
+        );
+        let ctx = self.context();
+        let (state, private, diags) = match (prior.is_null(), planned.is_null()) {
+            (_, true) => {
+                let diags = resource.delete(&ctx, &prior, &req.planned_private).await;
+                // A failed delete keeps the resource in state, so it can be retried.
+                let state = if diags.has_errors() {
+                    prior
+                } else {
+                    Value::Null
+                };
+                (state, req.planned_private, diags)
+            }
+            (true, false) => {
+                let o = resource.create(&ctx, &planned, &req.planned_private).await;
+                (o.state, o.private, o.diags)
+            }
+            (false, false) => {
+                let o = resource
+                    .update(&ctx, &prior, &planned, &req.planned_private)
+                    .await;
+                (o.state, o.private, o.diags)
+            }
+        };
+        let new_state = try_diags!(
+            encode(&state, &ty).map_err(|e| codec_diags("new state", e)),
+            resp
+        );
+        Ok(Response::new(pb::apply_resource_change::Response {
+            new_state: Some(new_state),
+            private,
+            diagnostics: diags.to_proto(),
+            legacy_type_system: false,
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        req: Request<pb::import_resource_state::Request>,
+    ) -> RpcResult<pb::import_resource_state::Response> {
+        let resp = |diagnostics| pb::import_resource_state::Response {
+            diagnostics,
+            ..Default::default()
+        };
+        let req = req.into_inner();
+        let resource = try_diags!(self.resource(&req.type_name), resp);
+        let ty = resource.schema().value_type();
+        let (state, private) = try_diags!(resource.import(&self.context(), &req.id).await, resp);
+        let state = try_diags!(
+            encode(&state, &ty).map_err(|e| codec_diags("imported state", e)),
+            resp
+        );
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources: vec![pb::import_resource_state::ImportedResource {
+                type_name: req.type_name,
+                state: Some(state),
+                private,
+            }],
+            diagnostics: vec![],
+            deferred: None,
+        }))
+    }
+
+    async fn move_resource_state(
+        &self,
+        req: Request<pb::move_resource_state::Request>,
+    ) -> RpcResult<pb::move_resource_state::Response> {
+        let mut d = Diagnostics::new();
+        d.error(
+            "Moving state is not supported",
+            format!(
+                "{} cannot take over state from {}.",
+                req.get_ref().target_type_name,
+                req.get_ref().source_type_name
+            ),
+        );
+        Ok(Response::new(pb::move_resource_state::Response {
+            diagnostics: d.to_proto(),
+            ..Default::default()
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        _: Request<pb::read_data_source::Request>,
+    ) -> RpcResult<pb::read_data_source::Response> {
+        Ok(Response::new(pb::read_data_source::Response {
+            diagnostics: not_offered("data source").to_proto(),
+            ..Default::default()
+        }))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        _: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> RpcResult<pb::validate_ephemeral_resource_config::Response> {
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response {
+                diagnostics: not_offered("ephemeral resource").to_proto(),
+            },
+        ))
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        _: Request<pb::open_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::open_ephemeral_resource::Response> {
+        Ok(Response::new(pb::open_ephemeral_resource::Response {
+            diagnostics: not_offered("ephemeral resource").to_proto(),
+            ..Default::default()
+        }))
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        _: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::renew_ephemeral_resource::Response> {
+        Ok(Response::new(pb::renew_ephemeral_resource::Response {
+            diagnostics: not_offered("ephemeral resource").to_proto(),
+            ..Default::default()
+        }))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        _: Request<pb::close_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::close_ephemeral_resource::Response> {
+        Ok(Response::new(pb::close_ephemeral_resource::Response {
+            diagnostics: not_offered("ephemeral resource").to_proto(),
+        }))
+    }
+
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> RpcResult<pb::get_functions::Response> {
+        Ok(Response::new(pb::get_functions::Response {
+            functions: self.schema_response.functions.clone(),
+            diagnostics: vec![],
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        req: Request<pb::call_function::Request>,
+    ) -> RpcResult<pb::call_function::Response> {
+        let req = req.into_inner();
+        let fail = |text: String, argument: Option<i64>| {
+            Ok(Response::new(pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError {
+                    text,
+                    function_argument: argument,
+                }),
+            }))
+        };
+        let Some(function) = self.functions.get(req.name.as_str()) else {
+            return fail(
+                format!("This provider has no function {:?}.", req.name),
+                None,
+            );
+        };
+        let sig = function.signature();
+        if req.arguments.len() != sig.parameters.len() {
+            return fail(
+                format!(
+                    "{} takes {} arguments, got {}.",
+                    req.name,
+                    sig.parameters.len(),
+                    req.arguments.len()
+                ),
+                None,
+            );
+        }
+        let mut args = Vec::with_capacity(req.arguments.len());
+        for (i, (arg, param)) in req.arguments.iter().zip(&sig.parameters).enumerate() {
+            match decode(Some(arg), &param.ty) {
+                Ok(v) => args.push(v),
+                Err(e) => {
+                    return fail(
+                        format!("Invalid value for {}: {e}.", param.name),
+                        Some(i as i64),
+                    );
+                }
+            }
+        }
+        match function.call(&args).and_then(|v| {
+            encode(&v, &sig.returns).map_err(|e| super::framework::FunctionError {
+                text: e.to_string(),
+                argument: None,
+            })
+        }) {
+            Ok(result) => Ok(Response::new(pb::call_function::Response {
+                result: Some(result),
+                error: None,
+            })),
+            Err(e) => fail(e.text, e.argument),
+        }
+    }
+
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> RpcResult<pb::stop_provider::Response> {
+        info!("stop requested: cancelling in-flight work");
+        self.stop.cancel();
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}

@@ -1,0 +1,16 @@
+//! The Terraform side of the provider: handshake, protocol service, values, schemas and
+//! diagnostics. Nothing in here knows about AWS.
+
+pub mod codec;
+pub mod diagnostics;
+pub mod framework;
+pub mod grpc;
+pub mod logging;
+pub mod plan;
+pub mod proto;
+pub mod schema;
+pub mod serve;
+pub mod tls;
+pub mod types;
+pub mod validators;
+pub mod value;
