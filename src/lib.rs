@@ -6,6 +6,7 @@
 
 pub mod aws;
 pub mod functions;
+pub mod log_format;
 pub mod plugin;
 pub mod provider;
 pub mod resources;

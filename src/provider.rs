@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio::sync::RwLock;
+use std::sync::RwLock;
 
 use crate::aws::arn::ArnKind;
 use crate::aws::clients::{self, AssumeRole, AwsClients, AwsSettings, Endpoints};
@@ -33,9 +33,9 @@ enum Configured {
 
 impl ProviderState {
     /// The configured clients, or an error diagnostic saying why there are none.
-    pub async fn clients(&self) -> Result<Arc<AwsClients>, Diagnostics> {
+    pub fn clients(&self) -> Result<Arc<AwsClients>, Diagnostics> {
         let mut diags = Diagnostics::new();
-        match &*self.configured.read().await {
+        match &*self.configured.read().unwrap_or_else(|e| e.into_inner()) {
             Configured::Ready(c) => return Ok(c.clone()),
             Configured::NotYet => diags.error(
                 "Provider not configured",
@@ -49,6 +49,18 @@ impl ProviderState {
             ),
         }
         Err(diags)
+    }
+
+    /// The provider's `default_tags`; empty until configured.
+    pub fn default_tags(&self) -> BTreeMap<String, String> {
+        match &*self.configured.read().unwrap_or_else(|e| e.into_inner()) {
+            Configured::Ready(c) => c.default_tags.clone(),
+            _ => BTreeMap::new(),
+        }
+    }
+
+    fn set(&self, configured: Configured) {
+        *self.configured.write().unwrap_or_else(|e| e.into_inner()) = configured;
     }
 }
 
@@ -191,12 +203,12 @@ impl Provider for ApigwProvider {
             return diags;
         }
         if !config.is_wholly_known() {
-            *self.state.configured.write().await = Configured::Unknown;
+            self.state.set(Configured::Unknown);
             return diags;
         }
         let (settings, default_tags) = settings_from(config);
         match clients::build(&settings, default_tags).await {
-            Ok(c) => *self.state.configured.write().await = Configured::Ready(Arc::new(c)),
+            Ok(c) => self.state.set(Configured::Ready(Arc::new(c))),
             Err(e @ clients::ClientError::NoRegion) => {
                 diags.attr_error(&AttrPath::attrs(["region"]), "No AWS region", e.to_string());
             }

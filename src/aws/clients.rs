@@ -12,6 +12,9 @@ use aws_runtime::env_config::file::{
 };
 use aws_types::region::Region;
 
+use super::error::AwsError;
+use super::sts::{self, Identity};
+
 /// Settings from the provider block, already validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AwsSettings {
@@ -53,6 +56,16 @@ pub struct AwsClients {
     pub sts: aws_sdk_sts::Client,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
+    identity: tokio::sync::OnceCell<Identity>,
+}
+
+impl AwsClients {
+    /// The caller's account and partition, asked of STS once per configured provider.
+    pub async fn identity(&self) -> Result<&Identity, AwsError> {
+        self.identity
+            .get_or_try_init(|| sts::find_identity(&self.sts))
+            .await
+    }
 }
 
 /// Why clients could not be built.
@@ -175,6 +188,7 @@ pub async fn build(
         sts,
         region,
         default_tags,
+        identity: Default::default(),
     })
 }
 

@@ -1,10 +1,14 @@
 //! The provider's managed resources.
 
+pub mod access_log_pipeline;
+
 use std::sync::Arc;
 
 use crate::plugin::framework::Resource;
 use crate::provider::ProviderState;
 
-pub fn all(_state: &Arc<ProviderState>) -> Vec<Arc<dyn Resource>> {
-    Vec::new()
+pub fn all(state: &Arc<ProviderState>) -> Vec<Arc<dyn Resource>> {
+    vec![Arc::new(access_log_pipeline::AccessLogPipeline::new(
+        state.clone(),
+    ))]
 }

@@ -1,0 +1,101 @@
+//! API Gateway stages: find a stage and point (or un-point) its access logs.
+
+use aws_sdk_apigateway::Client;
+use aws_sdk_apigateway::types::{Op, PatchOperation};
+
+use super::error::{AwsError, ErrorKind};
+
+/// A stage's access-log settings: where records go and how each line is formatted.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AccessLog {
+    pub destination_arn: String,
+    pub format: String,
+}
+
+/// What the provider needs to know of a stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    pub access_log: Option<AccessLog>,
+}
+
+/// Which of the two was missing when a stage was not found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    RestApi,
+    Stage,
+}
+
+/// Reads a stage; a missing REST API or stage is `ErrorKind::NotFound`.
+pub async fn find_stage(
+    client: &Client,
+    rest_api_id: &str,
+    stage_name: &str,
+) -> Result<Stage, AwsError> {
+    let out = client
+        .get_stage()
+        .rest_api_id(rest_api_id)
+        .stage_name(stage_name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("apigateway:GetStage", e))?;
+    let access_log = out.access_log_settings().and_then(|s| {
+        let destination_arn = s.destination_arn().filter(|d| !d.is_empty())?;
+        Some(AccessLog {
+            destination_arn: destination_arn.to_owned(),
+            format: s.format().unwrap_or_default().to_owned(),
+        })
+    });
+    Ok(Stage { access_log })
+}
+
+/// After a stage was not found: tells whether the REST API itself is missing.
+pub async fn which_is_missing(client: &Client, rest_api_id: &str) -> Result<Missing, AwsError> {
+    match client.get_rest_api().rest_api_id(rest_api_id).send().await {
+        Ok(_) => Ok(Missing::Stage),
+        Err(e) => {
+            let e = AwsError::from_sdk("apigateway:GetRestApi", e);
+            if e.is(ErrorKind::NotFound) {
+                Ok(Missing::RestApi)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Points the stage's access logs at `access_log`, or turns access logging off for `None`.
+/// Takes effect without a redeployment.
+pub async fn set_access_log(
+    client: &Client,
+    rest_api_id: &str,
+    stage_name: &str,
+    access_log: Option<&AccessLog>,
+) -> Result<(), AwsError> {
+    let patch = |op: Op, path: &str, value: Option<&str>| {
+        PatchOperation::builder()
+            .op(op)
+            .path(path)
+            .set_value(value.map(str::to_owned))
+            .build()
+    };
+    let ops = match access_log {
+        Some(log) => vec![
+            patch(
+                Op::Replace,
+                "/accessLogSettings/destinationArn",
+                Some(&log.destination_arn),
+            ),
+            patch(Op::Replace, "/accessLogSettings/format", Some(&log.format)),
+        ],
+        None => vec![patch(Op::Remove, "/accessLogSettings", None)],
+    };
+    client
+        .update_stage()
+        .rest_api_id(rest_api_id)
+        .stage_name(stage_name)
+        .set_patch_operations(Some(ops))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("apigateway:UpdateStage", e))?;
+    Ok(())
+}

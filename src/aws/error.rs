@@ -1,0 +1,225 @@
+//! One error type for every AWS call, classified into the kinds the provider decides on.
+
+use std::fmt;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// What kind of failure an AWS call met; decides whether to retry and what to tell the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The object does not exist.
+    NotFound,
+    /// The request rate was too high.
+    Throttling,
+    /// Another change to the same object was under way.
+    Conflict,
+    /// A freshly made IAM role or policy is not yet visible to the service that uses it.
+    Propagation,
+    /// The connection failed, timed out, or the service answered 5xx.
+    Transient,
+    /// The credentials may not do this.
+    AccessDenied,
+    /// Anything else: the request itself is wrong.
+    Fatal,
+}
+
+/// A failed AWS call.
+#[derive(Debug, Clone)]
+pub struct AwsError {
+    pub kind: ErrorKind,
+    /// The operation, such as `firehose:CreateDeliveryStream`.
+    pub operation: &'static str,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{}: {code}: {}", self.operation, self.message),
+            None => write!(f, "{}: {}", self.operation, self.message),
+        }
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+impl AwsError {
+    pub fn is(&self, kind: ErrorKind) -> bool {
+        self.kind == kind
+    }
+
+    /// An error made by the provider itself, for a condition AWS reported in a successful answer.
+    pub fn fatal(operation: &'static str, message: impl Into<String>) -> AwsError {
+        AwsError {
+            kind: ErrorKind::Fatal,
+            operation,
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// Classifies an SDK error.
+    pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        match &err {
+            SdkError::ServiceError(se) => {
+                let e = se.err();
+                let code = e.code().map(str::to_owned);
+                let message = e.message().unwrap_or("no message").to_owned();
+                let kind = classify(code.as_deref(), &message, Some(se.raw().status().as_u16()));
+                AwsError {
+                    kind,
+                    operation,
+                    code,
+                    message,
+                }
+            }
+            SdkError::TimeoutError(_)
+            | SdkError::DispatchFailure(_)
+            | SdkError::ResponseError(_) => AwsError {
+                kind: ErrorKind::Transient,
+                operation,
+                code: None,
+                message: error_chain(&err),
+            },
+            _ => AwsError {
+                kind: ErrorKind::Fatal,
+                operation,
+                code: None,
+                message: error_chain(&err),
+            },
+        }
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Decides the kind from the error code, message and HTTP status.
+pub fn classify(code: Option<&str>, message: &str, status: Option<u16>) -> ErrorKind {
+    let lower = message.to_ascii_lowercase();
+    match code.unwrap_or("") {
+        "NotFoundException"
+        | "ResourceNotFoundException"
+        | "NoSuchEntity"
+        | "NoSuchBucket"
+        | "NotFound"
+        | "404" => ErrorKind::NotFound,
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "SlowDown"
+        | "LimitExceededException"
+            if !lower.contains("maximum number") =>
+        {
+            ErrorKind::Throttling
+        }
+        "ConflictException" | "ConcurrentModificationException" | "ConcurrentModification" => {
+            ErrorKind::Conflict
+        }
+        // Firehose reports a role it cannot yet use (IAM still propagating) this way.
+        "InvalidArgumentException" | "InvalidArgument" | "AccessDeniedException"
+            if lower.contains("assume role")
+                || lower.contains("assume the role")
+                || lower.contains("unable to assume")
+                || lower.contains("is not authorized to perform") =>
+        {
+            ErrorKind::Propagation
+        }
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "ExpiredToken"
+        | "SignatureDoesNotMatch" => ErrorKind::AccessDenied,
+        "ServiceUnavailable"
+        | "ServiceUnavailableException"
+        | "InternalFailure"
+        | "InternalServerError"
+        | "InternalError"
+        | "ServiceFailure" => ErrorKind::Transient,
+        _ => match status {
+            Some(404) => ErrorKind::NotFound,
+            Some(429) => ErrorKind::Throttling,
+            Some(s) if s >= 500 => ErrorKind::Transient,
+            _ => ErrorKind::Fatal,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_the_services_error_codes() {
+        assert_eq!(
+            classify(
+                Some("NotFoundException"),
+                "Invalid stage identifier specified",
+                Some(404)
+            ),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            classify(
+                Some("TooManyRequestsException"),
+                "Too Many Requests",
+                Some(429)
+            ),
+            ErrorKind::Throttling
+        );
+        assert_eq!(
+            classify(Some("LimitExceededException"), "Rate exceeded", Some(400)),
+            ErrorKind::Throttling
+        );
+        assert_eq!(
+            classify(
+                Some("LimitExceededException"),
+                "You have reached the maximum number of delivery streams",
+                None
+            ),
+            ErrorKind::Fatal
+        );
+        assert_eq!(
+            classify(Some("ConcurrentModificationException"), "", None),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            classify(
+                Some("InvalidArgumentException"),
+                "Firehose is unable to assume role arn:aws:iam::1:role/x. Please check the role provided.",
+                Some(400)
+            ),
+            ErrorKind::Propagation
+        );
+        assert_eq!(
+            classify(
+                Some("InvalidArgumentException"),
+                "BufferingHints bad",
+                Some(400)
+            ),
+            ErrorKind::Fatal
+        );
+        assert_eq!(classify(None, "", Some(503)), ErrorKind::Transient);
+        assert_eq!(
+            classify(Some("AccessDeniedException"), "nope", Some(403)),
+            ErrorKind::AccessDenied
+        );
+    }
+}

@@ -1,0 +1,352 @@
+//! Firehose delivery streams (Direct PUT to S3): find, status, wait, create, update, delete, tags.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_firehose::Client;
+use aws_sdk_firehose::types::{
+    BufferingHints, CompressionFormat, DeliveryStreamType, EncryptionConfiguration,
+    ExtendedS3DestinationConfiguration, ExtendedS3DestinationUpdate, KmsEncryptionConfig,
+    NoEncryptionConfig, Tag,
+};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::error::{AwsError, ErrorKind};
+use super::policy::{POLL_FIRST_DELAY, POLL_MAX_DELAY, next_delay};
+use super::retry::{WaitError, pause};
+
+/// The S3 destination of a stream, as the provider models it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct S3Destination {
+    pub role_arn: String,
+    pub bucket_arn: String,
+    pub prefix: Option<String>,
+    pub error_output_prefix: Option<String>,
+    pub buffering_size_mib: i32,
+    pub buffering_interval_seconds: i32,
+    pub compression: String,
+    pub kms_key_arn: Option<String>,
+}
+
+/// A delivery stream as read from Firehose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stream {
+    pub arn: String,
+    pub status: String,
+    pub version_id: String,
+    pub destination_id: String,
+    pub s3: Option<S3Destination>,
+}
+
+fn sdk_err<E>(
+    op: &'static str,
+) -> impl FnOnce(
+    aws_sdk_firehose::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> AwsError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    move |e| AwsError::from_sdk(op, e)
+}
+
+/// Reads a stream; a missing one is `ErrorKind::NotFound`.
+pub async fn find_stream(client: &Client, name: &str) -> Result<Stream, AwsError> {
+    let out = client
+        .describe_delivery_stream()
+        .delivery_stream_name(name)
+        .send()
+        .await
+        .map_err(sdk_err("firehose:DescribeDeliveryStream"))?;
+    let d = out.delivery_stream_description().ok_or_else(|| {
+        AwsError::fatal(
+            "firehose:DescribeDeliveryStream",
+            "the answer has no stream description",
+        )
+    })?;
+    let dest = d.destinations().first();
+    let s3 = dest
+        .and_then(|dest| dest.extended_s3_destination_description())
+        .map(|s3| S3Destination {
+            role_arn: s3.role_arn().to_owned(),
+            bucket_arn: s3.bucket_arn().to_owned(),
+            prefix: s3.prefix().filter(|p| !p.is_empty()).map(str::to_owned),
+            error_output_prefix: s3
+                .error_output_prefix()
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned),
+            buffering_size_mib: s3
+                .buffering_hints()
+                .and_then(|b| b.size_in_mbs())
+                .unwrap_or(5),
+            buffering_interval_seconds: s3
+                .buffering_hints()
+                .and_then(|b| b.interval_in_seconds())
+                .unwrap_or(300),
+            compression: s3.compression_format().as_str().to_owned(),
+            kms_key_arn: s3
+                .encryption_configuration()
+                .and_then(|e| e.kms_encryption_config())
+                .map(|k| k.awskms_key_arn().to_owned()),
+        });
+    Ok(Stream {
+        arn: d.delivery_stream_arn().to_owned(),
+        status: d.delivery_stream_status().as_str().to_owned(),
+        version_id: d.version_id().to_owned(),
+        destination_id: dest
+            .map(|d| d.destination_id().to_owned())
+            .unwrap_or_default(),
+        s3,
+    })
+}
+
+/// The stream's status (`CREATING`, `ACTIVE`, `DELETING`, ...), or `None` when it is gone.
+pub async fn status_stream(client: &Client, name: &str) -> Result<Option<String>, AwsError> {
+    match find_stream(client, name).await {
+        Ok(s) => Ok(Some(s.status)),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Polls until the stream is ACTIVE; a failed creation or a vanished stream is an error.
+pub async fn wait_stream_active(
+    client: &Client,
+    name: &str,
+    deadline: Instant,
+    cancel: &CancellationToken,
+) -> Result<Stream, WaitError> {
+    let started = Instant::now();
+    let mut delay = POLL_FIRST_DELAY;
+    loop {
+        match find_stream(client, name).await {
+            Ok(s) if s.status == "ACTIVE" => return Ok(s),
+            Ok(s) if s.status.ends_with("FAILED") => {
+                let msg = format!("stream {name} ended in status {}", s.status);
+                return Err(AwsError::fatal("firehose:DescribeDeliveryStream", msg).into());
+            }
+            Ok(_) => {}
+            Err(e) if e.is(ErrorKind::Throttling) || e.is(ErrorKind::Transient) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if Instant::now() >= deadline {
+            return Err(WaitError::Timeout(
+                started.elapsed(),
+                format!("waiting for stream {name} to become ACTIVE"),
+            ));
+        }
+        pause(
+            delay,
+            deadline,
+            cancel,
+            &format!("waiting for stream {name} to become ACTIVE"),
+        )
+        .await?;
+        delay = next_delay(delay, POLL_MAX_DELAY);
+    }
+}
+
+/// Polls until the stream is gone.
+pub async fn wait_stream_deleted(
+    client: &Client,
+    name: &str,
+    deadline: Instant,
+    cancel: &CancellationToken,
+) -> Result<(), WaitError> {
+    let started = Instant::now();
+    let mut delay = POLL_FIRST_DELAY;
+    loop {
+        match status_stream(client, name).await {
+            Ok(None) => return Ok(()),
+            Ok(Some(_)) => {}
+            Err(e) if e.is(ErrorKind::Throttling) || e.is(ErrorKind::Transient) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if Instant::now() >= deadline {
+            return Err(WaitError::Timeout(
+                started.elapsed(),
+                format!("waiting for stream {name} to be deleted"),
+            ));
+        }
+        pause(
+            delay,
+            deadline,
+            cancel,
+            &format!("waiting for stream {name} to be deleted"),
+        )
+        .await?;
+        delay = next_delay(delay, POLL_MAX_DELAY);
+    }
+}
+
+fn buffering(d: &S3Destination) -> BufferingHints {
+    BufferingHints::builder()
+        .size_in_mbs(d.buffering_size_mib)
+        .interval_in_seconds(d.buffering_interval_seconds)
+        .build()
+}
+
+fn encryption(d: &S3Destination) -> Result<EncryptionConfiguration, AwsError> {
+    Ok(match &d.kms_key_arn {
+        Some(key) => EncryptionConfiguration::builder()
+            .kms_encryption_config(
+                KmsEncryptionConfig::builder()
+                    .awskms_key_arn(key)
+                    .build()
+                    .map_err(|e| AwsError::fatal("firehose:request", e.to_string()))?,
+            )
+            .build(),
+        None => EncryptionConfiguration::builder()
+            .no_encryption_config(NoEncryptionConfig::NoEncryption)
+            .build(),
+    })
+}
+
+/// Creates a Direct PUT stream delivering to S3.
+pub async fn create_stream(
+    client: &Client,
+    name: &str,
+    dest: &S3Destination,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let config = ExtendedS3DestinationConfiguration::builder()
+        .role_arn(&dest.role_arn)
+        .bucket_arn(&dest.bucket_arn)
+        .set_prefix(dest.prefix.clone())
+        .set_error_output_prefix(dest.error_output_prefix.clone())
+        .buffering_hints(buffering(dest))
+        .compression_format(CompressionFormat::from(dest.compression.as_str()))
+        .encryption_configuration(encryption(dest)?)
+        .build()
+        .map_err(|e| AwsError::fatal("firehose:CreateDeliveryStream", e.to_string()))?;
+    client
+        .create_delivery_stream()
+        .delivery_stream_name(name)
+        .delivery_stream_type(DeliveryStreamType::DirectPut)
+        .extended_s3_destination_configuration(config)
+        .set_tags(Some(to_tags(tags)?))
+        .send()
+        .await
+        .map_err(sdk_err("firehose:CreateDeliveryStream"))?;
+    Ok(())
+}
+
+/// Changes the stream's S3 destination in place; `version_id` guards against concurrent edits.
+pub async fn update_destination(
+    client: &Client,
+    name: &str,
+    version_id: &str,
+    destination_id: &str,
+    dest: &S3Destination,
+) -> Result<(), AwsError> {
+    let update = ExtendedS3DestinationUpdate::builder()
+        .role_arn(&dest.role_arn)
+        .bucket_arn(&dest.bucket_arn)
+        .prefix(dest.prefix.clone().unwrap_or_default())
+        .error_output_prefix(dest.error_output_prefix.clone().unwrap_or_default())
+        .buffering_hints(buffering(dest))
+        .compression_format(CompressionFormat::from(dest.compression.as_str()))
+        .encryption_configuration(encryption(dest)?)
+        .build();
+    client
+        .update_destination()
+        .delivery_stream_name(name)
+        .current_delivery_stream_version_id(version_id)
+        .destination_id(destination_id)
+        .extended_s3_destination_update(update)
+        .send()
+        .await
+        .map_err(sdk_err("firehose:UpdateDestination"))?;
+    Ok(())
+}
+
+/// Deletes a stream; one already gone is not an error.
+pub async fn delete_stream(client: &Client, name: &str) -> Result<(), AwsError> {
+    match client
+        .delete_delivery_stream()
+        .delivery_stream_name(name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = AwsError::from_sdk("firehose:DeleteDeliveryStream", e);
+            if e.is(ErrorKind::NotFound) {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The stream's tags.
+pub async fn list_tags(client: &Client, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let mut tags = BTreeMap::new();
+    let mut start: Option<String> = None;
+    loop {
+        let out = client
+            .list_tags_for_delivery_stream()
+            .delivery_stream_name(name)
+            .set_exclusive_start_tag_key(start.clone())
+            .send()
+            .await
+            .map_err(sdk_err("firehose:ListTagsForDeliveryStream"))?;
+        for t in out.tags() {
+            tags.insert(t.key().to_owned(), t.value().unwrap_or_default().to_owned());
+        }
+        match (out.has_more_tags(), out.tags().last()) {
+            (true, Some(last)) => start = Some(last.key().to_owned()),
+            _ => return Ok(tags),
+        }
+    }
+}
+
+/// Makes the stream's tags (other than `keep`) equal `want`.
+pub async fn sync_tags(
+    client: &Client,
+    name: &str,
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let remove: Vec<String> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    let add: BTreeMap<String, String> = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !remove.is_empty() {
+        client
+            .untag_delivery_stream()
+            .delivery_stream_name(name)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .map_err(sdk_err("firehose:UntagDeliveryStream"))?;
+    }
+    if !add.is_empty() {
+        client
+            .tag_delivery_stream()
+            .delivery_stream_name(name)
+            .set_tags(Some(to_tags(&add)?))
+            .send()
+            .await
+            .map_err(sdk_err("firehose:TagDeliveryStream"))?;
+    }
+    Ok(())
+}
+
+fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::fatal("firehose:request", e.to_string()))
+        })
+        .collect()
+}

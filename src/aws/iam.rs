@@ -1,0 +1,185 @@
+//! IAM roles that Firehose assumes: find, create, policy, tags, delete.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::Tag;
+
+use super::error::{AwsError, ErrorKind};
+
+/// A role as read from IAM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub name: String,
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Reads a role; a missing one is `ErrorKind::NotFound`.
+pub async fn find_role(client: &Client, name: &str) -> Result<Role, AwsError> {
+    let out = client
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("iam:GetRole", e))?;
+    let role = out
+        .role()
+        .ok_or_else(|| AwsError::fatal("iam:GetRole", "the answer has no role"))?;
+    Ok(Role {
+        name: role.role_name().to_owned(),
+        arn: role.arn().to_owned(),
+        tags: role
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
+    })
+}
+
+fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::fatal("iam:request", e.to_string()))
+        })
+        .collect()
+}
+
+/// Creates a role with a trust policy and tags.
+pub async fn create_role(
+    client: &Client,
+    name: &str,
+    description: &str,
+    trust_policy: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<Role, AwsError> {
+    let out = client
+        .create_role()
+        .role_name(name)
+        .description(description)
+        .assume_role_policy_document(trust_policy)
+        .set_tags(Some(to_tags(tags)?))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("iam:CreateRole", e))?;
+    let role = out
+        .role()
+        .ok_or_else(|| AwsError::fatal("iam:CreateRole", "the answer has no role"))?;
+    Ok(Role {
+        name: name.to_owned(),
+        arn: role.arn().to_owned(),
+        tags: tags.clone(),
+    })
+}
+
+/// Writes (or rewrites) the role's inline policy.
+pub async fn put_role_policy(
+    client: &Client,
+    role: &str,
+    policy_name: &str,
+    document: &str,
+) -> Result<(), AwsError> {
+    client
+        .put_role_policy()
+        .role_name(role)
+        .policy_name(policy_name)
+        .policy_document(document)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("iam:PutRolePolicy", e))?;
+    Ok(())
+}
+
+/// Reads an inline policy's document as JSON text.
+pub async fn find_role_policy(
+    client: &Client,
+    role: &str,
+    policy_name: &str,
+) -> Result<String, AwsError> {
+    let out = client
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(policy_name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("iam:GetRolePolicy", e))?;
+    // IAM returns policy documents URL-encoded.
+    let doc = out.policy_document();
+    Ok(percent_encoding::percent_decode_str(doc)
+        .decode_utf8_lossy()
+        .into_owned())
+}
+
+/// Makes the role's tags equal `want`.
+pub async fn sync_tags(
+    client: &Client,
+    role: &str,
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let remove: Vec<String> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    let add: BTreeMap<String, String> = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !remove.is_empty() {
+        client
+            .untag_role()
+            .role_name(role)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("iam:UntagRole", e))?;
+    }
+    if !add.is_empty() {
+        client
+            .tag_role()
+            .role_name(role)
+            .set_tags(Some(to_tags(&add)?))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("iam:TagRole", e))?;
+    }
+    Ok(())
+}
+
+/// Deletes a role and its inline policies; one already gone is not an error.
+pub async fn delete_role(client: &Client, name: &str) -> Result<(), AwsError> {
+    let gone_ok = |r: Result<(), AwsError>| match r {
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(()),
+        other => other,
+    };
+    let policies = match client.list_role_policies().role_name(name).send().await {
+        Ok(out) => out.policy_names().to_vec(),
+        Err(e) => {
+            let e = AwsError::from_sdk("iam:ListRolePolicies", e);
+            return gone_ok(Err(e));
+        }
+    };
+    for policy in policies {
+        let r = client
+            .delete_role_policy()
+            .role_name(name)
+            .policy_name(&policy)
+            .send()
+            .await;
+        gone_ok(
+            r.map(|_| ())
+                .map_err(|e| AwsError::from_sdk("iam:DeleteRolePolicy", e)),
+        )?;
+    }
+    let r = client.delete_role().role_name(name).send().await;
+    gone_ok(
+        r.map(|_| ())
+            .map_err(|e| AwsError::from_sdk("iam:DeleteRole", e)),
+    )
+}

@@ -1,0 +1,27 @@
+//! Every timeout, retry window and polling interval in one place.
+
+use std::time::Duration;
+
+/// Default operation deadlines, when the resource's `timeouts` leave them unset.
+pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+pub const DEFAULT_UPDATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// How long a new IAM role may take to become usable by Firehose before we give up.
+pub const IAM_PROPAGATION_WINDOW: Duration = Duration::from_secs(2 * 60);
+/// How long concurrent changes to a stage or stream are waited out.
+pub const CONFLICT_WINDOW: Duration = Duration::from_secs(60);
+
+/// Backoff between retries of one call: first delay, growth factor and cap.
+pub const RETRY_FIRST_DELAY: Duration = Duration::from_millis(200);
+pub const RETRY_MAX_DELAY: Duration = Duration::from_secs(5);
+
+/// Polling a stream's status: first delay and cap. Short enough to notice ACTIVE within a
+/// second or so, long enough to stay far below Firehose's DescribeDeliveryStream rate limit.
+pub const POLL_FIRST_DELAY: Duration = Duration::from_millis(250);
+pub const POLL_MAX_DELAY: Duration = Duration::from_secs(1);
+
+/// Grows a delay by half, up to a cap.
+pub fn next_delay(current: Duration, cap: Duration) -> Duration {
+    (current + current / 2).min(cap)
+}

@@ -1,0 +1,181 @@
+//! Create, as a script of named steps. A failure part-way records what was made, so Terraform
+//! taints it and the next apply cleans it up; names are deterministic, so a re-run after a
+//! crash adopts what the earlier run made.
+
+use tokio::time::Instant;
+
+use crate::aws::clients::AwsClients;
+use crate::aws::error::ErrorKind;
+use crate::aws::firehose::{self, Stream};
+use crate::aws::policy::{DEFAULT_CREATE_TIMEOUT, IAM_PROPAGATION_WINDOW};
+use crate::aws::retry::retry;
+use crate::aws::s3;
+use crate::plugin::diagnostics::Diagnostics;
+use crate::plugin::framework::{ApplyOutcome, OpContext};
+use crate::plugin::value::Value;
+
+use super::model::{OWNER_TAG, Pipeline, Private, partial_state};
+use super::read::read_state;
+use super::steps::{self, failed, failed_at};
+use super::update::update_destination;
+
+/// What exists so far, for the partial state of a failed create.
+#[derive(Default)]
+struct Made {
+    role_arn: Option<String>,
+    stream_arn: Option<String>,
+    anything: bool,
+}
+
+pub async fn create(clients: &AwsClients, ctx: &OpContext, planned: &Value) -> ApplyOutcome {
+    let p = Pipeline::from_value(planned);
+    let mut private = Private::default();
+    let mut made = Made::default();
+    match steps_of_create(clients, ctx, &p, &mut private, &mut made).await {
+        Ok(state) => ApplyOutcome {
+            state,
+            private: private.encode(),
+            diags: Diagnostics::new(),
+        },
+        Err(diags) => {
+            let state = if made.anything {
+                partial_state(
+                    planned,
+                    made.stream_arn.as_deref(),
+                    made.role_arn.as_deref(),
+                )
+            } else {
+                Value::Null
+            };
+            ApplyOutcome {
+                state,
+                private: private.encode(),
+                diags,
+            }
+        }
+    }
+}
+
+async fn steps_of_create(
+    clients: &AwsClients,
+    ctx: &OpContext,
+    p: &Pipeline,
+    private: &mut Private,
+    made: &mut Made,
+) -> Result<Value, Diagnostics> {
+    let deadline = Instant::now() + p.timeout("create", DEFAULT_CREATE_TIMEOUT);
+
+    // 1. The stage exists, and is not another pipeline's.
+    let stage = steps::require_stage(clients, p).await?;
+    steps::claim_stage(clients, p, &stage, private).await?;
+
+    // 2. The bucket exists.
+    let bucket = p.s3.bucket_arn.rsplit(':').next().unwrap_or_default();
+    match s3::find_bucket(&clients.s3, bucket).await {
+        Ok(()) => {}
+        Err(e) if e.is(ErrorKind::NotFound) => {
+            return Err(failed_at(
+                &["s3", "bucket_arn"],
+                "Bucket not found",
+                format!(
+                    "There is no S3 bucket {bucket:?} (or it is not reachable with these credentials)."
+                ),
+            ));
+        }
+        Err(e) => return Err(failed("Cannot check the bucket", e)),
+    }
+
+    // 3. The role: given, or made and owned.
+    let role_arn = match &p.role_arn {
+        Some(arn) => arn.clone(),
+        None => {
+            made.anything = true;
+            let role = steps::ensure_owned_role(clients, p).await?;
+            private.owned_role = Some(role.name.clone());
+            made.role_arn = Some(role.arn.clone());
+            role.arn
+        }
+    };
+
+    // 4. The stream: adopted if an earlier run made it, else created (riding out IAM lag).
+    let desired = p.destination(&role_arn);
+    let adopted = adopt_stream(clients, p).await?;
+    if adopted.is_none() {
+        let window = IAM_PROPAGATION_WINDOW.min(deadline.saturating_duration_since(Instant::now()));
+        let retry_on = [
+            ErrorKind::Propagation,
+            ErrorKind::Throttling,
+            ErrorKind::Transient,
+        ];
+        let tags = p.remote_tags();
+        made.anything = true;
+        retry(
+            &retry_on,
+            window,
+            &ctx.cancel,
+            "creating the delivery stream",
+            || firehose::create_stream(&clients.firehose, &p.delivery_stream_name, &desired, &tags),
+        )
+        .await
+        .map_err(|e| failed("Cannot create the delivery stream", e))?;
+    }
+    made.anything = true;
+
+    // 5. Wait until it can take records.
+    let stream = firehose::wait_stream_active(
+        &clients.firehose,
+        &p.delivery_stream_name,
+        deadline,
+        &ctx.cancel,
+    )
+    .await
+    .map_err(|e| failed("The delivery stream did not become ACTIVE", e))?;
+    made.stream_arn = Some(stream.arn.clone());
+    if stream.s3.as_ref() != Some(&desired) {
+        update_destination(clients, ctx, p, &desired, deadline).await?;
+    }
+
+    // 6. Point the stage at it.
+    if p.enabled {
+        steps::point_stage(clients, p, &stream.arn, &ctx.cancel)
+            .await
+            .map_err(|e| failed("Cannot point the stage's access logs at the stream", e))?;
+    }
+
+    read_state(clients, p).await.and_then(|state| {
+        if state.is_null() {
+            Err(failed(
+                "The pipeline vanished",
+                "The stream or stage disappeared right after being set up.",
+            ))
+        } else {
+            Ok(state)
+        }
+    })
+}
+
+/// An existing stream of the pipeline's name: ours (from an interrupted run) is adopted,
+/// anyone else's is an error.
+async fn adopt_stream(clients: &AwsClients, p: &Pipeline) -> Result<Option<Stream>, Diagnostics> {
+    let stream = match firehose::find_stream(&clients.firehose, &p.delivery_stream_name).await {
+        Ok(s) => s,
+        Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
+        Err(e) => return Err(failed("Cannot read the delivery stream", e)),
+    };
+    let tags = firehose::list_tags(&clients.firehose, &p.delivery_stream_name)
+        .await
+        .map_err(|e| failed("Cannot read the delivery stream's tags", e))?;
+    if tags.get(OWNER_TAG) == Some(&p.id()) {
+        return Ok(Some(stream));
+    }
+    Err(failed_at(
+        &["delivery_stream_name"],
+        "Delivery stream name taken",
+        format!(
+            "A Firehose stream named {:?} already exists and was not made by this provider for pipeline {}. \
+             Choose another delivery_stream_name, or import the existing pipeline.",
+            p.delivery_stream_name,
+            p.id()
+        ),
+    ))
+}

@@ -1,0 +1,124 @@
+//! `apigw_access_log_pipeline`: API Gateway access logs to S3 through Firehose, in one resource.
+//! Each lifecycle step is a script of named AWS steps in its own module.
+
+mod create;
+mod delete;
+mod model;
+mod names;
+mod plan;
+mod policy;
+mod read;
+pub mod schema;
+mod steps;
+mod update;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::plugin::diagnostics::Diagnostics;
+use crate::plugin::framework::{ApplyOutcome, OpContext, PlanRequest, ReadOutcome, Resource};
+use crate::plugin::schema::Schema;
+use crate::plugin::value::Value;
+use crate::provider::ProviderState;
+
+pub use model::OWNER_TAG;
+pub use names::{ROLE_POLICY_NAME, default_stream_name, role_name};
+
+/// The resource type.
+pub struct AccessLogPipeline {
+    schema: Schema,
+    provider: Arc<ProviderState>,
+}
+
+impl AccessLogPipeline {
+    pub fn new(provider: Arc<ProviderState>) -> AccessLogPipeline {
+        AccessLogPipeline {
+            schema: schema::schema(),
+            provider,
+        }
+    }
+}
+
+fn failed_outcome(state: &Value, private: &[u8], diags: Diagnostics) -> ApplyOutcome {
+    ApplyOutcome {
+        state: state.clone(),
+        private: private.to_vec(),
+        diags,
+    }
+}
+
+#[async_trait]
+impl Resource for AccessLogPipeline {
+    fn type_name(&self) -> &'static str {
+        "apigw_access_log_pipeline"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        plan::validate(config, diags);
+    }
+
+    fn modify_plan(
+        &self,
+        req: &PlanRequest<'_>,
+        planned: &mut Value,
+        _diags: &mut Diagnostics,
+    ) -> Vec<u8> {
+        plan::modify(req, planned, &self.provider.default_tags())
+    }
+
+    async fn create(&self, ctx: &OpContext, planned: &Value, _private: &[u8]) -> ApplyOutcome {
+        match self.provider.clients() {
+            Ok(clients) => create::create(&clients, ctx, planned).await,
+            Err(diags) => failed_outcome(&Value::Null, &[], diags),
+        }
+    }
+
+    async fn read(&self, _ctx: &OpContext, state: &Value, private: &[u8]) -> ReadOutcome {
+        let outcome = match self.provider.clients() {
+            Ok(clients) => read::read_state(&clients, &model::Pipeline::from_value(state)).await,
+            Err(diags) => Err(diags),
+        };
+        match outcome {
+            Ok(new_state) => ReadOutcome {
+                state: new_state,
+                private: private.to_vec(),
+                diags: Diagnostics::new(),
+            },
+            Err(diags) => ReadOutcome {
+                state: state.clone(),
+                private: private.to_vec(),
+                diags,
+            },
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &OpContext,
+        prior: &Value,
+        planned: &Value,
+        private: &[u8],
+    ) -> ApplyOutcome {
+        match self.provider.clients() {
+            Ok(clients) => update::update(&clients, ctx, prior, planned, private).await,
+            Err(diags) => failed_outcome(prior, private, diags),
+        }
+    }
+
+    async fn delete(&self, ctx: &OpContext, prior: &Value, private: &[u8]) -> Diagnostics {
+        match self.provider.clients() {
+            Ok(clients) => delete::delete(&clients, ctx, prior, private).await,
+            Err(diags) => diags,
+        }
+    }
+
+    async fn import(&self, _ctx: &OpContext, id: &str) -> Result<(Value, Vec<u8>), Diagnostics> {
+        let clients = self.provider.clients()?;
+        read::import(&clients, id).await
+    }
+}

@@ -1,0 +1,109 @@
+//! The resource's schema: every attribute with its rules beside it.
+
+use crate::aws::arn::ArnKind;
+use crate::log_format;
+use crate::plugin::diagnostics::{AttrPath, Diagnostics};
+use crate::plugin::schema::{Attribute, Mode, Schema, Validator};
+use crate::plugin::types::Type;
+use crate::plugin::validators::{Duration, IntRange, Length, MapEntries, OneOf, Pattern};
+use crate::plugin::value::Value;
+use crate::validators::Arn;
+
+/// The only streams API Gateway accepts as access-log destinations start with this.
+pub const STREAM_PREFIX: &str = "amazon-apigateway-";
+
+/// Firehose's compression formats for S3 destinations.
+pub const COMPRESSIONS: &[&str] = &["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"];
+
+/// The format names at least one request identifier.
+struct IdentifiesRequest;
+
+impl Validator for IdentifiesRequest {
+    fn validate(&self, path: &AttrPath, value: &Value, diags: &mut Diagnostics) {
+        let Some(format) = value.as_str() else { return };
+        if !log_format::identifies_request(format) {
+            diags.attr_error(
+                path,
+                "Invalid access log format",
+                format!("{path} must contain $context.requestId or $context.extendedRequestId, as API Gateway requires."),
+            );
+        }
+    }
+    fn describe(&self) -> String {
+        "contains $context.requestId or $context.extendedRequestId".to_owned()
+    }
+}
+
+pub fn schema() -> Schema {
+    let s3 = vec![
+        Attribute::required("bucket_arn", Type::String, "ARN of the bucket the logs are delivered to, such as `arn:aws:s3:::my-logs`.")
+            .validate(Arn(ArnKind::Bucket)),
+        Attribute::optional("prefix", Type::String, "Key prefix of delivered objects. May use Firehose's `!{timestamp:...}` and `!{firehose:...}` expressions.")
+            .validate(Length { min: 1, max: 1024 }),
+        Attribute::optional("error_output_prefix", Type::String, "Key prefix for records Firehose could not deliver. Required when `prefix` uses `!{...}` expressions.")
+            .validate(Length { min: 1, max: 1024 }),
+        Attribute::optional("buffering_size_mib", Type::Number, "MiB buffered before delivery, 1 to 128.")
+            .with_default(5)
+            .validate(IntRange { min: 1, max: 128 }),
+        Attribute::optional("buffering_interval_seconds", Type::Number, "Seconds buffered before delivery, 0 to 900.")
+            .with_default(300)
+            .validate(IntRange { min: 0, max: 900 }),
+        Attribute::optional("compression", Type::String, "Compression of delivered objects: `UNCOMPRESSED`, `GZIP`, `ZIP`, `Snappy` or `HADOOP_SNAPPY`.")
+            .with_default("GZIP")
+            .validate(OneOf(COMPRESSIONS)),
+        Attribute::optional("kms_key_arn", Type::String, "KMS key that encrypts delivered objects; none by default.")
+            .validate(Arn(ArnKind::KmsKey)),
+    ];
+    let timeouts = vec![
+        Attribute::optional(
+            "create",
+            Type::String,
+            "How long a create may take, such as `30m`. Defaults to `10m`.",
+        )
+        .validate(Duration),
+        Attribute::optional(
+            "update",
+            Type::String,
+            "How long an update may take. Defaults to `10m`.",
+        )
+        .validate(Duration),
+        Attribute::optional(
+            "delete",
+            Type::String,
+            "How long a destroy may take. Defaults to `10m`.",
+        )
+        .validate(Duration),
+    ];
+    Schema::new(
+        "API Gateway access logs delivered to S3 through a Kinesis Data Firehose stream: the stream, its IAM role and the stage's access-log settings, as one resource.",
+        vec![
+            Attribute::computed("id", Type::String, "`<rest_api_id>/<stage_name>`."),
+            Attribute::required("rest_api_id", Type::String, "Id of the REST API whose stage is logged.")
+                .requires_replace()
+                .validate(Pattern::new("^[A-Za-z0-9]{1,64}$", "must be a REST API id: letters and digits")),
+            Attribute::required("stage_name", Type::String, "Name of the stage whose requests are logged.")
+                .requires_replace()
+                .validate(Pattern::new("^[A-Za-z0-9_-]{1,128}$", "must be a stage name: 1 to 128 letters, digits, - and _")),
+            Attribute::optional("format", Type::String, "Access-log line format, in API Gateway's `$context` variables. `provider::apigw::log_format(\"clf\")` gives the console's presets.")
+                .with_default(log_format::JSON)
+                .validate(Length { min: 1, max: 10000 })
+                .validate(IdentifiesRequest),
+            Attribute::optional("enabled", Type::Bool, "Whether the stage's access logs go to this pipeline. Set to false to detach the stage while keeping the stream; a stage detached outside Terraform reads back as false.")
+                .with_default(true),
+            Attribute::optional_computed("delivery_stream_name", Type::String, "Name of the Firehose stream. Must start with `amazon-apigateway-`. Derived from the REST API id and stage name when omitted.")
+                .requires_replace()
+                .validate(Length { min: 1, max: 64 })
+                .validate(Pattern::new("^amazon-apigateway-", "must start with \"amazon-apigateway-\", or API Gateway will not deliver to it"))
+                .validate(Pattern::new("^[A-Za-z0-9_.-]*$", "may contain only letters, digits, '.', '_' and '-'")),
+            Attribute::computed("delivery_stream_arn", Type::String, "ARN of the Firehose stream."),
+            Attribute::optional_computed("role_arn", Type::String, "IAM role Firehose assumes to write to the bucket. When omitted the provider creates and owns a least-privilege role; when set, the role is used as given and never modified.")
+                .validate(Arn(ArnKind::Role)),
+            Attribute::nested("s3", Mode::Required, "Where and how the logs are delivered.", s3),
+            Attribute::computed("s3_destination_uri", Type::String, "Where delivered objects land: `s3://<bucket>/<prefix>`."),
+            Attribute::optional("tags", Type::map(Type::String), "Tags of the stream and of the role the provider owns.")
+                .validate(MapEntries { max_key: 128, max_value: 256 }),
+            Attribute::computed("tags_all", Type::map(Type::String), "`tags` merged over the provider's `default_tags`."),
+            Attribute::nested("timeouts", Mode::Optional, "Deadlines of the resource's operations.", timeouts),
+        ],
+    )
+}

@@ -1,0 +1,249 @@
+//! The steps the lifecycle scripts share: the owned role, the stage's access-log pointer, and
+//! turning AWS failures into diagnostics.
+
+use std::fmt::Display;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::apigateway::{self, AccessLog};
+use crate::aws::clients::AwsClients;
+use crate::aws::error::ErrorKind;
+use crate::aws::policy::CONFLICT_WINDOW;
+use crate::aws::retry::{WaitError, retry};
+use crate::aws::{firehose, iam};
+use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+
+use super::model::{OWNER_TAG, Pipeline, Private};
+use super::names::{self, ROLE_POLICY_NAME};
+use super::policy;
+
+/// Kinds worth retrying for calls that change a stage or stream.
+pub const RETRY_CHANGES: &[ErrorKind] = &[
+    ErrorKind::Conflict,
+    ErrorKind::Throttling,
+    ErrorKind::Transient,
+];
+
+/// An error diagnostic for a failed step.
+pub fn failed(summary: impl Into<String>, err: impl Display) -> Diagnostics {
+    Diagnostic::error(summary, err.to_string()).into()
+}
+
+/// An error diagnostic pointing at an attribute.
+pub fn failed_at(
+    path: &[&str],
+    summary: impl Into<String>,
+    detail: impl Into<String>,
+) -> Diagnostics {
+    Diagnostic::error(summary, detail)
+        .at(AttrPath::attrs(path.iter().copied()))
+        .into()
+}
+
+/// Whether an access-log destination is this pipeline's stream.
+pub fn is_our_stream(destination_arn: &str, stream_name: &str) -> bool {
+    destination_arn.ends_with(&format!(":deliverystream/{stream_name}"))
+}
+
+/// The stage must exist; a clear error names whichever of REST API and stage is missing.
+pub async fn require_stage(
+    clients: &AwsClients,
+    p: &Pipeline,
+) -> Result<apigateway::Stage, Diagnostics> {
+    match apigateway::find_stage(&clients.apigateway, &p.rest_api_id, &p.stage_name).await {
+        Ok(stage) => Ok(stage),
+        Err(e) if e.is(ErrorKind::NotFound) => {
+            match apigateway::which_is_missing(&clients.apigateway, &p.rest_api_id).await {
+                Ok(apigateway::Missing::RestApi) => Err(failed_at(
+                    &["rest_api_id"],
+                    "REST API not found",
+                    format!(
+                        "There is no REST API {:?} in region {}.",
+                        p.rest_api_id, clients.region
+                    ),
+                )),
+                Ok(apigateway::Missing::Stage) => Err(failed_at(
+                    &["stage_name"],
+                    "Stage not found",
+                    format!(
+                        "REST API {:?} has no stage {:?} in region {}. Deploy the API to that stage first.",
+                        p.rest_api_id, p.stage_name, clients.region
+                    ),
+                )),
+                Err(e) => Err(failed("Cannot read the REST API", e)),
+            }
+        }
+        Err(e) => Err(failed("Cannot read the stage", e)),
+    }
+}
+
+/// Refuses a stage already delivering to another pipeline's stream, and otherwise remembers
+/// what the stage had so destroy can put it back.
+pub async fn claim_stage(
+    clients: &AwsClients,
+    p: &Pipeline,
+    stage: &apigateway::Stage,
+    private: &mut Private,
+) -> Result<(), Diagnostics> {
+    let Some(current) = &stage.access_log else {
+        return Ok(());
+    };
+    if is_our_stream(&current.destination_arn, &p.delivery_stream_name) {
+        return Ok(());
+    }
+    if let Some(other) = current.destination_arn.split(":deliverystream/").nth(1) {
+        let tags = firehose::list_tags(&clients.firehose, other)
+            .await
+            .unwrap_or_default();
+        if tags.contains_key(OWNER_TAG) {
+            return Err(failed_at(
+                &["stage_name"],
+                "Stage already has a pipeline",
+                format!(
+                    "Stage {:?} of REST API {:?} already delivers its access logs to stream {other:?}, made by \
+                     another apigw_access_log_pipeline ({}). A stage has one access-log destination; remove \
+                     the other pipeline first.",
+                    p.stage_name, p.rest_api_id, tags[OWNER_TAG]
+                ),
+            ));
+        }
+    }
+    if private.previous_access_log.is_none() {
+        private.previous_access_log = Some(current.clone());
+    }
+    Ok(())
+}
+
+/// Points the stage's access logs at the stream with the pipeline's format.
+pub async fn point_stage(
+    clients: &AwsClients,
+    p: &Pipeline,
+    stream_arn: &str,
+    cancel: &CancellationToken,
+) -> Result<(), WaitError> {
+    let log = AccessLog {
+        destination_arn: stream_arn.to_owned(),
+        format: p.format.clone(),
+    };
+    retry(
+        RETRY_CHANGES,
+        CONFLICT_WINDOW,
+        cancel,
+        "updating the stage's access-log settings",
+        || {
+            apigateway::set_access_log(
+                &clients.apigateway,
+                &p.rest_api_id,
+                &p.stage_name,
+                Some(&log),
+            )
+        },
+    )
+    .await
+}
+
+/// Gives the stage back what it had before the pipeline (or no access logging), if it still
+/// points at this pipeline's stream.
+pub async fn release_stage(
+    clients: &AwsClients,
+    p: &Pipeline,
+    private: &Private,
+    cancel: &CancellationToken,
+) -> Result<(), WaitError> {
+    let stage =
+        match apigateway::find_stage(&clients.apigateway, &p.rest_api_id, &p.stage_name).await {
+            Ok(s) => s,
+            Err(e) if e.is(ErrorKind::NotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+    let ours = stage
+        .access_log
+        .as_ref()
+        .is_some_and(|l| is_our_stream(&l.destination_arn, &p.delivery_stream_name));
+    if !ours {
+        return Ok(());
+    }
+    retry(
+        RETRY_CHANGES,
+        CONFLICT_WINDOW,
+        cancel,
+        "restoring the stage's access-log settings",
+        || {
+            apigateway::set_access_log(
+                &clients.apigateway,
+                &p.rest_api_id,
+                &p.stage_name,
+                private.previous_access_log.as_ref(),
+            )
+        },
+    )
+    .await
+}
+
+/// Finds or makes the provider-owned role for this pipeline, with its policy written for the
+/// pipeline's bucket and key. A role of that name not tagged as ours is never adopted.
+pub async fn ensure_owned_role(
+    clients: &AwsClients,
+    p: &Pipeline,
+) -> Result<iam::Role, Diagnostics> {
+    let name = names::role_name(&clients.region, &p.delivery_stream_name);
+    let role = match iam::find_role(&clients.iam, &name).await {
+        Ok(role) if role.tags.get(OWNER_TAG) == Some(&p.id()) => role,
+        Ok(role) => {
+            return Err(failed(
+                "IAM role name taken",
+                format!(
+                    "An IAM role named {:?} ({}) exists but was not made by this provider for pipeline {}. \
+                     Delete or rename it, or set role_arn to use a role of your own.",
+                    role.name,
+                    role.arn,
+                    p.id()
+                ),
+            ));
+        }
+        Err(e) if e.is(ErrorKind::NotFound) => {
+            let account = &clients
+                .identity()
+                .await
+                .map_err(|e| failed("Cannot identify the AWS account", e))?
+                .account;
+            let description = format!(
+                "Lets Firehose deliver API Gateway access logs of {} to S3.",
+                p.id()
+            );
+            iam::create_role(
+                &clients.iam,
+                &name,
+                &description,
+                &policy::trust_policy(account),
+                &p.remote_tags(),
+            )
+            .await
+            .map_err(|e| failed("Cannot create the IAM role", e))?
+        }
+        Err(e) => return Err(failed("Cannot read the IAM role", e)),
+    };
+    write_role_policy(clients, p, &role.name).await?;
+    Ok(role)
+}
+
+/// (Re)writes the owned role's inline policy for the pipeline's bucket and key.
+pub async fn write_role_policy(
+    clients: &AwsClients,
+    p: &Pipeline,
+    role: &str,
+) -> Result<(), Diagnostics> {
+    let doc = policy::permissions_policy(
+        &p.s3.bucket_arn,
+        p.s3.kms_key_arn.as_deref(),
+        &clients.region,
+    );
+    iam::put_role_policy(&clients.iam, role, ROLE_POLICY_NAME, &doc)
+        .await
+        .map_err(|e| failed("Cannot write the IAM role's policy", e))
+}
+
+/// The role name in a role ARN.
+pub fn role_name_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
