@@ -1,1 +1,791 @@
+//! Harness shared by the acceptance tests: the built provider binary, an offline Terraform
+//! mirror, the moto AWS emulator, per-test Terraform directories and AWS SDK fixtures.
 
+#![warn(missing_docs)]
+
+pub mod plugin_client;
+
+use std::future::Future;
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_sdk_apigateway::types::{Op, PatchOperation};
+
+/// The Terraform registry address users write in `required_providers`.
+pub const PROVIDER_SHORT_SOURCE: &str = "seed-f9314e3d/apigw";
+
+/// The workspace root (the directory holding the provider's Cargo.toml).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("acceptance-tests lives inside the workspace")
+        .to_path_buf()
+}
+
+/// A multi-thread tokio runtime shared by every test in the process.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("building the shared tokio runtime")
+    })
+}
+
+/// Runs a future to completion on the process-wide runtime (for use from plain `#[test]`s).
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    runtime().block_on(f)
+}
+
+/// Directories removed when the process exits (statics are never dropped).
+static EXIT_CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes the registered directories; runs from libc `atexit`.
+extern "C" fn cleanup_at_exit() {
+    // try_lock: never block process exit on a lock a dying thread may hold.
+    if let Ok(dirs) = EXIT_CLEANUP.try_lock() {
+        for dir in dirs.iter() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A temporary directory that lives as long as the process and is removed at exit.
+fn process_temp_dir(prefix: &str) -> PathBuf {
+    static REGISTER: std::sync::Once = std::sync::Once::new();
+    REGISTER.call_once(|| {
+        // SAFETY: registers a plain function with no captured state.
+        unsafe {
+            libc::atexit(cleanup_at_exit);
+        }
+    });
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .unwrap_or_else(|e| panic!("creating a {prefix}* directory: {e}"))
+        .keep();
+    EXIT_CLEANUP
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(dir.clone());
+    dir
+}
+
+/// Builds the provider binary (once per process) and returns its path.
+pub fn provider_binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(build_provider).clone()
+}
+
+fn build_provider() -> PathBuf {
+    let root = workspace_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "build",
+            "-p",
+            "terraform-provider-apigw",
+            "--bin",
+            "terraform-provider-apigw",
+            "--message-format=json-render-diagnostics",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("running cargo build");
+    if !out.status.success() {
+        panic!(
+            "cargo build of the provider failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Cargo names the executable it produced; that covers every way of moving target/.
+    let reported = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| {
+            m["reason"] == "compiler-artifact" && m["target"]["name"] == "terraform-provider-apigw"
+        })
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from));
+    // Otherwise: a relative CARGO_TARGET_DIR is relative to where cargo ran (the root).
+    let bin = reported.unwrap_or_else(|| {
+        let target = match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) if !dir.is_empty() => root.join(dir),
+            _ => root.join("target"),
+        };
+        target.join("debug").join("terraform-provider-apigw")
+    });
+    assert!(
+        bin.is_file(),
+        "cargo build succeeded but {} is missing",
+        bin.display()
+    );
+    bin
+}
+
+/// Panics with a clear message unless the `terraform` CLI can be run.
+pub fn require_terraform() {
+    static FOUND: OnceLock<Result<(), String>> = OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        match Command::new("terraform")
+            .arg("version")
+            .env("CHECKPOINT_DISABLE", "1")
+            .stdin(Stdio::null())
+            .output()
+        {
+            Ok(out) if out.status.success() => Ok(()),
+            Ok(out) => Err(format!(
+                "`terraform version` exited with {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    if let Err(e) = found {
+        panic!(
+            "terraform CLI not found on PATH (or not runnable): {e}; install Terraform >= 1.8 to run the acceptance tests"
+        );
+    }
+}
+
+/// A filesystem mirror holding the freshly built provider, plus a CLI config that uses only it.
+pub struct Mirror {
+    /// Root of the unpacked mirror layout.
+    pub dir: PathBuf,
+    /// The CLI configuration file (for `TF_CLI_CONFIG_FILE`).
+    pub cli_config: PathBuf,
+}
+
+/// Terraform's name for this platform, such as `linux_amd64`.
+pub fn terraform_platform() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "arm" => "arm",
+        other => other,
+    };
+    format!("{os}_{arch}")
+}
+
+impl Mirror {
+    fn create() -> Mirror {
+        let dir = process_temp_dir("apigw-mirror-");
+        let pkg = dir
+            .join(terraform_provider_apigw::PROVIDER_SOURCE)
+            .join(terraform_provider_apigw::VERSION)
+            .join(terraform_platform());
+        std::fs::create_dir_all(&pkg).expect("creating the mirror layout");
+        let exe = pkg.join(format!(
+            "terraform-provider-apigw_v{}",
+            terraform_provider_apigw::VERSION
+        ));
+        // A hard link is instant; a copy is the fallback across filesystems.
+        let bin = provider_binary();
+        if std::fs::hard_link(&bin, &exe).is_err() {
+            std::fs::copy(&bin, &exe).expect("copying the provider into the mirror");
+        }
+        let cli_config = dir.join("cli.tfrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path    = {path:?}\n    include = [{source:?}]\n  }}\n}}\n",
+                path = dir.display().to_string(),
+                source = terraform_provider_apigw::PROVIDER_SOURCE,
+            ),
+        )
+        .expect("writing cli.tfrc");
+        Mirror { dir, cli_config }
+    }
+}
+
+/// The process-wide provider mirror; its directory is the mirror root.
+pub fn mirror() -> &'static Path {
+    &mirror_info().dir
+}
+
+/// The process-wide provider mirror with its CLI configuration file.
+pub fn mirror_info() -> &'static Mirror {
+    static MIRROR: OnceLock<Mirror> = OnceLock::new();
+    MIRROR.get_or_init(Mirror::create)
+}
+
+/// A running moto server (local AWS emulator) on 127.0.0.1.
+pub struct Moto {
+    /// Base URL, such as `http://127.0.0.1:40123`.
+    pub endpoint: String,
+    addr: SocketAddr,
+    log: PathBuf,
+    exited: Arc<Mutex<Option<String>>>,
+}
+
+/// Starts moto once per process (it is killed when the test process ends) and returns it.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(Moto::start)
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let script = workspace_root().join("acceptance-tests/scripts/install-emulator.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running install-emulator.sh");
+        if !out.status.success() {
+            panic!(
+                "install-emulator.sh failed ({}):\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let server = PathBuf::from(
+            stdout
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .expect("install-emulator.sh printed no path")
+                .trim(),
+        );
+
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("finding a free port")
+            .port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let log = process_temp_dir("apigw-moto-").join("moto.log");
+        let exited = Arc::new(Mutex::new(None));
+
+        // PR_SET_PDEATHSIG fires when the thread that forked the child ends, not the process,
+        // so the child is spawned from a thread that lives as long as the process does.
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let log = log.clone();
+            let exited = exited.clone();
+            std::thread::Builder::new()
+                .name("moto-keeper".into())
+                .spawn(move || keep_moto(server, port, log, exited, tx))
+                .expect("spawning the moto thread");
+        }
+        match rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("could not start moto_server: {e}"),
+            Err(_) => panic!("the moto thread ended before starting moto_server"),
+        }
+
+        let moto = Moto {
+            endpoint: format!("http://{addr}"),
+            addr,
+            log,
+            exited,
+        };
+        moto.wait_ready();
+        moto
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok((200, _)) = http_request(self.addr, "GET", "/moto-api/") {
+                return;
+            }
+            if let Some(status) = self
+                .exited
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+            {
+                panic!(
+                    "moto_server exited ({status}) before answering; log tail:\n{}",
+                    self.log_tail()
+                );
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "moto_server did not answer on {} within 30 s; log tail:\n{}",
+                    self.endpoint,
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The last lines of moto's log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// Forgets every emulated AWS object (POST /moto-api/reset).
+    pub fn reset(&self) {
+        match http_request(self.addr, "POST", "/moto-api/reset") {
+            Ok((200, _)) => {}
+            Ok((code, body)) => panic!("moto reset answered {code}: {body}"),
+            Err(e) => panic!("moto reset failed: {e}; log tail:\n{}", self.log_tail()),
+        }
+    }
+}
+
+/// Body of the dedicated moto thread: spawn, report, reap, then park forever.
+fn keep_moto(
+    server: PathBuf,
+    port: u16,
+    log: PathBuf,
+    exited: Arc<Mutex<Option<String>>>,
+    started: std::sync::mpsc::Sender<Result<(), String>>,
+) {
+    use std::os::unix::process::CommandExt as _;
+    let spawned = (|| -> std::io::Result<std::process::Child> {
+        let file = std::fs::File::create(&log)?;
+        let parent = std::process::id() as libc::pid_t;
+        let mut cmd = Command::new(&server);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file);
+        // SAFETY: only async-signal-safe libc calls run between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent may have died before prctl took effect.
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+        cmd.spawn()
+    })();
+    let mut child = match spawned {
+        Ok(c) => {
+            let _ = started.send(Ok(()));
+            c
+        }
+        Err(e) => {
+            let _ = started.send(Err(format!("{}: {e}", server.display())));
+            loop {
+                std::thread::park();
+            }
+        }
+    };
+    let status = child
+        .wait()
+        .map(|s| s.to_string())
+        .unwrap_or_else(|e| e.to_string());
+    *exited.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+    loop {
+        std::thread::park();
+    }
+}
+
+/// One HTTP/1.1 request without a body; returns the status code and the body.
+fn http_request(addr: SocketAddr, method: &str, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let text = String::from_utf8_lossy(&response);
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text:.200}")))?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((code, body))
+}
+
+/// Takes the process-wide lock that serialises tests sharing the emulator.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The standard configuration header: the provider's source and an empty provider block.
+pub fn provider_block() -> String {
+    format!(
+        "terraform {{\n  required_providers {{\n    apigw = {{\n      source = \"{PROVIDER_SHORT_SOURCE}\"\n    }}\n  }}\n}}\n\nprovider \"apigw\" {{}}\n"
+    )
+}
+
+/// What one terraform command did.
+#[derive(Debug)]
+pub struct TfOutput {
+    /// The command line, for messages.
+    pub command: String,
+    /// Exit status.
+    pub status: ExitStatus,
+    /// Captured standard output.
+    pub stdout: String,
+    /// Captured standard error.
+    pub stderr: String,
+}
+
+impl TfOutput {
+    /// Returns self if the command succeeded, else panics showing the command and its output.
+    #[track_caller]
+    pub fn success(self) -> Self {
+        if !self.status.success() {
+            panic!(
+                "`{}` failed ({})\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                self.command, self.status, self.stdout, self.stderr
+            );
+        }
+        self
+    }
+
+    /// Returns self if the command failed, else panics showing its output.
+    #[track_caller]
+    pub fn failure(self) -> Self {
+        if self.status.success() {
+            panic!(
+                "`{}` unexpectedly succeeded\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                self.command, self.stdout, self.stderr
+            );
+        }
+        self
+    }
+}
+
+/// Variables removed from terraform's inherited environment so the host cannot leak in.
+const SCRUBBED_ENV: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+    "TF_REATTACH_PROVIDERS",
+    "TF_PLUGIN_CACHE_DIR",
+    "TF_DATA_DIR",
+    "TF_WORKSPACE",
+    "TF_CLI_ARGS",
+];
+
+/// One Terraform working directory, holding the emulator lock for the test's duration.
+pub struct TfDir {
+    dir: tempfile::TempDir,
+    // Declared last so the lock is released after the directory is gone.
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl TfDir {
+    /// Takes the serial lock, resets moto and creates an empty working directory.
+    pub fn new() -> TfDir {
+        require_terraform();
+        let guard = serial();
+        moto().reset();
+        let dir = tempfile::Builder::new()
+            .prefix("apigw-tf-")
+            .tempdir()
+            .expect("creating the terraform directory");
+        TfDir {
+            dir,
+            _serial: guard,
+        }
+    }
+
+    /// The working directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `contents` to `name` inside the working directory.
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("creating a parent directory");
+        }
+        std::fs::write(&path, contents)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+
+    /// Runs `terraform <args>` in the directory with the test environment.
+    pub fn tf(&self, args: &[&str]) -> TfOutput {
+        self.tf_env(args, &[])
+    }
+
+    /// Like [`TfDir::tf`], with extra environment variables set last.
+    pub fn tf_env(&self, args: &[&str], extra_env: &[(&str, &str)]) -> TfOutput {
+        let mut cmd = Command::new("terraform");
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null());
+        for (key, _) in std::env::vars_os() {
+            let Some(key) = key.to_str() else { continue };
+            if key.starts_with("TF_LOG")
+                || key.starts_with("AWS_ENDPOINT_URL_")
+                || key.starts_with("TF_CLI_ARGS_")
+                || SCRUBBED_ENV.contains(&key)
+            {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_CLI_CONFIG_FILE", &mirror_info().cli_config)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", &moto().endpoint);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let command = format!("terraform {}", args.join(" "));
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("running `{command}`: {e}"));
+        TfOutput {
+            command,
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `terraform init -input=false -no-color`.
+    pub fn init(&self) -> TfOutput {
+        self.tf(&["init", "-input=false", "-no-color"])
+    }
+
+    /// `terraform apply -auto-approve -input=false -no-color`.
+    pub fn apply(&self) -> TfOutput {
+        self.tf(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `terraform destroy -auto-approve -input=false -no-color`.
+    pub fn destroy(&self) -> TfOutput {
+        self.tf(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `terraform plan -input=false -no-color`.
+    pub fn plan(&self) -> TfOutput {
+        self.tf(&["plan", "-input=false", "-no-color"])
+    }
+
+    /// Runs `plan -detailed-exitcode`: 0 means no changes, 2 means changes; panics on errors.
+    pub fn plan_detailed_exitcode(&self) -> i32 {
+        let out = self.tf(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+        match out.status.code() {
+            Some(code @ (0 | 2)) => code,
+            _ => {
+                out.success();
+                unreachable!("a failed plan cannot succeed")
+            }
+        }
+    }
+
+    /// The parsed output of `terraform show -json`.
+    pub fn show_json(&self) -> serde_json::Value {
+        let out = self.tf(&["show", "-json", "-no-color"]).success();
+        serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("`terraform show -json` is not JSON ({e}):\n{}", out.stdout))
+    }
+
+    /// The `values` of resource `addr` (such as `apigw_x.this`) in the current state.
+    pub fn state_resource(&self, addr: &str) -> serde_json::Value {
+        let shown = self.show_json();
+        let root = &shown["values"]["root_module"];
+        let mut found = Vec::new();
+        if let Some(v) = find_resource(root, addr, &mut found) {
+            return v.clone();
+        }
+        panic!("no resource {addr} in state; present: {found:?}");
+    }
+}
+
+impl Default for TfDir {
+    fn default() -> Self {
+        TfDir::new()
+    }
+}
+
+/// Searches a `show -json` module (and its children) for `addr`, collecting the addresses seen.
+fn find_resource<'a>(
+    module: &'a serde_json::Value,
+    addr: &str,
+    seen: &mut Vec<String>,
+) -> Option<&'a serde_json::Value> {
+    for r in module["resources"].as_array().into_iter().flatten() {
+        let a = r["address"].as_str().unwrap_or_default();
+        if a == addr {
+            return Some(&r["values"]);
+        }
+        seen.push(a.to_owned());
+    }
+    module["child_modules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|m| find_resource(m, addr, seen))
+}
+
+/// AWS SDK clients pointed at the emulator.
+pub struct Aws {
+    /// API Gateway (REST APIs).
+    pub apigateway: aws_sdk_apigateway::Client,
+    /// Kinesis Data Firehose.
+    pub firehose: aws_sdk_firehose::Client,
+    /// IAM.
+    pub iam: aws_sdk_iam::Client,
+    /// S3, addressed path-style.
+    pub s3: aws_sdk_s3::Client,
+    /// STS.
+    pub sts: aws_sdk_sts::Client,
+}
+
+/// Builds SDK clients for moto (starting it if needed); drive them with [`block_on`], since
+/// their connection pools belong to the runtime that first uses them.
+pub async fn aws() -> Aws {
+    let endpoint = moto().endpoint.clone();
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&endpoint)
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "acceptance-tests",
+        ))
+        .load()
+        .await;
+    let s3_config = aws_sdk_s3::config::Builder::from(&config)
+        .force_path_style(true)
+        .build();
+    Aws {
+        apigateway: aws_sdk_apigateway::Client::new(&config),
+        firehose: aws_sdk_firehose::Client::new(&config),
+        iam: aws_sdk_iam::Client::new(&config),
+        s3: aws_sdk_s3::Client::from_conf(s3_config),
+        sts: aws_sdk_sts::Client::new(&config),
+    }
+}
+
+impl Aws {
+    /// Creates a REST API with a mocked `GET /` and deploys it to `stage`; returns the API id.
+    pub async fn rest_api_with_stage(&self, name: &str, stage: &str) -> String {
+        let gw = &self.apigateway;
+        let api = gw
+            .create_rest_api()
+            .name(name)
+            .send()
+            .await
+            .expect("create_rest_api");
+        let api_id = api.id().expect("REST API id").to_owned();
+        let resources = gw
+            .get_resources()
+            .rest_api_id(&api_id)
+            .send()
+            .await
+            .expect("get_resources");
+        let root = resources
+            .items()
+            .iter()
+            .find(|r| r.path() == Some("/"))
+            .and_then(|r| r.id())
+            .expect("root resource")
+            .to_owned();
+        gw.put_method()
+            .rest_api_id(&api_id)
+            .resource_id(&root)
+            .http_method("GET")
+            .authorization_type("NONE")
+            .send()
+            .await
+            .expect("put_method");
+        gw.put_integration()
+            .rest_api_id(&api_id)
+            .resource_id(&root)
+            .http_method("GET")
+            .r#type(aws_sdk_apigateway::types::IntegrationType::Mock)
+            .request_templates("application/json", "{\"statusCode\": 200}")
+            .send()
+            .await
+            .expect("put_integration");
+        gw.put_method_response()
+            .rest_api_id(&api_id)
+            .resource_id(&root)
+            .http_method("GET")
+            .status_code("200")
+            .send()
+            .await
+            .expect("put_method_response");
+        gw.put_integration_response()
+            .rest_api_id(&api_id)
+            .resource_id(&root)
+            .http_method("GET")
+            .status_code("200")
+            .send()
+            .await
+            .expect("put_integration_response");
+        gw.create_deployment()
+            .rest_api_id(&api_id)
+            .stage_name(stage)
+            .send()
+            .await
+            .expect("create_deployment");
+        api_id
+    }
+
+    /// Points the stage's access logs at `destination_arn` with `format` (UpdateStage).
+    pub async fn set_stage_access_log(
+        &self,
+        api_id: &str,
+        stage: &str,
+        destination_arn: &str,
+        format: &str,
+    ) {
+        let replace = |path: &str, value: &str| {
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path(path)
+                .value(value)
+                .build()
+        };
+        self.apigateway
+            .update_stage()
+            .rest_api_id(api_id)
+            .stage_name(stage)
+            .patch_operations(replace(
+                "/accessLogSettings/destinationArn",
+                destination_arn,
+            ))
+            .patch_operations(replace("/accessLogSettings/format", format))
+            .send()
+            .await
+            .expect("update_stage");
+    }
+
+    /// Creates an S3 bucket in us-east-1 (no location constraint).
+    pub async fn create_bucket(&self, name: &str) {
+        self.s3
+            .create_bucket()
+            .bucket(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create_bucket {name}: {e:?}"));
+    }
+}

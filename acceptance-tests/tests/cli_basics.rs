@@ -1,0 +1,128 @@
+//! The real terraform CLI driving the real provider binary, installed offline from the mirror.
+
+use acceptance_tests::{TfDir, provider_block};
+use terraform_provider_apigw::{PROVIDER_SOURCE, VERSION};
+
+/// Makes Terraform start and validate the provider. Terraform prunes providers that nothing
+/// uses, and the provider has no resource types yet, so a built-in resource is pointed at it:
+/// the provider block is validated first and its errors are reported on their own.
+const USE_PROVIDER: &str =
+    "\nresource \"terraform_data\" \"uses_apigw\" {\n  provider = apigw\n}\n";
+
+#[test]
+fn init_validate_schema_and_plan() {
+    let tf = TfDir::new();
+    tf.write(
+        "main.tf",
+        format!(
+            "{}\nresource \"terraform_data\" \"marker\" {{\n  input = \"x\"\n}}\n",
+            provider_block()
+        ),
+    );
+
+    let init = tf.init().success();
+    assert!(
+        init.stdout
+            .contains(&format!("Installing seed-f9314e3d/apigw v{VERSION}")),
+        "{}",
+        init.stdout
+    );
+    assert!(
+        tf.path().join(".terraform.lock.hcl").is_file(),
+        "no lock file after init"
+    );
+
+    let validate = tf.tf(&["validate", "-no-color"]).success();
+    assert!(
+        validate.stdout.contains("The configuration is valid"),
+        "{}",
+        validate.stdout
+    );
+
+    let schema = tf.tf(&["providers", "schema", "-json"]).success();
+    let schema: serde_json::Value =
+        serde_json::from_str(&schema.stdout).expect("providers schema -json is JSON");
+    let block = &schema["provider_schemas"][PROVIDER_SOURCE]["provider"]["block"];
+    for attr in [
+        "region",
+        "profile",
+        "shared_config_files",
+        "shared_credentials_files",
+        "max_retries",
+    ] {
+        assert!(
+            block["attributes"][attr].is_object(),
+            "provider attribute {attr} missing: {block}"
+        );
+    }
+    for nested in ["assume_role", "endpoints", "default_tags"] {
+        assert!(
+            block["block_types"][nested].is_object(),
+            "provider block {nested} missing: {block}"
+        );
+    }
+
+    let plan = tf.plan().success();
+    assert!(
+        plan.stdout.contains("1 to add, 0 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn bad_provider_setting_names_the_attribute() {
+    let tf = TfDir::new();
+    let config = provider_block().replace(
+        "provider \"apigw\" {}",
+        "provider \"apigw\" {\n  region = \"Mars\"\n  endpoints {\n    s3 = \"not a url\"\n  }\n}",
+    );
+    tf.write("main.tf", format!("{config}{USE_PROVIDER}"));
+    tf.init().success();
+
+    let plan = tf.plan();
+    assert!(!plan.status.success(), "plan accepted region \"Mars\"");
+    let err = &plan.stderr;
+    for wanted in [
+        "Invalid attribute value",
+        "region = \"Mars\"",
+        "region:",
+        "s3 = \"not a url\"",
+        "endpoints.s3:",
+        "in provider \"apigw\"",
+    ] {
+        assert!(err.contains(wanted), "stderr lacks {wanted:?}:\n{err}");
+    }
+}
+
+#[test]
+fn tf_log_debug_carries_provider_lines() {
+    let tf = TfDir::new();
+    tf.write("main.tf", provider_block());
+    tf.init().success();
+
+    let plan = tf
+        .tf_env(
+            &["plan", "-input=false", "-no-color"],
+            &[("TF_LOG", "debug")],
+        )
+        .success();
+    // Terraform re-prints each hclog JSON line of the plugin as
+    // `<time> [LEVEL]  provider.<executable>: <message>: <key>=<value> ...`.
+    let prefix = format!("provider.terraform-provider-apigw_v{VERSION}: ");
+    let line = |level: &str, message: &str| {
+        plan.stderr.lines().find(|l| {
+            l.contains(&format!("[{level}]"))
+                && l.contains(&format!("{prefix}{message}:"))
+                && l.contains("@module=provider")
+        })
+    };
+    let serving = line("INFO", "serving")
+        .unwrap_or_else(|| panic!("no [INFO] serving line from the provider:\n{}", plan.stderr));
+    assert!(serving.contains("network=unix"), "{serving}");
+    assert!(
+        line("INFO", "shutdown requested by terraform").is_some(),
+        "no [INFO] shutdown line from the provider:\n{}",
+        plan.stderr
+    );
+}
