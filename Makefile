@@ -1,5 +1,5 @@
 # The two commands a newcomer needs; see README.md.
-.PHONY: demo test check fmt
+.PHONY: demo test bench check require-terraform
 
 demo: require-terraform ## The pipeline end to end against a local AWS emulator.
 	cargo run --quiet -p acceptance-tests --bin demo
@@ -14,3 +14,7 @@ check: ## Formatting and lints, as CI holds them.
 
 require-terraform:
 	@command -v terraform >/dev/null 2>&1 || { echo "error: the terraform CLI (>= 1.11) is not on PATH; install it first" >&2; exit 1; }
+
+bench: ## Footprint and protocol figures of the release binary.
+	cargo build --release --bin terraform-provider-apigw
+	cargo run --quiet -p acceptance-tests --bin bench -- target/release/terraform-provider-apigw

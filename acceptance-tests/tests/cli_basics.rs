@@ -3,11 +3,17 @@
 use acceptance_tests::{TfDir, provider_block};
 use terraform_provider_apigw::{PROVIDER_SOURCE, VERSION};
 
-/// Makes Terraform start and validate the provider. Terraform prunes providers that nothing
-/// uses, and the provider has no resource types yet, so a built-in resource is pointed at it:
-/// the provider block is validated first and its errors are reported on their own.
-const USE_PROVIDER: &str =
-    "\nresource \"terraform_data\" \"uses_apigw\" {\n  provider = apigw\n}\n";
+/// A pipeline, so Terraform starts and configures the provider (it prunes unused providers).
+/// Planning it needs no AWS call: the id and names are derived from the configuration.
+const USE_PROVIDER: &str = r#"
+resource "apigw_access_log_pipeline" "p" {
+  rest_api_id = "abc123defg"
+  stage_name  = "prod"
+  s3 = {
+    bucket_arn = "arn:aws:s3:::some-bucket"
+  }
+}
+"#;
 
 #[test]
 fn init_validate_schema_and_plan() {
@@ -98,7 +104,7 @@ fn bad_provider_setting_names_the_attribute() {
 #[test]
 fn tf_log_debug_carries_provider_lines() {
     let tf = TfDir::new();
-    tf.write("main.tf", provider_block());
+    tf.write("main.tf", format!("{}{USE_PROVIDER}", provider_block()));
     tf.init().success();
 
     let plan = tf
@@ -120,9 +126,40 @@ fn tf_log_debug_carries_provider_lines() {
     let serving = line("INFO", "serving")
         .unwrap_or_else(|| panic!("no [INFO] serving line from the provider:\n{}", plan.stderr));
     assert!(serving.contains("network=unix"), "{serving}");
+    let configured = line("INFO", "configuring provider").unwrap_or_else(|| {
+        panic!(
+            "no [INFO] configuring line from the provider:\n{}",
+            plan.stderr
+        )
+    });
+    assert!(configured.contains("terraform_version=1."), "{configured}");
     assert!(
         line("INFO", "shutdown requested by terraform").is_some(),
         "no [INFO] shutdown line from the provider:\n{}",
         plan.stderr
+    );
+}
+
+#[test]
+fn unknown_provider_values_at_plan_are_accepted() {
+    let tf = TfDir::new();
+    // The region is known only once terraform_data is applied; planning must not need it.
+    let config = provider_block().replace(
+        "provider \"apigw\" {}",
+        "resource \"terraform_data\" \"region\" {\n  input = \"us-east-1\"\n}\n\nprovider \"apigw\" {\n  region = terraform_data.region.output\n}",
+    );
+    tf.write("main.tf", format!("{config}{USE_PROVIDER}"));
+    tf.init().success();
+    let plan = tf.plan().success();
+    assert!(
+        plan.stdout.contains("2 to add, 0 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("id                   = \"abc123defg/prod\""),
+        "{}",
+        plan.stdout
     );
 }

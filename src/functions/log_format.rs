@@ -27,14 +27,25 @@ impl Function for LogFormat {
     }
 
     fn call(&self, args: &[Value]) -> Result<Value, FunctionError> {
-        let name = args.first().and_then(Value::as_str).ok_or_else(|| FunctionError {
-            text: "name must be a known string".to_owned(),
-            argument: Some(0),
-        })?;
-        preset(&name.to_ascii_lowercase()).map(Value::from).ok_or_else(|| {
-            let valid: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
-            FunctionError { text: format!("unknown log format {name:?}; valid names are {}", valid.join(", ")), argument: Some(0) }
-        })
+        let name = args
+            .first()
+            .and_then(Value::as_str)
+            .ok_or_else(|| FunctionError {
+                text: "name must be a known string".to_owned(),
+                argument: Some(0),
+            })?;
+        preset(&name.to_ascii_lowercase())
+            .map(Value::from)
+            .ok_or_else(|| {
+                let valid: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+                FunctionError {
+                    text: format!(
+                        "unknown log format {name:?}; valid names are {}",
+                        valid.join(", ")
+                    ),
+                    argument: Some(0),
+                }
+            })
     }
 }
 
@@ -44,8 +55,14 @@ mod tests {
 
     #[test]
     fn presets_and_errors() {
-        assert_eq!(LogFormat.call(&["clf".into()]).unwrap(), Value::from(crate::log_format::CLF));
-        assert_eq!(LogFormat.call(&["JSON".into()]).unwrap(), Value::from(crate::log_format::JSON));
+        assert_eq!(
+            LogFormat.call(&["clf".into()]).unwrap(),
+            Value::from(crate::log_format::CLF)
+        );
+        assert_eq!(
+            LogFormat.call(&["JSON".into()]).unwrap(),
+            Value::from(crate::log_format::JSON)
+        );
         let err = LogFormat.call(&["yaml".into()]).err().unwrap();
         assert!(err.text.contains("clf, json, xml, csv"), "{}", err.text);
         assert_eq!(err.argument, Some(0));

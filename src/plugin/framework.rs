@@ -123,6 +123,7 @@ pub struct Signature {
 }
 
 /// Why a function call failed; `argument` is the 0-based index of the argument at fault.
+#[derive(Debug)]
 pub struct FunctionError {
     pub text: String,
     pub argument: Option<i64>,
