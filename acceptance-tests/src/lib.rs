@@ -789,3 +789,85 @@ impl Aws {
             .unwrap_or_else(|e| panic!("create_bucket {name}: {e:?}"));
     }
 }
+
+/// Decodes `%XX` escapes (RFC 3986; `+` stays `+`), as IAM returns policy documents.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parses an IAM policy document, URL-encoded (as AWS and moto return it) or not.
+pub fn parse_policy(document: &str) -> serde_json::Value {
+    let text = if document.trim_start().starts_with('{') {
+        document.to_owned()
+    } else {
+        percent_decode(document)
+    };
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("policy is not JSON ({e}): {text}"))
+}
+
+/// Read-only views of emulated AWS objects, for assertions.
+impl Aws {
+    /// The stage's access-log settings as `(destination_arn, format)`; `None` when logging is off.
+    pub async fn stage_access_log(&self, api_id: &str, stage: &str) -> Option<(String, String)> {
+        let out = self
+            .apigateway
+            .get_stage()
+            .rest_api_id(api_id)
+            .stage_name(stage)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get_stage {api_id}/{stage}: {e:?}"));
+        let settings = out.access_log_settings()?;
+        let destination = settings.destination_arn().filter(|d| !d.is_empty())?;
+        Some((
+            destination.to_owned(),
+            settings.format().unwrap_or_default().to_owned(),
+        ))
+    }
+
+    /// Names of every Firehose delivery stream.
+    pub async fn delivery_stream_names(&self) -> Vec<String> {
+        let out = self
+            .firehose
+            .list_delivery_streams()
+            .limit(10000)
+            .send()
+            .await
+            .expect("list_delivery_streams");
+        out.delivery_stream_names().to_vec()
+    }
+
+    /// Names of every IAM role.
+    pub async fn role_names(&self) -> Vec<String> {
+        let out = self
+            .iam
+            .list_roles()
+            .max_items(1000)
+            .send()
+            .await
+            .expect("list_roles");
+        out.roles()
+            .iter()
+            .map(|r| r.role_name().to_owned())
+            .collect()
+    }
+}
