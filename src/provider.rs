@@ -12,9 +12,9 @@ use crate::plugin::diagnostics::{AttrPath, Diagnostics};
 use crate::plugin::framework::{Function, Provider, Resource};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::types::Type;
-use crate::plugin::validators::{HttpUrl, IntRange, Length, MapEntries, Pattern};
+use crate::plugin::validators::{Chars, HttpUrl, IntRange, Length, MapEntries};
 use crate::plugin::value::Value;
-use crate::validators::Arn;
+use crate::validators::{Arn, Region};
 
 /// The provider's configured state, shared with its resources.
 #[derive(Default)]
@@ -93,7 +93,7 @@ fn provider_schema() -> Schema {
          standard AWS chain (environment, shared files, SSO, container and instance roles).",
         vec![
             Attribute::optional("region", Type::String, "AWS region, such as `us-east-1`. Falls back to `AWS_REGION`/`AWS_DEFAULT_REGION` and the profile.")
-                .validate(Pattern::new(r"^[a-z]{2}(-[a-z]+)+-\d+$", "must be an AWS region such as us-east-1")),
+                .validate(Region),
             Attribute::optional("profile", Type::String, "Named profile of the shared configuration files. Falls back to `AWS_PROFILE`.")
                 .validate(Length { min: 1, max: 256 }),
             string_list("shared_config_files", "Paths of shared configuration files, instead of `~/.aws/config`."),
@@ -110,7 +110,8 @@ fn provider_schema() -> Schema {
             attributes: vec![
                 Attribute::required("role_arn", Type::String, "ARN of the role to assume.").validate(Arn(ArnKind::Role)),
                 Attribute::optional("session_name", Type::String, "Session name recorded in CloudTrail. Defaults to `terraform-provider-apigw`.")
-                    .validate(Pattern::new(r"^[\w+=,.@-]{2,64}$", "must be 2 to 64 characters of letters, digits and +=,.@_-")),
+                    .validate(Length { min: 2, max: 64 })
+                    .validate(Chars { allowed: |c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c), explain: "letters, digits and +=,.@_-" }),
                 Attribute::optional("external_id", Type::String, "External id the role's trust policy asks for.")
                     .sensitive()
                     .validate(Length { min: 2, max: 1224 }),

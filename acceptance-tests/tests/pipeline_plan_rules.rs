@@ -165,7 +165,7 @@ fn cases() -> Vec<Case> {
             attrs: Attrs { api: "", ..VALID },
             wanted: &[
                 "rest_api_id = \"\"",
-                "rest_api_id: must be a REST API id: letters and digits; got \"\".",
+                "rest_api_id: must be 1 to 64 characters long; it is empty.",
             ],
         },
         Case {

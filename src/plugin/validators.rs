@@ -1,7 +1,5 @@
 //! Validators that know nothing of AWS: lengths, patterns, choices, ranges, URLs, durations.
 
-use regex::Regex;
-
 use super::diagnostics::{AttrPath, Diagnostics};
 use super::schema::Validator;
 use super::value::Value;
@@ -41,30 +39,53 @@ impl Validator for Length {
     }
 }
 
-/// A string matches a pattern; `explain` says in words what the pattern asks for.
-pub struct Pattern {
-    pub regex: Regex,
+/// Every character of a string passes a test; `explain` says in words which are allowed.
+pub struct Chars {
+    pub allowed: fn(char) -> bool,
     pub explain: &'static str,
 }
 
-impl Pattern {
-    pub fn new(pattern: &str, explain: &'static str) -> Pattern {
-        Pattern {
-            regex: Regex::new(pattern).expect("validator patterns are constants"),
-            explain,
-        }
-    }
-}
-
-impl Validator for Pattern {
+impl Validator for Chars {
     fn validate(&self, path: &AttrPath, value: &Value, diags: &mut Diagnostics) {
         let Some(s) = value.as_str() else { return };
-        if !self.regex.is_match(s) {
-            invalid(diags, path, format!("{}; got {s:?}.", self.explain));
+        if let Some(bad) = s.chars().find(|c| !(self.allowed)(*c)) {
+            invalid(
+                diags,
+                path,
+                format!(
+                    "may contain only {}; {bad:?} is not allowed in {s:?}.",
+                    self.explain
+                ),
+            );
         }
     }
     fn describe(&self) -> String {
-        self.explain.to_owned()
+        format!("only {}", self.explain)
+    }
+}
+
+/// A string starts with a fixed prefix; `why` says what the prefix is for.
+pub struct Prefix {
+    pub prefix: &'static str,
+    pub why: &'static str,
+}
+
+impl Validator for Prefix {
+    fn validate(&self, path: &AttrPath, value: &Value, diags: &mut Diagnostics) {
+        let Some(s) = value.as_str() else { return };
+        if !s.starts_with(self.prefix) {
+            invalid(
+                diags,
+                path,
+                format!(
+                    "must start with {:?}, {}; got {s:?}.",
+                    self.prefix, self.why
+                ),
+            );
+        }
+    }
+    fn describe(&self) -> String {
+        format!("starts with {}", self.prefix)
     }
 }
 
@@ -236,6 +257,25 @@ mod tests {
         assert!(check(&Duration, "1h30m".into()).is_empty());
         assert_eq!(check(&Duration, "soon".into()).len(), 1);
         assert_eq!(check(&Duration, "0s".into()).len(), 1);
+    }
+
+    #[test]
+    fn chars_and_prefixes_name_the_problem() {
+        let v = Chars {
+            allowed: |c| c.is_ascii_alphanumeric(),
+            explain: "letters and digits",
+        };
+        assert!(check(&v, "abc1".into()).is_empty());
+        assert_eq!(
+            check(&v, "ab-c".into()),
+            vec!["a: may contain only letters and digits; '-' is not allowed in \"ab-c\"."]
+        );
+        let p = Prefix {
+            prefix: "amazon-",
+            why: "as required",
+        };
+        assert!(check(&p, "amazon-x".into()).is_empty());
+        assert_eq!(check(&p, "x".into()).len(), 1);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::log_format;
 use crate::plugin::diagnostics::{AttrPath, Diagnostics};
 use crate::plugin::schema::{Attribute, Mode, Schema, Validator};
 use crate::plugin::types::Type;
-use crate::plugin::validators::{Duration, IntRange, Length, MapEntries, OneOf, Pattern};
+use crate::plugin::validators::{Chars, Duration, IntRange, Length, MapEntries, OneOf, Prefix};
 use crate::plugin::value::Value;
 use crate::validators::Arn;
 
@@ -80,10 +80,12 @@ pub fn schema() -> Schema {
             Attribute::computed("id", Type::String, "`<rest_api_id>/<stage_name>`."),
             Attribute::required("rest_api_id", Type::String, "Id of the REST API whose stage is logged.")
                 .requires_replace()
-                .validate(Pattern::new("^[A-Za-z0-9]{1,64}$", "must be a REST API id: letters and digits")),
+                .validate(Length { min: 1, max: 64 })
+                .validate(Chars { allowed: |c| c.is_ascii_alphanumeric(), explain: "letters and digits" }),
             Attribute::required("stage_name", Type::String, "Name of the stage whose requests are logged.")
                 .requires_replace()
-                .validate(Pattern::new("^[A-Za-z0-9_-]{1,128}$", "must be a stage name: 1 to 128 letters, digits, - and _")),
+                .validate(Length { min: 1, max: 128 })
+                .validate(Chars { allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_', explain: "letters, digits, '-' and '_'" }),
             Attribute::optional("format", Type::String, "Access-log line format, in API Gateway's `$context` variables. `provider::apigw::log_format(\"clf\")` gives the console's presets.")
                 .with_default(log_format::JSON)
                 .validate(Length { min: 1, max: 10000 })
@@ -93,8 +95,8 @@ pub fn schema() -> Schema {
             Attribute::optional_computed("delivery_stream_name", Type::String, "Name of the Firehose stream. Must start with `amazon-apigateway-`. Derived from the REST API id and stage name when omitted.")
                 .requires_replace()
                 .validate(Length { min: 1, max: 64 })
-                .validate(Pattern::new("^amazon-apigateway-", "must start with \"amazon-apigateway-\", or API Gateway will not deliver to it"))
-                .validate(Pattern::new("^[A-Za-z0-9_.-]*$", "may contain only letters, digits, '.', '_' and '-'")),
+                .validate(Prefix { prefix: STREAM_PREFIX, why: "or API Gateway will not deliver to it" })
+                .validate(Chars { allowed: |c| c.is_ascii_alphanumeric() || "._-".contains(c), explain: "letters, digits, '.', '_' and '-'" }),
             Attribute::computed("delivery_stream_arn", Type::String, "ARN of the Firehose stream."),
             Attribute::optional_computed("role_arn", Type::String, "IAM role Firehose assumes to write to the bucket. When omitted the provider creates and owns a least-privilege role; when set, the role is used as given and never modified.")
                 .validate(Arn(ArnKind::Role)),
