@@ -1,8 +1,8 @@
 //! API Gateway stages: find a stage and point (or un-point) its access logs.
 
-use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::types::{Op, PatchOperation};
 
+use super::clients::AwsClients;
 use super::error::{AwsError, ErrorKind};
 
 /// A stage's access-log settings: where records go and how each line is formatted.
@@ -27,11 +27,13 @@ pub enum Missing {
 
 /// Reads a stage; a missing REST API or stage is `ErrorKind::NotFound`.
 pub async fn find_stage(
-    client: &Client,
+    aws: &AwsClients,
     rest_api_id: &str,
     stage_name: &str,
 ) -> Result<Stage, AwsError> {
-    let out = client
+    aws.slot("apigateway:GetStage").await;
+    let out = aws
+        .apigateway
         .get_stage()
         .rest_api_id(rest_api_id)
         .stage_name(stage_name)
@@ -49,8 +51,15 @@ pub async fn find_stage(
 }
 
 /// After a stage was not found: tells whether the REST API itself is missing.
-pub async fn which_is_missing(client: &Client, rest_api_id: &str) -> Result<Missing, AwsError> {
-    match client.get_rest_api().rest_api_id(rest_api_id).send().await {
+pub async fn which_is_missing(aws: &AwsClients, rest_api_id: &str) -> Result<Missing, AwsError> {
+    aws.slot("apigateway:GetRestApi").await;
+    match aws
+        .apigateway
+        .get_rest_api()
+        .rest_api_id(rest_api_id)
+        .send()
+        .await
+    {
         Ok(_) => Ok(Missing::Stage),
         Err(e) => {
             let e = AwsError::from_sdk("apigateway:GetRestApi", e);
@@ -66,7 +75,7 @@ pub async fn which_is_missing(client: &Client, rest_api_id: &str) -> Result<Miss
 /// Points the stage's access logs at `access_log`, or turns access logging off for `None`.
 /// Takes effect without a redeployment.
 pub async fn set_access_log(
-    client: &Client,
+    aws: &AwsClients,
     rest_api_id: &str,
     stage_name: &str,
     access_log: Option<&AccessLog>,
@@ -89,7 +98,8 @@ pub async fn set_access_log(
         ],
         None => vec![patch(Op::Remove, "/accessLogSettings", None)],
     };
-    client
+    aws.slot("apigateway:UpdateStage").await;
+    aws.apigateway
         .update_stage()
         .rest_api_id(rest_api_id)
         .stage_name(stage_name)

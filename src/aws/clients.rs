@@ -2,6 +2,7 @@
 //! the provider block's overrides and the `AWS_ENDPOINT_URL*` variables the SDKs honour.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -13,6 +14,7 @@ use aws_runtime::env_config::file::{
 use aws_types::region::Region;
 
 use super::error::AwsError;
+use super::rate::RateLimits;
 use super::sts::{self, Identity};
 
 /// Settings from the provider block, already validated.
@@ -57,14 +59,21 @@ pub struct AwsClients {
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
     identity: tokio::sync::OnceCell<Identity>,
+    rate: Arc<RateLimits>,
 }
 
 impl AwsClients {
     /// The caller's account and partition, asked of STS once per configured provider.
     pub async fn identity(&self) -> Result<&Identity, AwsError> {
         self.identity
-            .get_or_try_init(|| sts::find_identity(&self.sts))
+            .get_or_try_init(|| sts::find_identity(self))
             .await
+    }
+
+    /// Waits for a turn to call `api` (such as `firehose:CreateDeliveryStream`) under the
+    /// rate limits every operation of this provider shares.
+    pub async fn slot(&self, api: &str) {
+        self.rate.acquire(api).await;
     }
 }
 
@@ -189,6 +198,7 @@ pub async fn build(
         region,
         default_tags,
         identity: Default::default(),
+        rate: Arc::new(RateLimits::documented()),
     })
 }
 

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_firehose::Client;
 use aws_sdk_firehose::types::{
     BufferingHints, CompressionFormat, DeliveryStreamType, EncryptionConfiguration,
     ExtendedS3DestinationConfiguration, ExtendedS3DestinationUpdate, KmsEncryptionConfig,
@@ -11,6 +10,7 @@ use aws_sdk_firehose::types::{
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::clients::AwsClients;
 use super::error::{AwsError, ErrorKind};
 use super::policy::{POLL_FIRST_DELAY, POLL_MAX_DELAY, next_delay};
 use super::retry::{WaitError, pause};
@@ -50,8 +50,10 @@ where
 }
 
 /// Reads a stream; a missing one is `ErrorKind::NotFound`.
-pub async fn find_stream(client: &Client, name: &str) -> Result<Stream, AwsError> {
-    let out = client
+pub async fn find_stream(aws: &AwsClients, name: &str) -> Result<Stream, AwsError> {
+    aws.slot("firehose:DescribeDeliveryStream").await;
+    let out = aws
+        .firehose
         .describe_delivery_stream()
         .delivery_stream_name(name)
         .send()
@@ -100,8 +102,8 @@ pub async fn find_stream(client: &Client, name: &str) -> Result<Stream, AwsError
 }
 
 /// The stream's status (`CREATING`, `ACTIVE`, `DELETING`, ...), or `None` when it is gone.
-pub async fn status_stream(client: &Client, name: &str) -> Result<Option<String>, AwsError> {
-    match find_stream(client, name).await {
+pub async fn status_stream(aws: &AwsClients, name: &str) -> Result<Option<String>, AwsError> {
+    match find_stream(aws, name).await {
         Ok(s) => Ok(Some(s.status)),
         Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(e),
@@ -110,7 +112,7 @@ pub async fn status_stream(client: &Client, name: &str) -> Result<Option<String>
 
 /// Polls until the stream is ACTIVE; a failed creation or a vanished stream is an error.
 pub async fn wait_stream_active(
-    client: &Client,
+    aws: &AwsClients,
     name: &str,
     deadline: Instant,
     cancel: &CancellationToken,
@@ -118,7 +120,7 @@ pub async fn wait_stream_active(
     let started = Instant::now();
     let mut delay = POLL_FIRST_DELAY;
     loop {
-        match find_stream(client, name).await {
+        match find_stream(aws, name).await {
             Ok(s) if s.status == "ACTIVE" => return Ok(s),
             Ok(s) if s.status.ends_with("FAILED") => {
                 let msg = format!("stream {name} ended in status {}", s.status);
@@ -147,7 +149,7 @@ pub async fn wait_stream_active(
 
 /// Polls until the stream is gone.
 pub async fn wait_stream_deleted(
-    client: &Client,
+    aws: &AwsClients,
     name: &str,
     deadline: Instant,
     cancel: &CancellationToken,
@@ -155,7 +157,7 @@ pub async fn wait_stream_deleted(
     let started = Instant::now();
     let mut delay = POLL_FIRST_DELAY;
     loop {
-        match status_stream(client, name).await {
+        match status_stream(aws, name).await {
             Ok(None) => return Ok(()),
             Ok(Some(_)) => {}
             Err(e) if e.is(ErrorKind::Throttling) || e.is(ErrorKind::Transient) => {}
@@ -203,7 +205,7 @@ fn encryption(d: &S3Destination) -> Result<EncryptionConfiguration, AwsError> {
 
 /// Creates a Direct PUT stream delivering to S3.
 pub async fn create_stream(
-    client: &Client,
+    aws: &AwsClients,
     name: &str,
     dest: &S3Destination,
     tags: &BTreeMap<String, String>,
@@ -218,7 +220,8 @@ pub async fn create_stream(
         .encryption_configuration(encryption(dest)?)
         .build()
         .map_err(|e| AwsError::fatal("firehose:CreateDeliveryStream", e.to_string()))?;
-    client
+    aws.slot("firehose:CreateDeliveryStream").await;
+    aws.firehose
         .create_delivery_stream()
         .delivery_stream_name(name)
         .delivery_stream_type(DeliveryStreamType::DirectPut)
@@ -232,7 +235,7 @@ pub async fn create_stream(
 
 /// Changes the stream's S3 destination in place; `version_id` guards against concurrent edits.
 pub async fn update_destination(
-    client: &Client,
+    aws: &AwsClients,
     name: &str,
     version_id: &str,
     destination_id: &str,
@@ -247,7 +250,8 @@ pub async fn update_destination(
         .compression_format(CompressionFormat::from(dest.compression.as_str()))
         .encryption_configuration(encryption(dest)?)
         .build();
-    client
+    aws.slot("firehose:UpdateDestination").await;
+    aws.firehose
         .update_destination()
         .delivery_stream_name(name)
         .current_delivery_stream_version_id(version_id)
@@ -260,8 +264,10 @@ pub async fn update_destination(
 }
 
 /// Deletes a stream; one already gone is not an error.
-pub async fn delete_stream(client: &Client, name: &str) -> Result<(), AwsError> {
-    match client
+pub async fn delete_stream(aws: &AwsClients, name: &str) -> Result<(), AwsError> {
+    aws.slot("firehose:DeleteDeliveryStream").await;
+    match aws
+        .firehose
         .delete_delivery_stream()
         .delivery_stream_name(name)
         .send()
@@ -280,11 +286,13 @@ pub async fn delete_stream(client: &Client, name: &str) -> Result<(), AwsError> 
 }
 
 /// The stream's tags.
-pub async fn list_tags(client: &Client, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+pub async fn list_tags(aws: &AwsClients, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
     let mut tags = BTreeMap::new();
     let mut start: Option<String> = None;
     loop {
-        let out = client
+        aws.slot("firehose:ListTagsForDeliveryStream").await;
+        let out = aws
+            .firehose
             .list_tags_for_delivery_stream()
             .delivery_stream_name(name)
             .set_exclusive_start_tag_key(start.clone())
@@ -303,7 +311,7 @@ pub async fn list_tags(client: &Client, name: &str) -> Result<BTreeMap<String, S
 
 /// Makes the stream's tags (other than `keep`) equal `want`.
 pub async fn sync_tags(
-    client: &Client,
+    aws: &AwsClients,
     name: &str,
     have: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
@@ -319,7 +327,8 @@ pub async fn sync_tags(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if !remove.is_empty() {
-        client
+        aws.slot("firehose:UntagDeliveryStream").await;
+        aws.firehose
             .untag_delivery_stream()
             .delivery_stream_name(name)
             .set_tag_keys(Some(remove))
@@ -328,7 +337,8 @@ pub async fn sync_tags(
             .map_err(sdk_err("firehose:UntagDeliveryStream"))?;
     }
     if !add.is_empty() {
-        client
+        aws.slot("firehose:TagDeliveryStream").await;
+        aws.firehose
             .tag_delivery_stream()
             .delivery_stream_name(name)
             .set_tags(Some(to_tags(&add)?))

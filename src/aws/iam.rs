@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_iam::Client;
 use aws_sdk_iam::types::Tag;
 
+use super::clients::AwsClients;
 use super::error::{AwsError, ErrorKind};
 
 /// A role as read from IAM.
@@ -16,8 +16,10 @@ pub struct Role {
 }
 
 /// Reads a role; a missing one is `ErrorKind::NotFound`.
-pub async fn find_role(client: &Client, name: &str) -> Result<Role, AwsError> {
-    let out = client
+pub async fn find_role(aws: &AwsClients, name: &str) -> Result<Role, AwsError> {
+    aws.slot("iam:GetRole").await;
+    let out = aws
+        .iam
         .get_role()
         .role_name(name)
         .send()
@@ -51,13 +53,15 @@ fn to_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
 
 /// Creates a role with a trust policy and tags.
 pub async fn create_role(
-    client: &Client,
+    aws: &AwsClients,
     name: &str,
     description: &str,
     trust_policy: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<Role, AwsError> {
-    let out = client
+    aws.slot("iam:CreateRole").await;
+    let out = aws
+        .iam
         .create_role()
         .role_name(name)
         .description(description)
@@ -78,12 +82,13 @@ pub async fn create_role(
 
 /// Writes (or rewrites) the role's inline policy.
 pub async fn put_role_policy(
-    client: &Client,
+    aws: &AwsClients,
     role: &str,
     policy_name: &str,
     document: &str,
 ) -> Result<(), AwsError> {
-    client
+    aws.slot("iam:PutRolePolicy").await;
+    aws.iam
         .put_role_policy()
         .role_name(role)
         .policy_name(policy_name)
@@ -96,11 +101,13 @@ pub async fn put_role_policy(
 
 /// Reads an inline policy's document as JSON text.
 pub async fn find_role_policy(
-    client: &Client,
+    aws: &AwsClients,
     role: &str,
     policy_name: &str,
 ) -> Result<String, AwsError> {
-    let out = client
+    aws.slot("iam:GetRolePolicy").await;
+    let out = aws
+        .iam
         .get_role_policy()
         .role_name(role)
         .policy_name(policy_name)
@@ -116,7 +123,7 @@ pub async fn find_role_policy(
 
 /// Makes the role's tags equal `want`.
 pub async fn sync_tags(
-    client: &Client,
+    aws: &AwsClients,
     role: &str,
     have: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
@@ -132,7 +139,8 @@ pub async fn sync_tags(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if !remove.is_empty() {
-        client
+        aws.slot("iam:UntagRole").await;
+        aws.iam
             .untag_role()
             .role_name(role)
             .set_tag_keys(Some(remove))
@@ -141,7 +149,8 @@ pub async fn sync_tags(
             .map_err(|e| AwsError::from_sdk("iam:UntagRole", e))?;
     }
     if !add.is_empty() {
-        client
+        aws.slot("iam:TagRole").await;
+        aws.iam
             .tag_role()
             .role_name(role)
             .set_tags(Some(to_tags(&add)?))
@@ -153,12 +162,13 @@ pub async fn sync_tags(
 }
 
 /// Deletes a role and its inline policies; one already gone is not an error.
-pub async fn delete_role(client: &Client, name: &str) -> Result<(), AwsError> {
+pub async fn delete_role(aws: &AwsClients, name: &str) -> Result<(), AwsError> {
     let gone_ok = |r: Result<(), AwsError>| match r {
         Err(e) if e.is(ErrorKind::NotFound) => Ok(()),
         other => other,
     };
-    let policies = match client.list_role_policies().role_name(name).send().await {
+    aws.slot("iam:ListRolePolicies").await;
+    let policies = match aws.iam.list_role_policies().role_name(name).send().await {
         Ok(out) => out.policy_names().to_vec(),
         Err(e) => {
             let e = AwsError::from_sdk("iam:ListRolePolicies", e);
@@ -166,7 +176,9 @@ pub async fn delete_role(client: &Client, name: &str) -> Result<(), AwsError> {
         }
     };
     for policy in policies {
-        let r = client
+        aws.slot("iam:DeleteRolePolicy").await;
+        let r = aws
+            .iam
             .delete_role_policy()
             .role_name(name)
             .policy_name(&policy)
@@ -177,7 +189,8 @@ pub async fn delete_role(client: &Client, name: &str) -> Result<(), AwsError> {
                 .map_err(|e| AwsError::from_sdk("iam:DeleteRolePolicy", e)),
         )?;
     }
-    let r = client.delete_role().role_name(name).send().await;
+    aws.slot("iam:DeleteRole").await;
+    let r = aws.iam.delete_role().role_name(name).send().await;
     gone_ok(
         r.map(|_| ())
             .map_err(|e| AwsError::from_sdk("iam:DeleteRole", e)),

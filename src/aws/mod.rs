@@ -8,6 +8,7 @@ pub mod error;
 pub mod firehose;
 pub mod iam;
 pub mod policy;
+pub mod rate;
 pub mod retry;
 pub mod s3;
 pub mod sts;

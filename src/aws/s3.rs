@@ -1,12 +1,12 @@
 //! S3 buckets: only whether the destination bucket exists and is reachable.
 
-use aws_sdk_s3::Client;
-
+use super::clients::AwsClients;
 use super::error::AwsError;
 
 /// Checks the bucket exists; a missing one is `ErrorKind::NotFound`.
-pub async fn find_bucket(client: &Client, bucket: &str) -> Result<(), AwsError> {
-    client
+pub async fn find_bucket(aws: &AwsClients, bucket: &str) -> Result<(), AwsError> {
+    aws.slot("s3:HeadBucket").await;
+    aws.s3
         .head_bucket()
         .bucket(bucket)
         .send()

@@ -1,8 +1,7 @@
 //! The caller's account and partition, which policies and ARNs need.
 
-use aws_sdk_sts::Client;
-
 use super::arn::Arn;
+use super::clients::AwsClients;
 use super::error::AwsError;
 
 /// Who the credentials belong to.
@@ -13,8 +12,10 @@ pub struct Identity {
 }
 
 /// Asks STS who is calling.
-pub async fn find_identity(client: &Client) -> Result<Identity, AwsError> {
-    let out = client
+pub async fn find_identity(aws: &AwsClients) -> Result<Identity, AwsError> {
+    aws.slot("sts:GetCallerIdentity").await;
+    let out = aws
+        .sts
         .get_caller_identity()
         .send()
         .await

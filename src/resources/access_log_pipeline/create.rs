@@ -71,7 +71,7 @@ async fn steps_of_create(
 
     // 2. The bucket exists.
     let bucket = p.s3.bucket_arn.rsplit(':').next().unwrap_or_default();
-    match s3::find_bucket(&clients.s3, bucket).await {
+    match s3::find_bucket(clients, bucket).await {
         Ok(()) => {}
         Err(e) if e.is(ErrorKind::NotFound) => {
             return Err(failed_at(
@@ -114,7 +114,7 @@ async fn steps_of_create(
             window,
             &ctx.cancel,
             "creating the delivery stream",
-            || firehose::create_stream(&clients.firehose, &p.delivery_stream_name, &desired, &tags),
+            || firehose::create_stream(clients, &p.delivery_stream_name, &desired, &tags),
         )
         .await
         .map_err(|e| failed("Cannot create the delivery stream", e))?;
@@ -122,14 +122,10 @@ async fn steps_of_create(
     made.anything = true;
 
     // 5. Wait until it can take records.
-    let stream = firehose::wait_stream_active(
-        &clients.firehose,
-        &p.delivery_stream_name,
-        deadline,
-        &ctx.cancel,
-    )
-    .await
-    .map_err(|e| failed("The delivery stream did not become ACTIVE", e))?;
+    let stream =
+        firehose::wait_stream_active(clients, &p.delivery_stream_name, deadline, &ctx.cancel)
+            .await
+            .map_err(|e| failed("The delivery stream did not become ACTIVE", e))?;
     made.stream_arn = Some(stream.arn.clone());
     if stream.s3.as_ref() != Some(&desired) {
         update_destination(clients, ctx, p, &desired, deadline).await?;
@@ -157,12 +153,12 @@ async fn steps_of_create(
 /// An existing stream of the pipeline's name: ours (from an interrupted run) is adopted,
 /// anyone else's is an error.
 async fn adopt_stream(clients: &AwsClients, p: &Pipeline) -> Result<Option<Stream>, Diagnostics> {
-    let stream = match firehose::find_stream(&clients.firehose, &p.delivery_stream_name).await {
+    let stream = match firehose::find_stream(clients, &p.delivery_stream_name).await {
         Ok(s) => s,
         Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
         Err(e) => return Err(failed("Cannot read the delivery stream", e)),
     };
-    let tags = firehose::list_tags(&clients.firehose, &p.delivery_stream_name)
+    let tags = firehose::list_tags(clients, &p.delivery_stream_name)
         .await
         .map_err(|e| failed("Cannot read the delivery stream's tags", e))?;
     if tags.get(OWNER_TAG) == Some(&p.id()) {

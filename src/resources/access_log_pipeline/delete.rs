@@ -46,18 +46,13 @@ async fn steps_of_delete(
             CONFLICT_WINDOW,
             &ctx.cancel,
             "deleting the delivery stream",
-            || firehose::delete_stream(&clients.firehose, &p.delivery_stream_name),
+            || firehose::delete_stream(clients, &p.delivery_stream_name),
         )
         .await
         .map_err(|e| failed("Cannot delete the delivery stream", e))?;
-        firehose::wait_stream_deleted(
-            &clients.firehose,
-            &p.delivery_stream_name,
-            deadline,
-            &ctx.cancel,
-        )
-        .await
-        .map_err(|e| failed("The delivery stream was not deleted", e))?;
+        firehose::wait_stream_deleted(clients, &p.delivery_stream_name, deadline, &ctx.cancel)
+            .await
+            .map_err(|e| failed("The delivery stream was not deleted", e))?;
     }
 
     if let Some(role) = &private.owned_role {
@@ -66,7 +61,7 @@ async fn steps_of_delete(
             CONFLICT_WINDOW,
             &ctx.cancel,
             "deleting the IAM role",
-            || iam::delete_role(&clients.iam, role),
+            || iam::delete_role(clients, role),
         )
         .await
         .map_err(|e| failed("Cannot delete the IAM role", e))?;

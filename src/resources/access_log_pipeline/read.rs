@@ -13,18 +13,17 @@ use super::steps::{failed, failed_at, role_name_of};
 
 /// Looks at the pipeline's stream, its tags and the stage; `None` when stream or stage is gone.
 pub async fn observe(clients: &AwsClients, p: &Pipeline) -> Result<Option<Observed>, AwsError> {
-    let stream = match firehose::find_stream(&clients.firehose, &p.delivery_stream_name).await {
+    let stream = match firehose::find_stream(clients, &p.delivery_stream_name).await {
         Ok(s) => s,
         Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let stage =
-        match apigateway::find_stage(&clients.apigateway, &p.rest_api_id, &p.stage_name).await {
-            Ok(s) => s,
-            Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-    let mut tags = firehose::list_tags(&clients.firehose, &p.delivery_stream_name).await?;
+    let stage = match apigateway::find_stage(clients, &p.rest_api_id, &p.stage_name).await {
+        Ok(s) => s,
+        Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut tags = firehose::list_tags(clients, &p.delivery_stream_name).await?;
     tags.remove(OWNER_TAG);
     let destination = stream.s3.ok_or_else(|| {
         AwsError::fatal(
@@ -60,7 +59,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             format!("Expected <rest_api_id>/<stage_name>, got {id:?}."),
         ));
     };
-    let stage = apigateway::find_stage(&clients.apigateway, api, stage_name)
+    let stage = apigateway::find_stage(clients, api, stage_name)
         .await
         .map_err(|e| {
             if e.is(ErrorKind::NotFound) {
@@ -82,7 +81,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
     let stream_name = pointed
         .map(str::to_owned)
         .unwrap_or_else(|| names::default_stream_name(api, stage_name));
-    let stream = firehose::find_stream(&clients.firehose, &stream_name).await.map_err(|e| {
+    let stream = firehose::find_stream(clients, &stream_name).await.map_err(|e| {
         if e.is(ErrorKind::NotFound) {
             failed(
                 "No pipeline to import",
@@ -100,7 +99,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         ));
     };
     // The role is ours to delete only if this provider made it for this very pipeline.
-    let owned_role = match iam::find_role(&clients.iam, role_name_of(&dest.role_arn)).await {
+    let owned_role = match iam::find_role(clients, role_name_of(&dest.role_arn)).await {
         Ok(role) if role.tags.get(OWNER_TAG).map(String::as_str) == Some(id) => Some(role.name),
         Ok(_) => None,
         Err(e) if e.is(ErrorKind::NotFound) => None,

@@ -50,10 +50,10 @@ pub async fn require_stage(
     clients: &AwsClients,
     p: &Pipeline,
 ) -> Result<apigateway::Stage, Diagnostics> {
-    match apigateway::find_stage(&clients.apigateway, &p.rest_api_id, &p.stage_name).await {
+    match apigateway::find_stage(clients, &p.rest_api_id, &p.stage_name).await {
         Ok(stage) => Ok(stage),
         Err(e) if e.is(ErrorKind::NotFound) => {
-            match apigateway::which_is_missing(&clients.apigateway, &p.rest_api_id).await {
+            match apigateway::which_is_missing(clients, &p.rest_api_id).await {
                 Ok(apigateway::Missing::RestApi) => Err(failed_at(
                     &["rest_api_id"],
                     "REST API not found",
@@ -92,7 +92,7 @@ pub async fn claim_stage(
         return Ok(());
     }
     if let Some(other) = current.destination_arn.split(":deliverystream/").nth(1) {
-        let tags = firehose::list_tags(&clients.firehose, other)
+        let tags = firehose::list_tags(clients, other)
             .await
             .unwrap_or_default();
         if tags.contains_key(OWNER_TAG) {
@@ -130,14 +130,7 @@ pub async fn point_stage(
         CONFLICT_WINDOW,
         cancel,
         "updating the stage's access-log settings",
-        || {
-            apigateway::set_access_log(
-                &clients.apigateway,
-                &p.rest_api_id,
-                &p.stage_name,
-                Some(&log),
-            )
-        },
+        || apigateway::set_access_log(clients, &p.rest_api_id, &p.stage_name, Some(&log)),
     )
     .await
 }
@@ -150,12 +143,11 @@ pub async fn release_stage(
     private: &Private,
     cancel: &CancellationToken,
 ) -> Result<(), WaitError> {
-    let stage =
-        match apigateway::find_stage(&clients.apigateway, &p.rest_api_id, &p.stage_name).await {
-            Ok(s) => s,
-            Err(e) if e.is(ErrorKind::NotFound) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        };
+    let stage = match apigateway::find_stage(clients, &p.rest_api_id, &p.stage_name).await {
+        Ok(s) => s,
+        Err(e) if e.is(ErrorKind::NotFound) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
     let ours = stage
         .access_log
         .as_ref()
@@ -170,7 +162,7 @@ pub async fn release_stage(
         "restoring the stage's access-log settings",
         || {
             apigateway::set_access_log(
-                &clients.apigateway,
+                clients,
                 &p.rest_api_id,
                 &p.stage_name,
                 private.previous_access_log.as_ref(),
@@ -187,7 +179,7 @@ pub async fn ensure_owned_role(
     p: &Pipeline,
 ) -> Result<iam::Role, Diagnostics> {
     let name = names::role_name(&clients.region, &p.delivery_stream_name);
-    let role = match iam::find_role(&clients.iam, &name).await {
+    let role = match iam::find_role(clients, &name).await {
         Ok(role) if role.tags.get(OWNER_TAG) == Some(&p.id()) => role,
         Ok(role) => {
             return Err(failed(
@@ -212,7 +204,7 @@ pub async fn ensure_owned_role(
                 p.id()
             );
             iam::create_role(
-                &clients.iam,
+                clients,
                 &name,
                 &description,
                 &policy::trust_policy(account),
@@ -238,7 +230,7 @@ pub async fn write_role_policy(
         p.s3.kms_key_arn.as_deref(),
         &clients.region,
     );
-    iam::put_role_policy(&clients.iam, role, ROLE_POLICY_NAME, &doc)
+    iam::put_role_policy(clients, role, ROLE_POLICY_NAME, &doc)
         .await
         .map_err(|e| failed("Cannot write the IAM role's policy", e))
 }

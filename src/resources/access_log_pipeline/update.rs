@@ -73,7 +73,7 @@ async fn steps_of_update(
 
     // 2. The stream's destination.
     let desired = p.destination(&role_arn);
-    let current = firehose::find_stream(&clients.firehose, &p.delivery_stream_name)
+    let current = firehose::find_stream(clients, &p.delivery_stream_name)
         .await
         .map_err(|e| failed("Cannot read the delivery stream", e))?;
     if current.s3.as_ref() != Some(&desired) {
@@ -83,18 +83,18 @@ async fn steps_of_update(
     // 3. Tags, on the stream and on the owned role.
     if before.tags_all != p.tags_all {
         let want = p.remote_tags();
-        let have = firehose::list_tags(&clients.firehose, &p.delivery_stream_name)
+        let have = firehose::list_tags(clients, &p.delivery_stream_name)
             .await
             .map_err(|e| failed("Cannot read the stream's tags", e))?;
-        firehose::sync_tags(&clients.firehose, &p.delivery_stream_name, &have, &want)
+        firehose::sync_tags(clients, &p.delivery_stream_name, &have, &want)
             .await
             .map_err(|e| failed("Cannot tag the stream", e))?;
         if let Some(role) = &private.owned_role {
-            let have = iam::find_role(&clients.iam, role)
+            let have = iam::find_role(clients, role)
                 .await
                 .map_err(|e| failed("Cannot read the IAM role", e))?
                 .tags;
-            iam::sync_tags(&clients.iam, role, &have, &want)
+            iam::sync_tags(clients, role, &have, &want)
                 .await
                 .map_err(|e| failed("Cannot tag the IAM role", e))?;
         }
@@ -121,7 +121,7 @@ async fn steps_of_update(
 
     // 5. A role the provider owned but no longer uses goes last, once nothing refers to it.
     if let Some(role) = retire_owned {
-        iam::delete_role(&clients.iam, &role)
+        iam::delete_role(clients, &role)
             .await
             .map_err(|e| failed("Cannot delete the unused IAM role", e))?;
         private.owned_role = None;
@@ -153,9 +153,9 @@ pub async fn update_destination(
         &ctx.cancel,
         "updating the stream's destination",
         || async {
-            let stream = firehose::find_stream(&clients.firehose, &p.delivery_stream_name).await?;
+            let stream = firehose::find_stream(clients, &p.delivery_stream_name).await?;
             firehose::update_destination(
-                &clients.firehose,
+                clients,
                 &p.delivery_stream_name,
                 &stream.version_id,
                 &stream.destination_id,
