@@ -10,6 +10,7 @@ use crate::aws::arn::ArnKind;
 use crate::aws::clients::{self, AssumeRole, AwsClients, AwsSettings, Endpoints};
 use crate::plugin::diagnostics::{AttrPath, Diagnostics};
 use crate::plugin::framework::{Function, Provider, Resource};
+use crate::plugin::logging;
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::types::Type;
 use crate::plugin::validators::{Chars, HttpUrl, IntRange, Length, MapEntries};
@@ -208,7 +209,7 @@ impl Provider for ApigwProvider {
             return diags;
         }
         let (settings, default_tags) = settings_from(config);
-        match clients::build(&settings, default_tags).await {
+        match clients::build(&settings, default_tags, logging::register_secret).await {
             Ok(c) => self.state.set(Configured::Ready(Arc::new(c))),
             Err(e @ clients::ClientError::NoRegion) => {
                 diags.attr_error(&AttrPath::attrs(["region"]), "No AWS region", e.to_string());

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use aws_runtime::env_config::file::{
     EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
 };
@@ -91,9 +91,46 @@ const SESSION_NAME: &str = "terraform-provider-apigw";
 /// How many attempts the SDK's own retry makes when `max_retries` is not set.
 pub const DEFAULT_MAX_RETRIES: u32 = 25;
 
+/// Hands each credential the chain provides to `report` (so logs can redact it) before the
+/// SDK uses it.
+#[derive(Debug)]
+struct Reported {
+    inner: SharedCredentialsProvider,
+    report: fn(&str),
+}
+
+impl ProvideCredentials for Reported {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            let creds = self.inner.provide_credentials().await?;
+            (self.report)(creds.access_key_id());
+            (self.report)(creds.secret_access_key());
+            if let Some(token) = creds.session_token() {
+                (self.report)(token);
+            }
+            Ok(creds)
+        })
+    }
+}
+
+fn reported(config: aws_types::SdkConfig, report: fn(&str)) -> aws_types::SdkConfig {
+    match config.credentials_provider() {
+        Some(inner) => config
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(Reported { inner, report }))
+            .build(),
+        None => config,
+    }
+}
+
+/// Builds the clients; every credential they obtain is passed to `report_secret` first.
 pub async fn build(
     settings: &AwsSettings,
     default_tags: BTreeMap<String, String>,
+    report_secret: fn(&str),
 ) -> Result<AwsClients, ClientError> {
     let retries = settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -124,7 +161,7 @@ pub async fn build(
         // The role is assumed through the overridden STS endpoint too.
         loader = loader.endpoint_url(sts.clone());
     }
-    let base = loader.load().await;
+    let base = reported(loader.load().await, report_secret);
     let region = base
         .region()
         .map(|r| r.to_string())
@@ -144,9 +181,11 @@ pub async fn build(
                 builder = builder.external_id(id.clone());
             }
             let provider = builder.build().await;
-            base.into_builder()
+            let assumed = base
+                .into_builder()
                 .credentials_provider(SharedCredentialsProvider::new(provider))
-                .build()
+                .build();
+            reported(assumed, report_secret)
         }
     };
 

@@ -82,9 +82,67 @@ fn format_event(event: &Event<'_>) -> String {
     for (k, v) in fields.fields {
         obj.insert(k, v);
     }
-    let mut line = Json::Object(obj).to_string();
+    let mut line = redact(&Json::Object(obj).to_string());
     line.push('\n');
     line
+}
+
+const REDACTED: &str = "** redacted **";
+
+/// Values that must never be logged, registered as they become known (credentials).
+static SECRETS: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// Shorter values are not redacted by value: they would blank out ordinary words.
+const MIN_SECRET_LEN: usize = 8;
+
+/// Registers a value that log lines must never show, such as a session token.
+pub fn register_secret(value: &str) {
+    if value.len() < MIN_SECRET_LEN {
+        return;
+    }
+    let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    if !secrets.iter().any(|s| s == value) {
+        secrets.push(value.to_owned());
+    }
+}
+
+/// Removes credentials from a log line: every registered secret, wherever and however it is
+/// printed, and any word shaped like an AWS access key id (`AKIA`/`ASIA` and 16 capitals or
+/// digits) as a second line of defence.
+pub fn redact(line: &str) -> String {
+    let mut out = line.to_owned();
+    for secret in SECRETS.read().unwrap_or_else(|e| e.into_inner()).iter() {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), REDACTED);
+        }
+    }
+    redact_key_ids(&out)
+}
+
+fn redact_key_ids(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let is_key_char = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i + 20 <= bytes.len() {
+        let at_word_start = i == 0 || !is_key_char(bytes[i - 1]);
+        let prefixed = bytes[i..].starts_with(b"AKIA") || bytes[i..].starts_with(b"ASIA");
+        if at_word_start
+            && prefixed
+            && bytes[i..i + 20].iter().all(|b| is_key_char(*b))
+            && (i + 20 == bytes.len() || !is_key_char(bytes[i + 20]))
+        {
+            out.push_str(&text[copied..i]);
+            out.push_str(REDACTED);
+            i += 20;
+            copied = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// hclog's timestamp form: RFC 3339 with microseconds.
@@ -145,6 +203,27 @@ mod tests {
         assert_eq!(level_from_env(None, None), None);
         assert_eq!(level_from_env(Some("off"), Some("trace")), None);
         assert_eq!(level_from_env(None, Some("1")), Some(Level::TRACE));
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        register_secret("token-canary-123456");
+        register_secret("short");
+        let line = r#"{"h":"x-amz-security-token: HeaderValue(\"token-canary-123456\")"}"#;
+        assert!(
+            !redact(line).contains("token-canary-123456"),
+            "{}",
+            redact(line)
+        );
+        assert_eq!(redact("a short word"), "a short word");
+        assert_eq!(
+            redact("key AKIAIOSFODNN7EXAMPLE used"),
+            "key ** redacted ** used"
+        );
+        assert_eq!(redact("ASIAABCDEFGHIJKLMNOP"), "** redacted **");
+        // Not a key id: too short, or part of a longer word.
+        assert_eq!(redact("AKIASHORT"), "AKIASHORT");
+        assert_eq!(redact("XAKIAIOSFODNN7EXAMPLE"), "XAKIAIOSFODNN7EXAMPLE");
     }
 
     #[test]

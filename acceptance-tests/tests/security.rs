@@ -1,0 +1,165 @@
+//! Secrets stay out of state and logs; the role the provider owns grants only what Firehose
+//! needs on this bucket and key.
+
+use acceptance_tests::{TfDir, aws, block_on, parse_policy, provider_block};
+
+// Distinctive values, so any leak is found by a plain text search.
+const ACCESS_KEY: &str = "AKIASECRETCANARY0001";
+const SECRET_KEY: &str = "secret-canary-d8f1c0e4b7a94b52a6e1";
+const SESSION_TOKEN: &str = "token-canary-5a0e9c7d3b2f41e8";
+const KMS_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-4000-8000-000000000001";
+
+fn pipeline(api: &str, bucket: &str) -> String {
+    format!(
+        r#"{}
+resource "apigw_access_log_pipeline" "x" {{
+  rest_api_id = "{api}"
+  stage_name  = "prod"
+  s3 = {{
+    bucket_arn  = "arn:aws:s3:::{bucket}"
+    kms_key_arn = "{KMS_KEY}"
+  }}
+}}
+"#,
+        provider_block()
+    )
+}
+
+#[test]
+fn credentials_never_reach_state_plans_or_trace_logs() {
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let (api, bucket) = block_on(async {
+        let bucket = aws.create_bucket("security-canary-logs").await;
+        (aws.rest_api_with_stage("secure-api", "prod").await, bucket)
+    });
+    tf.write("main.tf", pipeline(&api, &bucket));
+    tf.init().success();
+    let secrets = [
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("AWS_SESSION_TOKEN", SESSION_TOKEN),
+        ("TF_LOG", "trace"),
+    ];
+    let apply = tf
+        .tf_env(
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            &secrets,
+        )
+        .success();
+    let plan = tf
+        .tf_env(
+            &["plan", "-input=false", "-no-color", "-out=saved.tfplan"],
+            &secrets,
+        )
+        .success();
+    let shown = tf.tf(&["show", "-json", "saved.tfplan"]).success();
+    let destroy = tf
+        .tf_env(
+            &["destroy", "-auto-approve", "-input=false", "-no-color"],
+            &secrets,
+        )
+        .success();
+
+    // The trace really did carry the provider's AWS traffic, so a clean search means something.
+    assert!(
+        apply.stderr.contains("provider.terraform-provider-apigw"),
+        "no provider lines in the trace"
+    );
+    assert!(
+        apply.stderr.len() > 10_000,
+        "the trace is suspiciously short"
+    );
+
+    let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap_or_default();
+    let backup =
+        std::fs::read_to_string(tf.path().join("terraform.tfstate.backup")).unwrap_or_default();
+    let texts = [
+        ("apply output", apply.stdout + &apply.stderr),
+        ("plan output", plan.stdout + &plan.stderr),
+        ("saved plan", shown.stdout),
+        ("destroy output", destroy.stdout + &destroy.stderr),
+        ("state", state),
+        ("state backup", backup),
+    ];
+    for (what, text) in &texts {
+        for secret in [ACCESS_KEY, SECRET_KEY, SESSION_TOKEN] {
+            if let Some(at) = text.find(secret) {
+                let from = text[..at]
+                    .char_indices()
+                    .rev()
+                    .nth(200)
+                    .map_or(0, |(i, _)| i);
+                let shown: String = text[from..].chars().take(300).collect();
+                panic!("{what} contains a credential ({secret}) in:\n{shown}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_owned_role_grants_only_delivery_to_this_bucket_and_key() {
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let (api, bucket) = block_on(async {
+        let bucket = aws.create_bucket("least-privilege-logs").await;
+        (aws.rest_api_with_stage("least-api", "prod").await, bucket)
+    });
+    tf.write("main.tf", pipeline(&api, &bucket));
+    tf.init().success();
+    tf.apply().success();
+
+    let role = format!("apigw-logs-us-east-1-{api}-prod");
+    let document = block_on(async {
+        let out = aws
+            .iam
+            .get_role_policy()
+            .role_name(&role)
+            .policy_name("firehose-delivery-to-s3")
+            .send()
+            .await;
+        out.expect("the owned role's inline policy")
+            .policy_document()
+            .to_owned()
+    });
+    let policy = parse_policy(&document);
+    let statements = policy["Statement"].as_array().expect("statements");
+    assert_eq!(statements.len(), 2, "{policy}");
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    for s in statements {
+        assert_eq!(s["Effect"], "Allow", "{s}");
+        let resources: Vec<&str> = s["Resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r.as_str())
+            .collect();
+        let actions: Vec<&str> = s["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a.as_str())
+            .collect();
+        assert!(
+            actions.iter().all(|a| !a.contains('*')),
+            "wildcard action: {s}"
+        );
+        if actions.iter().all(|a| a.starts_with("s3:")) {
+            assert_eq!(
+                resources,
+                vec![bucket_arn.clone(), format!("{bucket_arn}/*")],
+                "{s}"
+            );
+            assert!(actions.contains(&"s3:PutObject"), "{s}");
+            assert!(!actions.iter().any(|a| a.starts_with("s3:Delete")), "{s}");
+        } else {
+            assert_eq!(resources, vec![KMS_KEY], "{s}");
+            assert_eq!(actions, vec!["kms:Decrypt", "kms:GenerateDataKey"], "{s}");
+            assert_eq!(
+                s["Condition"]["StringEquals"]["kms:ViaService"], "s3.us-east-1.amazonaws.com",
+                "{s}"
+            );
+        }
+    }
+    tf.destroy().success();
+}
