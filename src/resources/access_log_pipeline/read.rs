@@ -9,7 +9,7 @@ use crate::plugin::value::Value;
 
 use super::model::{OWNER_TAG, Observed, Pipeline, Private, S3Settings, state_value};
 use super::names;
-use super::steps::{failed, failed_at, role_name_of};
+use super::steps::{failed, role_name_of};
 
 /// Looks at the pipeline's stream, its tags and the stage; `None` when stream or stage is gone.
 pub async fn observe(clients: &AwsClients, p: &Pipeline) -> Result<Option<Observed>, AwsError> {
@@ -92,8 +92,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         }
     })?;
     let Some(dest) = stream.s3 else {
-        return Err(failed_at(
-            &[],
+        return Err(failed(
             "Not an S3 pipeline",
             format!("Stream {stream_name:?} does not deliver to S3."),
         ));
