@@ -175,7 +175,136 @@ fn cases() -> Vec<Case> {
                 "timeouts.create: must be a positive duration such as \"30m\" or \"1h30m\"; got \"soon\".",
             ],
         },
+        // Beyond one case per rule: edges of each rule, other partitions and Unicode.
+        Case {
+            name: "rest API id with a non-ASCII letter",
+            attrs: Attrs {
+                api: "ab€12",
+                ..VALID
+            },
+            wanted: &[
+                "rest_api_id: may contain only letters and digits; '€' is not allowed in \"ab€12\".",
+            ],
+        },
+        Case {
+            name: "rest API id one character too long",
+            attrs: Attrs {
+                api: leak("a".repeat(65)),
+                ..VALID
+            },
+            wanted: &["rest_api_id: must be 1 to 64 characters long; got 65."],
+        },
+        Case {
+            name: "empty bucket ARN",
+            attrs: Attrs {
+                bucket_arn: "",
+                ..VALID
+            },
+            wanted: &[
+                "s3.bucket_arn must be an ARN of the form arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE; got \"\".",
+            ],
+        },
+        Case {
+            name: "bucket ARN in an unknown partition",
+            attrs: Attrs {
+                bucket_arn: "arn:aws-moon:s3:::access-logs",
+                ..VALID
+            },
+            wanted: &["s3.bucket_arn has an unknown partition \"aws-moon\""],
+        },
+        Case {
+            name: "bucket ARN naming an invalid bucket",
+            attrs: Attrs {
+                bucket_arn: "arn:aws:s3:::Access_Logs",
+                ..VALID
+            },
+            wanted: &["s3.bucket_arn must name a bucket (arn:aws:s3:::bucket-name)"],
+        },
+        Case {
+            name: "stream name with a non-ASCII letter",
+            attrs: extra("  delivery_stream_name = \"amazon-apigateway-ünicode\""),
+            wanted: &[
+                "delivery_stream_name: may contain only letters, digits, '.', '_' and '-'; 'ü' is not allowed",
+            ],
+        },
+        Case {
+            name: "compression in the wrong case",
+            attrs: s3("    compression = \"gzip\""),
+            wanted: &[
+                "s3.compression: must be one of UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY; got \"gzip\".",
+            ],
+        },
+        Case {
+            name: "negative buffering interval",
+            attrs: s3("    buffering_interval_seconds = -1"),
+            wanted: &[
+                "s3.buffering_interval_seconds: must be a whole number from 0 to 900; got -1.",
+            ],
+        },
+        Case {
+            name: "fractional buffering size",
+            attrs: s3("    buffering_size_mib = 1.5"),
+            wanted: &["s3.buffering_size_mib: must be a whole number from 1 to 128; got 1.5."],
+        },
+        Case {
+            name: "role ARN in an unknown partition",
+            attrs: extra("  role_arn = \"arn:aws-moon:iam::123456789012:role/x\""),
+            wanted: &["role_arn has an unknown partition \"aws-moon\""],
+        },
+        Case {
+            name: "role ARN of another service",
+            attrs: extra("  role_arn = \"arn:aws:sts::123456789012:assumed-role/x/y\""),
+            wanted: &["role_arn must be an ARN of service \"iam\", not \"sts\""],
+        },
+        Case {
+            name: "role name one character too long",
+            attrs: extra(leak(format!(
+                "  role_arn = \"arn:aws:iam::123456789012:role/{}\"",
+                "r".repeat(65)
+            ))),
+            wanted: &["role_arn must name an IAM role"],
+        },
+        Case {
+            name: "KMS key ARN of another service",
+            attrs: s3("    kms_key_arn = \"arn:aws:s3:::k\""),
+            wanted: &["s3.kms_key_arn must be an ARN of service \"kms\", not \"s3\""],
+        },
+        Case {
+            name: "empty tag key",
+            attrs: extra("  tags = { \"\" = \"x\" }"),
+            wanted: &["tags[\"\"]: keys must be 1 to 128 characters long."],
+        },
+        Case {
+            name: "tag value one character too long",
+            attrs: extra(leak(format!(
+                "  tags = {{ team = \"{}\" }}",
+                "v".repeat(257)
+            ))),
+            wanted: &["tags[\"team\"]: values must be at most 256 characters long."],
+        },
+        Case {
+            name: "zero delete timeout",
+            attrs: extra("  timeouts = { delete = \"0s\" }"),
+            wanted: &[
+                "timeouts.delete: must be a positive duration such as \"30m\" or \"1h30m\"; got \"0s\".",
+            ],
+        },
+        Case {
+            name: "empty error output prefix",
+            attrs: s3("    error_output_prefix = \"\""),
+            wanted: &["s3.error_output_prefix: must be 1 to 1024 characters long; it is empty."],
+        },
+        Case {
+            name: "prefix one character too long",
+            attrs: s3(leak(format!("    prefix = \"{}\"", "p".repeat(1025)))),
+            wanted: &["s3.prefix: must be 1 to 1024 characters long; got 1025."],
+        },
     ]
+}
+
+/// A string that lives as long as the test process, for building cases from `format!`.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
 }
 
 /// An endpoint on 127.0.0.1 where nothing listens.
@@ -251,4 +380,50 @@ fn each_plan_time_rule_names_its_attribute() {
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+#[test]
+fn values_of_the_wrong_type_are_refused_by_terraform_before_the_provider() {
+    let tf = TfDir::new();
+    let endpoint = dead_endpoint();
+    tf.write("main.tf", pipeline_hcl(&VALID));
+    tf.init().success();
+    let cases = [
+        (
+            Attrs {
+                extra: "  enabled = \"maybe\"",
+                ..VALID
+            },
+            "Inappropriate value for attribute \"enabled\": a bool is required.",
+        ),
+        (
+            Attrs {
+                s3_extra: "    buffering_size_mib = \"five\"",
+                ..VALID
+            },
+            "Inappropriate value for attribute \"s3\": a number is required.",
+        ),
+        (
+            Attrs {
+                extra: "  tags = [\"a\"]",
+                ..VALID
+            },
+            "Inappropriate value for attribute \"tags\": map of string required.",
+        ),
+    ];
+    for (attrs, wanted) in cases {
+        tf.write("main.tf", pipeline_hcl(&attrs));
+        let out = plan(&tf, &endpoint);
+        assert!(
+            !out.status.success(),
+            "plan accepted {}{}",
+            attrs.extra,
+            attrs.s3_extra
+        );
+        assert!(
+            squash(&out.stderr).contains(wanted),
+            "stderr lacks {wanted:?}:\n{}",
+            out.stderr
+        );
+    }
 }
