@@ -15,6 +15,9 @@ pub enum ErrorKind {
     Throttling,
     /// Another change to the same object was under way.
     Conflict,
+    /// The object to be created exists already (perhaps made by an earlier attempt whose
+    /// answer was lost).
+    AlreadyExists,
     /// A freshly made IAM role or policy is not yet visible to the service that uses it.
     Propagation,
     /// The connection failed, timed out, or the service answered 5xx.
@@ -128,9 +131,16 @@ pub fn classify(code: Option<&str>, message: &str, status: Option<u16>) -> Error
         {
             ErrorKind::Throttling
         }
-        "ConflictException" | "ConcurrentModificationException" | "ConcurrentModification" => {
-            ErrorKind::Conflict
-        }
+        "EntityAlreadyExists"
+        | "ResourceAlreadyExistsException"
+        | "AlreadyExistsException"
+        | "BucketAlreadyOwnedByYou" => ErrorKind::AlreadyExists,
+        // Firehose answers an existing name and a stream busy changing state with one code.
+        "ResourceInUseException" if lower.contains("already exists") => ErrorKind::AlreadyExists,
+        "ConflictException"
+        | "ConcurrentModificationException"
+        | "ConcurrentModification"
+        | "ResourceInUseException" => ErrorKind::Conflict,
         // Firehose reports a role it cannot yet use (IAM still propagating) this way.
         "InvalidArgumentException" | "InvalidArgument" | "AccessDeniedException"
             if lower.contains("assume role")
@@ -217,6 +227,30 @@ mod tests {
             ErrorKind::Fatal
         );
         assert_eq!(classify(None, "", Some(503)), ErrorKind::Transient);
+        assert_eq!(
+            classify(
+                Some("EntityAlreadyExists"),
+                "Role with name r already exists.",
+                Some(409)
+            ),
+            ErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            classify(
+                Some("ResourceInUseException"),
+                "Firehose s under accountId 1 already exists",
+                Some(400)
+            ),
+            ErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            classify(
+                Some("ResourceInUseException"),
+                "Firehose s is not in ACTIVE state",
+                Some(400)
+            ),
+            ErrorKind::Conflict
+        );
         assert_eq!(
             classify(Some("AccessDeniedException"), "nope", Some(403)),
             ErrorKind::AccessDenied

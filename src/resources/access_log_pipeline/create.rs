@@ -6,17 +6,17 @@ use tokio::time::Instant;
 
 use crate::aws::clients::AwsClients;
 use crate::aws::error::ErrorKind;
-use crate::aws::firehose::{self, Stream};
+use crate::aws::firehose;
 use crate::aws::policy::{DEFAULT_CREATE_TIMEOUT, IAM_PROPAGATION_WINDOW};
-use crate::aws::retry::retry;
+use crate::aws::retry::{WaitError, retry};
 use crate::aws::s3;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 
-use super::model::{OWNER_TAG, Pipeline, Private, partial_state};
+use super::model::{Pipeline, Private, partial_state};
 use super::read::read_state;
-use super::steps::{self, failed, failed_at};
+use super::steps::{self, Owner, failed, failed_at};
 use super::update::update_destination;
 
 /// What exists so far, for the partial state of a failed create.
@@ -89,9 +89,11 @@ async fn steps_of_create(
     let role_arn = match &p.role_arn {
         Some(arn) => arn.clone(),
         None => {
+            // Recorded before the attempt: if its answer is lost, destroy still finds the role
+            // (and deletes it only if it carries this pipeline's tag).
             made.anything = true;
+            private.owned_role = Some(steps::owned_role_name(clients, p));
             let role = steps::ensure_owned_role(clients, p).await?;
-            private.owned_role = Some(role.name.clone());
             made.role_arn = Some(role.arn.clone());
             role.arn
         }
@@ -99,8 +101,7 @@ async fn steps_of_create(
 
     // 4. The stream: adopted if an earlier run made it, else created (riding out IAM lag).
     let desired = p.destination(&role_arn);
-    let adopted = adopt_stream(clients, p).await?;
-    if adopted.is_none() {
+    if !adopt_stream(clients, p).await? {
         let window = IAM_PROPAGATION_WINDOW.min(deadline.saturating_duration_since(Instant::now()));
         let retry_on = [
             ErrorKind::Propagation,
@@ -109,15 +110,24 @@ async fn steps_of_create(
         ];
         let tags = p.remote_tags();
         made.anything = true;
-        retry(
+        let created = retry(
             &retry_on,
             window,
             &ctx.cancel,
             "creating the delivery stream",
             || firehose::create_stream(clients, &p.delivery_stream_name, &desired, &tags),
         )
-        .await
-        .map_err(|e| failed("Cannot create the delivery stream", e))?;
+        .await;
+        match created {
+            Ok(()) => {}
+            // An earlier attempt made it and its answer was lost: adopt it if it is ours.
+            Err(WaitError::Aws(e)) if e.is(ErrorKind::AlreadyExists) => {
+                if !adopt_stream(clients, p).await? {
+                    return Err(failed("Cannot create the delivery stream", e));
+                }
+            }
+            Err(e) => return Err(failed("Cannot create the delivery stream", e)),
+        }
     }
     made.anything = true;
 
@@ -150,28 +160,24 @@ async fn steps_of_create(
     })
 }
 
-/// An existing stream of the pipeline's name: ours (from an interrupted run) is adopted,
-/// anyone else's is an error.
-async fn adopt_stream(clients: &AwsClients, p: &Pipeline) -> Result<Option<Stream>, Diagnostics> {
-    let stream = match firehose::find_stream(clients, &p.delivery_stream_name).await {
-        Ok(s) => s,
-        Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
-        Err(e) => return Err(failed("Cannot read the delivery stream", e)),
-    };
-    let tags = firehose::list_tags(clients, &p.delivery_stream_name)
+/// Whether a stream of the pipeline's name was made by an earlier run of this pipeline (to
+/// be adopted); one made by anyone else is an error.
+async fn adopt_stream(clients: &AwsClients, p: &Pipeline) -> Result<bool, Diagnostics> {
+    match steps::stream_owner(clients, p)
         .await
-        .map_err(|e| failed("Cannot read the delivery stream's tags", e))?;
-    if tags.get(OWNER_TAG) == Some(&p.id()) {
-        return Ok(Some(stream));
+        .map_err(|e| failed("Cannot read the delivery stream", e))?
+    {
+        Owner::Ours => Ok(true),
+        Owner::Nobody => Ok(false),
+        Owner::Someone => Err(failed_at(
+            &["delivery_stream_name"],
+            "Delivery stream name taken",
+            format!(
+                "A Firehose stream named {:?} already exists and was not made by this provider for pipeline {}. \
+                 Choose another delivery_stream_name, or import the existing pipeline.",
+                p.delivery_stream_name,
+                p.id()
+            ),
+        )),
     }
-    Err(failed_at(
-        &["delivery_stream_name"],
-        "Delivery stream name taken",
-        format!(
-            "A Firehose stream named {:?} already exists and was not made by this provider for pipeline {}. \
-             Choose another delivery_stream_name, or import the existing pipeline.",
-            p.delivery_stream_name,
-            p.id()
-        ),
-    ))
 }

@@ -1,13 +1,14 @@
 //! The steps the lifecycle scripts share: the owned role, the stage's access-log pointer, and
 //! turning AWS failures into diagnostics.
 
+use std::collections::BTreeMap;
 use std::fmt::Display;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::apigateway::{self, AccessLog};
 use crate::aws::clients::AwsClients;
-use crate::aws::error::ErrorKind;
+use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::policy::CONFLICT_WINDOW;
 use crate::aws::retry::{WaitError, retry};
 use crate::aws::{firehose, iam};
@@ -172,28 +173,68 @@ pub async fn release_stage(
     .await
 }
 
+/// Whether tags mark an object as made by this provider for this pipeline.
+pub fn is_ours(tags: &BTreeMap<String, String>, p: &Pipeline) -> bool {
+    tags.get(OWNER_TAG) == Some(&p.id())
+}
+
+/// Who a stream of the pipeline's name belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Ours,
+    Someone,
+    Nobody,
+}
+
+/// Whether the stream of the pipeline's name exists and whether this pipeline made it.
+pub async fn stream_owner(clients: &AwsClients, p: &Pipeline) -> Result<Owner, AwsError> {
+    match firehose::list_tags(clients, &p.delivery_stream_name).await {
+        Ok(tags) if is_ours(&tags, p) => Ok(Owner::Ours),
+        Ok(_) => Ok(Owner::Someone),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(Owner::Nobody),
+        Err(e) => Err(e),
+    }
+}
+
+/// The provider-owned role's name for this pipeline.
+pub fn owned_role_name(clients: &AwsClients, p: &Pipeline) -> String {
+    names::role_name(&clients.region, &p.delivery_stream_name)
+}
+
+/// The role called `name` if this provider made it for this pipeline, None if there is no
+/// such role, and an error if the name belongs to something else.
+async fn find_owned_role(
+    clients: &AwsClients,
+    p: &Pipeline,
+    name: &str,
+) -> Result<Option<iam::Role>, Diagnostics> {
+    match iam::find_role(clients, name).await {
+        Ok(role) if is_ours(&role.tags, p) => Ok(Some(role)),
+        Ok(role) => Err(failed(
+            "IAM role name taken",
+            format!(
+                "An IAM role named {:?} ({}) exists but was not made by this provider for pipeline {}. \
+                 Delete or rename it, or set role_arn to use a role of your own.",
+                role.name,
+                role.arn,
+                p.id()
+            ),
+        )),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
+        Err(e) => Err(failed("Cannot read the IAM role", e)),
+    }
+}
+
 /// Finds or makes the provider-owned role for this pipeline, with its policy written for the
 /// pipeline's bucket and key. A role of that name not tagged as ours is never adopted.
 pub async fn ensure_owned_role(
     clients: &AwsClients,
     p: &Pipeline,
 ) -> Result<iam::Role, Diagnostics> {
-    let name = names::role_name(&clients.region, &p.delivery_stream_name);
-    let role = match iam::find_role(clients, &name).await {
-        Ok(role) if role.tags.get(OWNER_TAG) == Some(&p.id()) => role,
-        Ok(role) => {
-            return Err(failed(
-                "IAM role name taken",
-                format!(
-                    "An IAM role named {:?} ({}) exists but was not made by this provider for pipeline {}. \
-                     Delete or rename it, or set role_arn to use a role of your own.",
-                    role.name,
-                    role.arn,
-                    p.id()
-                ),
-            ));
-        }
-        Err(e) if e.is(ErrorKind::NotFound) => {
+    let name = owned_role_name(clients, p);
+    let role = match find_owned_role(clients, p, &name).await? {
+        Some(role) => role,
+        None => {
             let account = &clients
                 .identity()
                 .await
@@ -203,20 +244,40 @@ pub async fn ensure_owned_role(
                 "Lets Firehose deliver API Gateway access logs of {} to S3.",
                 p.id()
             );
-            iam::create_role(
-                clients,
-                &name,
-                &description,
-                &policy::trust_policy(account),
-                &p.remote_tags(),
-            )
-            .await
-            .map_err(|e| failed("Cannot create the IAM role", e))?
+            let trust = policy::trust_policy(account);
+            match iam::create_role(clients, &name, &description, &trust, &p.remote_tags()).await {
+                Ok(role) => role,
+                // An earlier attempt made it and its answer was lost: adopt it if it is ours.
+                Err(e) if e.is(ErrorKind::AlreadyExists) => find_owned_role(clients, p, &name)
+                    .await?
+                    .ok_or_else(|| failed("Cannot create the IAM role", e))?,
+                Err(e) => return Err(failed("Cannot create the IAM role", e)),
+            }
         }
-        Err(e) => return Err(failed("Cannot read the IAM role", e)),
     };
     write_role_policy(clients, p, &role.name).await?;
     Ok(role)
+}
+
+/// Deletes the owned role, if it is still there and still ours.
+pub async fn delete_owned_role(
+    clients: &AwsClients,
+    p: &Pipeline,
+    name: &str,
+    cancel: &CancellationToken,
+) -> Result<(), Diagnostics> {
+    if find_owned_role(clients, p, name).await?.is_none() {
+        return Ok(());
+    }
+    retry(
+        RETRY_CHANGES,
+        CONFLICT_WINDOW,
+        cancel,
+        "deleting the IAM role",
+        || iam::delete_role(clients, name),
+    )
+    .await
+    .map_err(|e| failed("Cannot delete the IAM role", e))
 }
 
 /// (Re)writes the owned role's inline policy for the pipeline's bucket and key.
