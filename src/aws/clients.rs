@@ -157,11 +157,12 @@ pub async fn build(
         }
         loader = loader.profile_files(files.build());
     }
-    if let Some(sts) = &settings.endpoints.sts {
-        // The role is assumed through the overridden STS endpoint too.
-        loader = loader.endpoint_url(sts.clone());
-    }
     let base = reported(loader.load().await, report_secret);
+    // An STS override applies to assuming the role as well, and to nothing else.
+    let sts_base = match &settings.endpoints.sts {
+        Some(url) => base.to_builder().endpoint_url(url.clone()).build(),
+        None => base.clone(),
+    };
     let region = base
         .region()
         .map(|r| r.to_string())
@@ -176,7 +177,7 @@ pub async fn build(
                         .clone()
                         .unwrap_or_else(|| SESSION_NAME.to_owned()),
                 )
-                .configure(&base);
+                .configure(&sts_base);
             if let Some(id) = &role.external_id {
                 builder = builder.external_id(id.clone());
             }

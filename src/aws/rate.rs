@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota};
 
-/// Requests per second allowed for each API, kept at or below AWS's published control-plane
-/// rates: Firehose documents 5 per second for its stream-management calls; API Gateway's
-/// stage calls and IAM's are given conservative rates, as their quotas are account-wide.
+/// AWS's control-plane request rates per second, by API; `service:*` is a budget all of a
+/// service's calls share. Firehose documents 5 per second for each stream-management call and
+/// API Gateway 10 per second for an account's calls together; IAM and STS publish no per-API
+/// rates, so theirs are conservative estimates.
 pub const API_RATES: &[(&str, u32)] = &[
     ("firehose:CreateDeliveryStream", 5),
     ("firehose:DeleteDeliveryStream", 5),
@@ -17,9 +19,7 @@ pub const API_RATES: &[(&str, u32)] = &[
     ("firehose:ListTagsForDeliveryStream", 5),
     ("firehose:TagDeliveryStream", 5),
     ("firehose:UntagDeliveryStream", 5),
-    ("apigateway:GetStage", 5),
-    ("apigateway:GetRestApi", 5),
-    ("apigateway:UpdateStage", 5),
+    ("apigateway:*", 10),
     ("iam:GetRole", 10),
     ("iam:CreateRole", 5),
     ("iam:PutRolePolicy", 5),
@@ -33,7 +33,11 @@ pub const API_RATES: &[(&str, u32)] = &[
     ("sts:GetCallerIdentity", 20),
 ];
 
-/// One token bucket per API.
+/// The limiter paces calls at this share of AWS's rate, one at a time, so that the SDK's own
+/// retries and clock differences never push it over AWS's bucket.
+const HEADROOM: f64 = 0.9;
+
+/// One token bucket per API (and per service, where a service has a shared budget).
 pub struct RateLimits {
     buckets: HashMap<&'static str, DefaultDirectRateLimiter>,
 }
@@ -47,24 +51,27 @@ impl std::fmt::Debug for RateLimits {
 }
 
 impl RateLimits {
-    /// Buckets at the rates of [`API_RATES`], each with a burst of one second's worth.
+    /// Buckets for [`API_RATES`], each paced at [`HEADROOM`] of its rate.
     pub fn documented() -> RateLimits {
         let buckets = API_RATES
             .iter()
             .filter_map(|(api, rate)| {
-                let per_second = NonZeroU32::new(*rate)?;
-                Some((
-                    *api,
-                    DefaultDirectRateLimiter::direct(Quota::per_second(per_second)),
-                ))
+                let period = Duration::from_secs_f64(1.0 / (f64::from(*rate) * HEADROOM));
+                let quota = Quota::with_period(period)?.allow_burst(NonZeroU32::MIN);
+                Some((*api, DefaultDirectRateLimiter::direct(quota)))
             })
             .collect();
         RateLimits { buckets }
     }
 
-    /// Waits until `api` may be called. APIs without a listed rate are not limited.
+    /// Waits until `api` (such as `apigateway:UpdateStage`) may be called, under its own rate
+    /// and its service's shared one. APIs without a listed rate are not limited.
     pub async fn acquire(&self, api: &str) {
         if let Some(bucket) = self.buckets.get(api) {
+            bucket.until_ready().await;
+        }
+        let service = api.split_once(':').map_or(api, |(service, _)| service);
+        if let Some(bucket) = self.buckets.get(format!("{service}:*").as_str()) {
             bucket.until_ready().await;
         }
     }
@@ -75,13 +82,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_bucket_admits_one_seconds_burst_then_refuses() {
+    fn calls_are_paced_one_at_a_time() {
         let limits = RateLimits::documented();
-        let bucket = &limits.buckets["firehose:CreateDeliveryStream"];
-        for _ in 0..5 {
+        for api in ["firehose:CreateDeliveryStream", "apigateway:*"] {
+            let bucket = &limits.buckets[api];
             assert!(bucket.check().is_ok());
+            assert!(
+                bucket.check().is_err(),
+                "a second immediate {api} call must wait"
+            );
         }
-        assert!(bucket.check().is_err(), "a sixth immediate call must wait");
     }
 
     #[test]
@@ -103,7 +113,11 @@ mod tests {
                 })
             });
             for api in apis {
-                assert!(listed.contains(&api), "{api} has no rate in API_RATES");
+                let service_wide = format!("{}:*", api.split(':').next().unwrap_or_default());
+                assert!(
+                    listed.contains(&api) || listed.contains(&service_wide.as_str()),
+                    "{api} has no rate in API_RATES"
+                );
             }
         }
     }

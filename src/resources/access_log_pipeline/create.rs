@@ -4,6 +4,7 @@
 
 use tokio::time::Instant;
 
+use crate::aws::apigateway::AccessLog;
 use crate::aws::clients::AwsClients;
 use crate::aws::error::ErrorKind;
 use crate::aws::firehose;
@@ -14,8 +15,7 @@ use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 
-use super::model::{Pipeline, Private, partial_state};
-use super::read::read_state;
+use super::model::{Observed, Pipeline, Private, partial_state, state_value};
 use super::steps::{self, Owner, failed, failed_at};
 use super::update::update_destination;
 
@@ -99,9 +99,10 @@ async fn steps_of_create(
         }
     };
 
-    // 4. The stream: adopted if an earlier run made it, else created (riding out IAM lag).
+    // 4. The stream: created (riding out IAM lag), or, where the name is taken, adopted if an
+    //    earlier run of this pipeline made it (a crash, or an answer lost on the way back).
     let desired = p.destination(&role_arn);
-    if !adopt_stream(clients, p).await? {
+    {
         let window = IAM_PROPAGATION_WINDOW.min(deadline.saturating_duration_since(Instant::now()));
         let retry_on = [
             ErrorKind::Propagation,
@@ -120,7 +121,6 @@ async fn steps_of_create(
         .await;
         match created {
             Ok(()) => {}
-            // An earlier attempt made it and its answer was lost: adopt it if it is ours.
             Err(WaitError::Aws(e)) if e.is(ErrorKind::AlreadyExists) => {
                 if !adopt_stream(clients, p).await? {
                     return Err(failed("Cannot create the delivery stream", e));
@@ -132,32 +132,37 @@ async fn steps_of_create(
     made.anything = true;
 
     // 5. Wait until it can take records.
-    let stream =
+    let mut stream =
         firehose::wait_stream_active(clients, &p.delivery_stream_name, deadline, &ctx.cancel)
             .await
             .map_err(|e| failed("The delivery stream did not become ACTIVE", e))?;
     made.stream_arn = Some(stream.arn.clone());
     if stream.s3.as_ref() != Some(&desired) {
         update_destination(clients, ctx, p, &desired, deadline).await?;
+        stream.s3 = Some(desired.clone());
     }
 
     // 6. Point the stage at it.
+    let mut stage_access_log = stage.access_log.clone();
     if p.enabled {
         steps::point_stage(clients, p, &stream.arn, &ctx.cancel)
             .await
             .map_err(|e| failed("Cannot point the stage's access logs at the stream", e))?;
+        stage_access_log = Some(AccessLog {
+            destination_arn: stream.arn.clone(),
+            format: p.format.clone(),
+        });
     }
 
-    read_state(clients, p).await.and_then(|state| {
-        if state.is_null() {
-            Err(failed(
-                "The pipeline vanished",
-                "The stream or stage disappeared right after being set up.",
-            ))
-        } else {
-            Ok(state)
-        }
-    })
+    // The state is what AWS just confirmed: the stream as described once ACTIVE, the stage
+    // and tags as written. Reading them back again would only cost rate-limited calls.
+    let observed = Observed {
+        destination: stream.s3.clone().unwrap_or(desired),
+        stream_arn: stream.arn,
+        stage_access_log,
+        tags: p.tags_all.clone(),
+    };
+    Ok(state_value(p, &observed, &clients.default_tags))
 }
 
 /// Whether a stream of the pipeline's name was made by an earlier run of this pipeline (to

@@ -232,28 +232,25 @@ pub async fn ensure_owned_role(
     p: &Pipeline,
 ) -> Result<iam::Role, Diagnostics> {
     let name = owned_role_name(clients, p);
-    let role = match find_owned_role(clients, p, &name).await? {
-        Some(role) => role,
-        None => {
-            let account = &clients
-                .identity()
-                .await
-                .map_err(|e| failed("Cannot identify the AWS account", e))?
-                .account;
-            let description = format!(
-                "Lets Firehose deliver API Gateway access logs of {} to S3.",
-                p.id()
-            );
-            let trust = policy::trust_policy(account);
-            match iam::create_role(clients, &name, &description, &trust, &p.remote_tags()).await {
-                Ok(role) => role,
-                // An earlier attempt made it and its answer was lost: adopt it if it is ours.
-                Err(e) if e.is(ErrorKind::AlreadyExists) => find_owned_role(clients, p, &name)
-                    .await?
-                    .ok_or_else(|| failed("Cannot create the IAM role", e))?,
-                Err(e) => return Err(failed("Cannot create the IAM role", e)),
-            }
-        }
+    let account = &clients
+        .identity()
+        .await
+        .map_err(|e| failed("Cannot identify the AWS account", e))?
+        .account;
+    let description = format!(
+        "Lets Firehose deliver API Gateway access logs of {} to S3.",
+        p.id()
+    );
+    let trust = policy::trust_policy(account);
+    let role = match iam::create_role(clients, &name, &description, &trust, &p.remote_tags()).await
+    {
+        Ok(role) => role,
+        // Made by an earlier run (a crash, or an answer lost on the way back): adopted if it
+        // carries this pipeline's tag, an error otherwise.
+        Err(e) if e.is(ErrorKind::AlreadyExists) => find_owned_role(clients, p, &name)
+            .await?
+            .ok_or_else(|| failed("Cannot create the IAM role", e))?,
+        Err(e) => return Err(failed("Cannot create the IAM role", e)),
     };
     write_role_policy(clients, p, &role.name).await?;
     Ok(role)
