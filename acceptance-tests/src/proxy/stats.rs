@@ -1,0 +1,175 @@
+//! What the proxy saw and did: calls per API, injected faults, and a log of every answer.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How the proxy answered one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Forwarded to the emulator, which answered with this status.
+    Forwarded(u16),
+    /// Forwarded, and the stream's status shown as CREATING.
+    ShownCreating,
+    /// Answered with the stream's description in status DELETING.
+    ShownDeleting,
+    /// Refused with the service's throttling error: over a rate limit.
+    RateLimited,
+    /// Refused with the service's throttling error: a random fault.
+    Throttled,
+    /// Refused with a 5xx: a random fault.
+    ServerError,
+    /// The connection was reset without an answer: a random fault.
+    Reset,
+    /// Forwarded (the emulator answered with this status), then the connection was reset: a
+    /// random fault.
+    LostAnswer(u16),
+    /// API Gateway ConflictException for UpdateStage.
+    Conflict,
+    /// Firehose could not assume a role still propagating.
+    RoleNotAssumable,
+    /// The emulator could not be reached (502).
+    UpstreamFailed,
+}
+
+impl Outcome {
+    /// Whether this is a failure the proxy made up (not the emulator's, not realism).
+    pub fn is_fault(self) -> bool {
+        matches!(
+            self,
+            Outcome::RateLimited
+                | Outcome::Throttled
+                | Outcome::ServerError
+                | Outcome::Reset
+                | Outcome::LostAnswer(_)
+                | Outcome::Conflict
+                | Outcome::RoleNotAssumable
+        )
+    }
+}
+
+/// One answered request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// When, since the proxy started.
+    pub at: Duration,
+    /// The `service:Operation` key.
+    pub api: String,
+    /// What it is about: the stream name of a Firehose call, `<api>/<stage>` of a stage call.
+    pub subject: Option<String>,
+    /// How it was answered.
+    pub outcome: Outcome,
+}
+
+/// Totals of what the proxy injected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Injected {
+    /// Throttling errors for requests over a rate limit.
+    pub rate_limited: u64,
+    /// Random throttling errors.
+    pub throttled: u64,
+    /// Random 5xx errors.
+    pub server_errors: u64,
+    /// Random connection resets before the request reached the emulator.
+    pub resets: u64,
+    /// Random connection resets after the request took effect.
+    pub lost_answers: u64,
+    /// UpdateStage conflicts.
+    pub conflicts: u64,
+    /// Firehose refusals of a propagating role.
+    pub role_not_assumable: u64,
+    /// Stream descriptions shown as CREATING.
+    pub shown_creating: u64,
+    /// Stream descriptions shown as DELETING.
+    pub shown_deleting: u64,
+}
+
+impl Injected {
+    /// Every failed answer the proxy made up (realistic statuses are not failures).
+    pub fn faults(&self) -> u64 {
+        self.rate_limited
+            + self.throttled
+            + self.server_errors
+            + self.resets
+            + self.lost_answers
+            + self.conflicts
+            + self.role_not_assumable
+    }
+
+    fn add(&mut self, outcome: Outcome) {
+        let counter = match outcome {
+            Outcome::RateLimited => &mut self.rate_limited,
+            Outcome::Throttled => &mut self.throttled,
+            Outcome::ServerError => &mut self.server_errors,
+            Outcome::Reset => &mut self.resets,
+            Outcome::LostAnswer(_) => &mut self.lost_answers,
+            Outcome::Conflict => &mut self.conflicts,
+            Outcome::RoleNotAssumable => &mut self.role_not_assumable,
+            Outcome::ShownCreating => &mut self.shown_creating,
+            Outcome::ShownDeleting => &mut self.shown_deleting,
+            Outcome::Forwarded(_) | Outcome::UpstreamFailed => return,
+        };
+        *counter += 1;
+    }
+}
+
+/// At most this many events are kept.
+const EVENT_LOG_CAP: usize = 200_000;
+
+/// The proxy's counters, shared by all connections.
+#[derive(Debug)]
+pub(crate) struct Stats {
+    started: Instant,
+    calls: Mutex<BTreeMap<String, u64>>,
+    injected: Mutex<Injected>,
+    events: Mutex<Vec<Event>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Stats {
+    pub(crate) fn new() -> Stats {
+        Stats {
+            started: Instant::now(),
+            calls: Mutex::new(BTreeMap::new()),
+            injected: Mutex::new(Injected::default()),
+            events: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Counts a call of `key`; returns how many calls of it came before (0 for the first).
+    pub(crate) fn count_call(&self, key: &str) -> u64 {
+        let mut calls = lock(&self.calls);
+        let n = calls.entry(key.to_owned()).or_insert(0);
+        *n += 1;
+        *n - 1
+    }
+
+    /// Records how a call was answered.
+    pub(crate) fn record(&self, key: &str, subject: Option<String>, outcome: Outcome) {
+        lock(&self.injected).add(outcome);
+        let mut events = lock(&self.events);
+        if events.len() < EVENT_LOG_CAP {
+            events.push(Event {
+                at: self.started.elapsed(),
+                api: key.to_owned(),
+                subject,
+                outcome,
+            });
+        }
+    }
+
+    pub(crate) fn calls(&self) -> BTreeMap<String, u64> {
+        lock(&self.calls).clone()
+    }
+
+    pub(crate) fn injected(&self) -> Injected {
+        *lock(&self.injected)
+    }
+
+    pub(crate) fn events(&self) -> Vec<Event> {
+        lock(&self.events).clone()
+    }
+}
