@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod plugin_client;
+pub mod proxy;
 
 use std::future::Future;
 use std::io::{Read as _, Write as _};
@@ -77,10 +78,15 @@ fn process_temp_dir(prefix: &str) -> PathBuf {
     dir
 }
 
-/// Builds the provider binary (once per process) and returns its path.
+/// Builds the provider binary (once per process) and returns its path. With
+/// `APIGW_PROVIDER_BINARY` set, that binary is used as it is (benchmarks use a release build).
 pub fn provider_binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(build_provider).clone()
+    BIN.get_or_init(|| match std::env::var_os("APIGW_PROVIDER_BINARY") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => build_provider(),
+    })
+    .clone()
 }
 
 fn build_provider() -> PathBuf {
@@ -492,11 +498,14 @@ pub struct TfDir {
 }
 
 impl TfDir {
-    /// Takes the serial lock, resets moto and creates an empty working directory.
+    /// Takes the serial lock, resets moto (not against real AWS) and creates an empty working
+    /// directory.
     pub fn new() -> TfDir {
         require_terraform();
         let guard = serial();
-        moto().reset();
+        if !real_aws() {
+            moto().reset();
+        }
         let dir = tempfile::Builder::new()
             .prefix("apigw-tf-")
             .tempdir()
@@ -533,23 +542,7 @@ impl TfDir {
         cmd.args(args)
             .current_dir(self.dir.path())
             .stdin(Stdio::null());
-        for (key, _) in std::env::vars_os() {
-            let Some(key) = key.to_str() else { continue };
-            if key.starts_with("TF_LOG")
-                || key.starts_with("AWS_ENDPOINT_URL_")
-                || key.starts_with("TF_CLI_ARGS_")
-                || SCRUBBED_ENV.contains(&key)
-            {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.env("CHECKPOINT_DISABLE", "1")
-            .env("TF_IN_AUTOMATION", "1")
-            .env("TF_CLI_CONFIG_FILE", &mirror_info().cli_config)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &moto().endpoint);
+        apply_test_env(&mut cmd);
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
@@ -642,7 +635,7 @@ fn find_resource<'a>(
         .find_map(|m| find_resource(m, addr, seen))
 }
 
-/// AWS SDK clients pointed at the emulator.
+/// AWS SDK clients pointed at the emulator (or, with [`REAL_AWS_ENV`], at the real account).
 pub struct Aws {
     /// API Gateway (REST APIs).
     pub apigateway: aws_sdk_apigateway::Client,
@@ -654,11 +647,17 @@ pub struct Aws {
     pub s3: aws_sdk_s3::Client,
     /// STS.
     pub sts: aws_sdk_sts::Client,
+    /// Against real AWS: deletes what this test created when the clients are dropped.
+    cleanup: FixtureCleanup,
 }
 
-/// Builds SDK clients for moto (starting it if needed); drive them with [`block_on`], since
-/// their connection pools belong to the runtime that first uses them.
+/// Builds SDK clients for moto (starting it if needed), or with [`REAL_AWS_ENV`] for the real
+/// account; drive them with [`block_on`], since their connection pools belong to the runtime
+/// that first uses them.
 pub async fn aws() -> Aws {
+    if real_aws() {
+        return real_aws_clients().await;
+    }
     let endpoint = moto().endpoint.clone();
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
@@ -681,6 +680,7 @@ pub async fn aws() -> Aws {
         iam: aws_sdk_iam::Client::new(&config),
         s3: aws_sdk_s3::Client::from_conf(s3_config),
         sts: aws_sdk_sts::Client::new(&config),
+        cleanup: FixtureCleanup::disabled(),
     }
 }
 
@@ -690,11 +690,12 @@ impl Aws {
         let gw = &self.apigateway;
         let api = gw
             .create_rest_api()
-            .name(name)
+            .name(unique_name(name))
             .send()
             .await
             .expect("create_rest_api");
         let api_id = api.id().expect("REST API id").to_owned();
+        self.register_rest_api(&api_id);
         let resources = gw
             .get_resources()
             .rest_api_id(&api_id)
@@ -779,14 +780,25 @@ impl Aws {
             .expect("update_stage");
     }
 
-    /// Creates an S3 bucket in us-east-1 (no location constraint).
-    pub async fn create_bucket(&self, name: &str) {
-        self.s3
-            .create_bucket()
-            .bucket(name)
+    /// Creates an S3 bucket and returns its name: `name` itself against the emulator (in
+    /// us-east-1, no location constraint), `name` with a unique suffix in the configured
+    /// region against real AWS, registered for cleanup.
+    pub async fn create_bucket(&self, name: &str) -> String {
+        let name = unique_name(name);
+        let mut request = self.s3.create_bucket().bucket(&name);
+        if let Some(constraint) = bucket_location_constraint(&self.s3) {
+            request = request.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(constraint)
+                    .build(),
+            );
+        }
+        request
             .send()
             .await
             .unwrap_or_else(|e| panic!("create_bucket {name}: {e:?}"));
+        self.register_bucket(&name);
+        name
     }
 }
 
@@ -869,5 +881,638 @@ impl Aws {
             .iter()
             .map(|r| r.role_name().to_owned())
             .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real AWS (opt-in), fixture cleanup, and terraform with standard input.
+// ---------------------------------------------------------------------------------------------
+
+/// Set to `1` to run the acceptance tests against the AWS account of the standard credential
+/// chain instead of moto. See README.md, "Against real AWS".
+pub const REAL_AWS_ENV: &str = "APIGW_ACCEPTANCE_REAL_AWS";
+
+/// Whether this run is against a real AWS account ([`REAL_AWS_ENV`]`=1`).
+///
+/// Panics when the opt-in is combined with an endpoint override, which would make the "real"
+/// run talk to something else.
+pub fn real_aws() -> bool {
+    static REAL: OnceLock<bool> = OnceLock::new();
+    *REAL.get_or_init(|| {
+        let on = matches!(
+            std::env::var(REAL_AWS_ENV).as_deref().map(str::trim),
+            Ok("1" | "true" | "yes")
+        );
+        if on {
+            let overrides: Vec<String> = std::env::vars()
+                .map(|(k, _)| k)
+                .filter(|k| k.starts_with("AWS_ENDPOINT_URL"))
+                .collect();
+            assert!(
+                overrides.is_empty(),
+                "{REAL_AWS_ENV}=1 runs against real AWS, but {overrides:?} override the endpoints; unset them"
+            );
+        }
+        on
+    })
+}
+
+/// Environment variables, other than `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, that select
+/// an AWS identity or region and are scrubbed against the emulator but passed through against
+/// real AWS.
+const REAL_AWS_PASSTHROUGH: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+];
+
+/// The environment every terraform command of the tests runs with: no inherited Terraform
+/// settings, the harness mirror, and either moto with fake credentials or, against real AWS,
+/// the caller's own `AWS_*` variables.
+fn apply_test_env(cmd: &mut Command) {
+    let real = real_aws();
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if real && REAL_AWS_PASSTHROUGH.contains(&key) {
+            continue;
+        }
+        if key.starts_with("TF_LOG")
+            || key.starts_with("AWS_ENDPOINT_URL_")
+            || key.starts_with("TF_CLI_ARGS_")
+            || SCRUBBED_ENV.contains(&key)
+        {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .env("TF_CLI_CONFIG_FILE", &mirror_info().cli_config);
+    if !real {
+        cmd.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", &moto().endpoint);
+    }
+}
+
+impl TfDir {
+    /// Like [`TfDir::tf_env`], with `input` written to terraform's standard input (which is
+    /// then closed), as for `terraform console`.
+    pub fn tf_stdin(&self, args: &[&str], input: &str, extra_env: &[(&str, &str)]) -> TfOutput {
+        let mut cmd = Command::new("terraform");
+        cmd.args(args)
+            .current_dir(self.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        apply_test_env(&mut cmd);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let command = format!("terraform {}", args.join(" "));
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("running `{command}`: {e}"));
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        // Written from a thread so a terraform that answers before reading cannot deadlock us.
+        let input = input.to_owned();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("waiting for `{command}`: {e}"));
+        let _ = writer.join();
+        TfOutput {
+            command,
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// `base` against the emulator (which is reset between tests); against real AWS, `base` with a
+/// suffix unique to this run and call, so names never collide with other runs or other
+/// objects in the account (S3 bucket names are global). At most 63 characters, lowercase.
+pub fn unique_name(base: &str) -> String {
+    if !real_aws() {
+        return base.to_owned();
+    }
+    static RUN: OnceLock<String> = OnceLock::new();
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let run = RUN.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        // 40 bits of time and 20 of pid, in base 36: about 12 characters.
+        let mixed =
+            ((nanos as u64) & ((1 << 40) - 1)) << 20 | (std::process::id() as u64 & 0xfffff);
+        base36(mixed)
+    });
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let suffix = format!("-t{run}{}", base36(n as u64));
+    let keep = 63usize.saturating_sub(suffix.len());
+    let base: String = base.to_ascii_lowercase().chars().take(keep).collect();
+    format!("{}{suffix}", base.trim_end_matches('-'))
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII digits")
+}
+
+/// The bucket location constraint for the client's region: none for us-east-1 (and for the
+/// emulator, which the tests use in us-east-1).
+fn bucket_location_constraint(
+    s3: &aws_sdk_s3::Client,
+) -> Option<aws_sdk_s3::types::BucketLocationConstraint> {
+    if !real_aws() {
+        return None;
+    }
+    let region = s3.config().region()?.to_string();
+    (region != "us-east-1")
+        .then(|| aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str()))
+}
+
+/// SDK clients for the real account: the default credential chain, region and endpoints.
+async fn real_aws_clients() -> Aws {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    assert!(
+        config.region().is_some(),
+        "{REAL_AWS_ENV}=1 needs a region: set AWS_REGION (or AWS_DEFAULT_REGION, or a profile's region)"
+    );
+    let apigateway = aws_sdk_apigateway::Client::new(&config);
+    let firehose = aws_sdk_firehose::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::new(&config);
+    Aws {
+        cleanup: FixtureCleanup::enabled(
+            apigateway.clone(),
+            firehose.clone(),
+            iam.clone(),
+            s3.clone(),
+        ),
+        apigateway,
+        firehose,
+        iam,
+        s3,
+        sts: aws_sdk_sts::Client::new(&config),
+    }
+}
+
+/// What one [`Aws`] created (or was told about) in a real account.
+#[derive(Debug, Default, Clone)]
+struct Created {
+    rest_apis: Vec<String>,
+    buckets: Vec<String>,
+    streams: Vec<String>,
+    roles: Vec<String>,
+}
+
+/// The clients the cleanup deletes with.
+struct CleanupClients {
+    apigateway: aws_sdk_apigateway::Client,
+    firehose: aws_sdk_firehose::Client,
+    iam: aws_sdk_iam::Client,
+    s3: aws_sdk_s3::Client,
+}
+
+/// Deletes, when dropped (also when the test panicked), what the test registered and what the
+/// provider made for the registered REST APIs. A no-op against the emulator, which is reset.
+struct FixtureCleanup {
+    clients: Option<CleanupClients>,
+    created: Mutex<Created>,
+}
+
+/// Tag the provider puts on the streams and roles it makes: `<rest_api_id>/<stage_name>`.
+const PROVIDER_OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
+
+impl FixtureCleanup {
+    fn disabled() -> FixtureCleanup {
+        FixtureCleanup {
+            clients: None,
+            created: Mutex::new(Created::default()),
+        }
+    }
+
+    fn enabled(
+        apigateway: aws_sdk_apigateway::Client,
+        firehose: aws_sdk_firehose::Client,
+        iam: aws_sdk_iam::Client,
+        s3: aws_sdk_s3::Client,
+    ) -> FixtureCleanup {
+        FixtureCleanup {
+            clients: Some(CleanupClients {
+                apigateway,
+                firehose,
+                iam,
+                s3,
+            }),
+            created: Mutex::new(Created::default()),
+        }
+    }
+
+    fn record(&self, f: impl FnOnce(&mut Created)) {
+        if self.clients.is_some() {
+            f(&mut self.created.lock().unwrap_or_else(|e| e.into_inner()));
+        }
+    }
+}
+
+impl Drop for FixtureCleanup {
+    fn drop(&mut self) {
+        let Some(clients) = self.clients.take() else {
+            return;
+        };
+        let created = std::mem::take(&mut *self.created.lock().unwrap_or_else(|e| e.into_inner()));
+        if created.rest_apis.is_empty()
+            && created.buckets.is_empty()
+            && created.streams.is_empty()
+            && created.roles.is_empty()
+        {
+            return;
+        }
+        // Drop may run inside `block_on` (on this thread), where blocking on the runtime again
+        // is refused; a fresh thread may block on it.
+        let joined = std::thread::Builder::new()
+            .name("aws-cleanup".into())
+            .spawn(move || runtime().block_on(delete_created(&clients, &created)))
+            .map(|t| t.join());
+        match joined {
+            Ok(Ok(left)) if left.is_empty() => {}
+            Ok(Ok(left)) => eprintln!(
+                "acceptance-tests cleanup: could not delete, remove by hand:\n  {}",
+                left.join("\n  ")
+            ),
+            Ok(Err(_)) => eprintln!("acceptance-tests cleanup: the cleanup thread panicked"),
+            Err(e) => eprintln!("acceptance-tests cleanup: cannot start the cleanup thread: {e}"),
+        }
+    }
+}
+
+/// Registration of fixtures for cleanup against real AWS (no-ops against the emulator).
+impl Aws {
+    /// Deletes the REST API (and with it its stages) after the test.
+    pub fn register_rest_api(&self, id: &str) {
+        self.cleanup.record(|c| c.rest_apis.push(id.to_owned()));
+    }
+
+    /// Empties and deletes the bucket after the test.
+    pub fn register_bucket(&self, name: &str) {
+        self.cleanup.record(|c| c.buckets.push(name.to_owned()));
+    }
+
+    /// Deletes the Firehose stream after the test. Streams the provider made for a registered
+    /// REST API are found by their tag and need no registration.
+    pub fn register_stream(&self, name: &str) {
+        self.cleanup.record(|c| c.streams.push(name.to_owned()));
+    }
+
+    /// Deletes the IAM role (with its policies) after the test. Roles the provider made for a
+    /// registered REST API are found by their tag and need no registration.
+    pub fn register_role(&self, name: &str) {
+        self.cleanup.record(|c| c.roles.push(name.to_owned()));
+    }
+}
+
+/// How long a cleanup retries a throttled or conflicting delete.
+const CLEANUP_PATIENCE: Duration = Duration::from_secs(180);
+
+/// Retries `op` on errors (throttling: DeleteRestApi allows one call per 30 s per account)
+/// until it succeeds or [`CLEANUP_PATIENCE`] runs out; returns the last error.
+async fn with_patience<F, Fut, E>(what: &str, mut op: F) -> Result<(), String>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Debug,
+{
+    let deadline = Instant::now() + CLEANUP_PATIENCE;
+    let mut delay = Duration::from_secs(2);
+    loop {
+        match op().await {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() + delay > deadline => return Err(format!("{what}: {e:?}")),
+            Err(_) => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Deletes streams, then roles, then REST APIs, then buckets; returns what could not be deleted.
+async fn delete_created(c: &CleanupClients, created: &Created) -> Vec<String> {
+    let mut left = Vec::new();
+    let mut streams = created.streams.clone();
+    let mut roles = created.roles.clone();
+    let owned_by_test = |tag: Option<&str>| {
+        tag.and_then(|t| t.split_once('/'))
+            .is_some_and(|(api, _)| created.rest_apis.iter().any(|a| a == api))
+    };
+
+    // Streams the provider made for this test's REST APIs.
+    let mut start: Option<String> = None;
+    loop {
+        let Ok(page) = c
+            .firehose
+            .list_delivery_streams()
+            .limit(100)
+            .set_exclusive_start_delivery_stream_name(start.clone())
+            .send()
+            .await
+        else {
+            left.push("(listing delivery streams failed)".to_owned());
+            break;
+        };
+        for name in page.delivery_stream_names() {
+            if !name.starts_with("amazon-apigateway-") || streams.contains(name) {
+                continue;
+            }
+            if let Ok(tags) = c
+                .firehose
+                .list_tags_for_delivery_stream()
+                .delivery_stream_name(name)
+                .send()
+                .await
+            {
+                let owner = tags
+                    .tags()
+                    .iter()
+                    .find(|t| t.key() == PROVIDER_OWNER_TAG)
+                    .and_then(|t| t.value());
+                if owned_by_test(owner) {
+                    streams.push(name.clone());
+                }
+            }
+        }
+        match (
+            page.has_more_delivery_streams(),
+            page.delivery_stream_names().last(),
+        ) {
+            (true, Some(last)) => start = Some(last.clone()),
+            _ => break,
+        }
+    }
+    for name in &streams {
+        let r = with_patience(&format!("firehose stream {name}"), || async {
+            match c
+                .firehose
+                .delete_delivery_stream()
+                .delivery_stream_name(name)
+                .allow_force_delete(true)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) if is_not_found(&e) => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+        left.extend(r.err());
+    }
+
+    // Roles the provider made for this test's REST APIs (their names start with apigw-logs-).
+    let mut marker: Option<String> = None;
+    loop {
+        let Ok(page) = c.iam.list_roles().set_marker(marker.clone()).send().await else {
+            left.push("(listing IAM roles failed)".to_owned());
+            break;
+        };
+        for role in page.roles() {
+            let name = role.role_name();
+            if !name.starts_with("apigw-logs-") || roles.iter().any(|r| r == name) {
+                continue;
+            }
+            if let Ok(got) = c.iam.get_role().role_name(name).send().await {
+                let owner = got
+                    .role()
+                    .map(|r| r.tags())
+                    .unwrap_or_default()
+                    .iter()
+                    .find(|t| t.key() == PROVIDER_OWNER_TAG)
+                    .map(|t| t.value());
+                if owned_by_test(owner) {
+                    roles.push(name.to_owned());
+                }
+            }
+        }
+        match (page.is_truncated(), page.marker()) {
+            (true, Some(m)) => marker = Some(m.to_owned()),
+            _ => break,
+        }
+    }
+    for name in &roles {
+        left.extend(delete_role(&c.iam, name).await.err());
+    }
+
+    for id in &created.rest_apis {
+        let r = with_patience(&format!("REST API {id}"), || async {
+            match c.apigateway.delete_rest_api().rest_api_id(id).send().await {
+                Ok(_) => Ok(()),
+                Err(e) if is_not_found(&e) => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+        left.extend(r.err());
+    }
+
+    for bucket in &created.buckets {
+        // Firehose may still flush into the bucket while its stream is deleting: empty, then
+        // delete, again until it stays empty.
+        let r = with_patience(&format!("bucket {bucket}"), || async {
+            empty_bucket(&c.s3, bucket).await?;
+            match c.s3.delete_bucket().bucket(bucket).send().await {
+                Ok(_) => Ok(()),
+                Err(e) if is_not_found(&e) => Ok(()),
+                Err(e) => Err(format!("{e:?}")),
+            }
+        })
+        .await;
+        left.extend(r.err());
+    }
+    left
+}
+
+/// Whether an SDK error says the object is already gone.
+fn is_not_found<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata,
+{
+    use aws_sdk_s3::error::ProvideErrorMetadata as _;
+    // API Gateway NotFoundException, Firehose ResourceNotFoundException, IAM NoSuchEntity,
+    // S3 NoSuchBucket (or NotFound from a HEAD).
+    e.code()
+        .is_some_and(|code| code.contains("NotFound") || code.starts_with("NoSuch"))
+}
+
+/// Deletes a role with its inline and attached policies and instance-profile memberships.
+async fn delete_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<(), String> {
+    let what = format!("IAM role {name}");
+    if let Ok(inline) = iam.list_role_policies().role_name(name).send().await {
+        for policy in inline.policy_names() {
+            let _ = iam
+                .delete_role_policy()
+                .role_name(name)
+                .policy_name(policy)
+                .send()
+                .await;
+        }
+    }
+    if let Ok(attached) = iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+    {
+        for policy in attached.attached_policies() {
+            if let Some(arn) = policy.policy_arn() {
+                let _ = iam
+                    .detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await;
+            }
+        }
+    }
+    if let Ok(profiles) = iam
+        .list_instance_profiles_for_role()
+        .role_name(name)
+        .send()
+        .await
+    {
+        for profile in profiles.instance_profiles() {
+            let _ = iam
+                .remove_role_from_instance_profile()
+                .role_name(name)
+                .instance_profile_name(profile.instance_profile_name())
+                .send()
+                .await;
+        }
+    }
+    with_patience(&what, || async {
+        match iam.delete_role().role_name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
+/// Deletes every object version and delete marker in the bucket.
+async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), String> {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let mut key_marker: Option<String> = None;
+    let mut version_marker: Option<String> = None;
+    loop {
+        let page = match s3
+            .list_object_versions()
+            .bucket(bucket)
+            .set_key_marker(key_marker.clone())
+            .set_version_id_marker(version_marker.clone())
+            .send()
+            .await
+        {
+            Ok(p) => p,
+            Err(e) if is_not_found(&e) => return Ok(()),
+            Err(e) => return Err(format!("{e:?}")),
+        };
+        let ids: Vec<ObjectIdentifier> = page
+            .versions()
+            .iter()
+            .filter_map(|v| Some((v.key()?, v.version_id())))
+            .chain(
+                page.delete_markers()
+                    .iter()
+                    .filter_map(|m| Some((m.key()?, m.version_id()))),
+            )
+            .filter_map(|(key, version)| {
+                ObjectIdentifier::builder()
+                    .key(key)
+                    .set_version_id(version.map(str::to_owned))
+                    .build()
+                    .ok()
+            })
+            .collect();
+        if !ids.is_empty() {
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|e| e.to_string())?;
+            s3.delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+        }
+        if page.is_truncated() != Some(true) {
+            return Ok(());
+        }
+        key_marker = page.next_key_marker().map(str::to_owned);
+        version_marker = page.next_version_id_marker().map(str::to_owned);
+    }
+}
+
+/// For tests that depend on the emulator (its fixed account id and region, its reset, objects
+/// AWS would refuse): against real AWS, says so on stderr and returns true, and the test
+/// returns at once (`if emulator_only() { return; }`).
+#[track_caller]
+pub fn emulator_only() -> bool {
+    if real_aws() {
+        eprintln!(
+            "skipped against real AWS ({REAL_AWS_ENV}=1): {} depends on the emulator",
+            std::panic::Location::caller()
+        );
+    }
+    real_aws()
+}
+
+impl Aws {
+    /// Turns on the real-AWS cleanup for these clients (it is always on against real AWS), so
+    /// the cleanup itself can be tested against the emulator. Register fixtures after this.
+    pub fn clean_up_on_drop(mut self) -> Aws {
+        if self.cleanup.clients.is_none() {
+            self.cleanup = FixtureCleanup::enabled(
+                self.apigateway.clone(),
+                self.firehose.clone(),
+                self.iam.clone(),
+                self.s3.clone(),
+            );
+        }
+        self
+    }
+}
+
+impl TfDir {
+    /// `terraform <args>` in the directory with the test environment (and `extra_env` set
+    /// last), configured but not started: for tests that signal or kill terraform mid-run.
+    /// Standard input is null; standard output and error are not captured.
+    pub fn command(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new("terraform");
+        cmd.args(args).current_dir(self.path()).stdin(Stdio::null());
+        apply_test_env(&mut cmd);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        cmd
     }
 }

@@ -4,6 +4,9 @@ use acceptance_tests::{TfDir, aws, block_on, moto, provider_block};
 
 #[test]
 fn aws_fixtures_build_a_logged_stage_and_reset_forgets_it() {
+    if acceptance_tests::emulator_only() {
+        return;
+    }
     let _tf = TfDir::new();
     block_on(async {
         let aws = aws().await;
