@@ -127,7 +127,7 @@ pub fn classify(code: Option<&str>, message: &str, status: Option<u16>) -> Error
         | "RequestLimitExceeded"
         | "SlowDown"
         | "LimitExceededException"
-            if !lower.contains("maximum number") =>
+            if !lower.contains("maximum number") && !lower.contains("quota") =>
         {
             ErrorKind::Throttling
         }
@@ -197,6 +197,11 @@ mod tests {
         assert_eq!(
             classify(Some("LimitExceededException"), "Rate exceeded", Some(400)),
             ErrorKind::Throttling
+        );
+        let quota = "You have already consumed your firehose quota of 50 hoses";
+        assert_eq!(
+            classify(Some("LimitExceededException"), quota, Some(400)),
+            ErrorKind::Fatal
         );
         assert_eq!(
             classify(
