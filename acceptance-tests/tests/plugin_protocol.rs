@@ -140,3 +140,49 @@ fn wrong_protocol_is_a_clear_error() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn a_plugin_whose_terraform_died_stops_by_itself() {
+    use std::io::BufRead as _;
+    let client = terraform_like_client_cert();
+    let mut child = Command::new(provider_binary())
+        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("PLUGIN_CLIENT_CERT", &client.cert_pem)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting the plugin");
+    let mut handshake = String::new();
+    if let Some(pipe) = child.stdout.take() {
+        let mut stdout = std::io::BufReader::new(pipe);
+        let _ = stdout.read_line(&mut handshake);
+        // Terraform's end of the pipe goes away, as when terraform is killed.
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut exited = false;
+    while !exited && std::time::Instant::now() < deadline {
+        exited = matches!(child.try_wait(), Ok(Some(_)));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if !exited {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    assert!(
+        handshake.starts_with("1|6|unix|"),
+        "no handshake: {handshake:?}"
+    );
+    assert!(
+        exited,
+        "the plugin kept running after terraform's end of its stdout closed"
+    );
+    let socket_dir = std::path::Path::new(handshake.split('|').nth(3).unwrap_or(""))
+        .parent()
+        .map(|d| d.to_owned());
+    assert!(
+        socket_dir.is_some_and(|d| !d.exists()),
+        "the socket directory was left behind"
+    );
+}

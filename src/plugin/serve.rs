@@ -444,6 +444,9 @@ pub async fn serve(
     info!(network, address = %address, "serving");
 
     let signals = watch_signals(mode, shutdown.clone());
+    if mode == Mode::Managed {
+        watch_terraform(stop.clone(), shutdown.clone());
+    }
     let served = router.serve_with_incoming_shutdown(conns, shutdown.clone().cancelled_owned());
     tokio::pin!(served);
     let result = tokio::select! {
@@ -472,6 +475,34 @@ fn print_reattach(network: &str, address: &str) {
          \texport TF_REATTACH_PROVIDERS='{value}'\n\n\
          Then run terraform as usual in that shell. Stop this provider with Ctrl-C."
     );
+}
+
+/// Ends the plugin when Terraform dies without shutting it down (killed, crashed). Terraform
+/// holds the read end of the plugin's stdout pipe; when it is gone, polling the write end
+/// reports an error, and in-flight work is cancelled rather than left running unowned.
+fn watch_terraform(stop: CancellationToken, shutdown: CancellationToken) {
+    std::thread::spawn(move || {
+        let mut fds = [libc::pollfd {
+            fd: libc::STDOUT_FILENO,
+            events: 0,
+            revents: 0,
+        }];
+        loop {
+            // SAFETY: one valid pollfd, owned by this frame, for the duration of the call.
+            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, -1) };
+            if ready > 0 && fds[0].revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+                warn!("terraform is gone; stopping");
+                stop.cancel();
+                shutdown.cancel();
+                return;
+            }
+            if ready < 0
+                && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
+            {
+                return;
+            }
+        }
+    });
 }
 
 /// Ctrl-C reaches the whole process group: Terraform handles it (and calls StopProvider), so

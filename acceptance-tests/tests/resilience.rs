@@ -1,0 +1,755 @@
+//! Resilience of `apigw_access_log_pipeline`: applies killed part-way converge on the next
+//! apply without duplicates or orphans, Ctrl-C ends a long wait promptly and leaves state that
+//! destroy can clean up, and failures (a stage already taken, a missing bucket or stage, bad
+//! input) leave nothing behind. Terraform and the provider talk to moto through the realism
+//! proxy, so creates take seconds, as in AWS, and every AWS call is counted.
+
+use std::os::unix::process::CommandExt as _;
+use std::process::{Child, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use acceptance_tests::proxy::{Latency, Proxy, ProxyConfig};
+use acceptance_tests::{Aws, TfDir, TfOutput, aws, block_on, provider_block, real_aws};
+
+const STAGE: &str = "prod";
+
+/// The proxy fronts moto, and these tests reset and inspect the whole emulated account.
+fn skipped_on_real_aws() -> bool {
+    if real_aws() {
+        eprintln!("skipped: the realism proxy only fronts the emulator");
+    }
+    real_aws()
+}
+
+/// One pipeline resource `name` for `api`/`stage`; `extra` goes inside the resource.
+fn resource_hcl(name: &str, api: &str, stage: &str, bucket_arn: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "apigw_access_log_pipeline" "{name}" {{
+  rest_api_id = "{api}"
+  stage_name  = "{stage}"
+  s3 = {{
+    bucket_arn = "{bucket_arn}"
+  }}
+{extra}
+}}
+"#
+    )
+}
+
+fn one_pipeline_hcl(api: &str, stage: &str, bucket: &str) -> String {
+    provider_block() + &resource_hcl("x", api, stage, &format!("arn:aws:s3:::{bucket}"), "")
+}
+
+fn stream_of(api: &str) -> String {
+    format!("amazon-apigateway-{api}-{STAGE}")
+}
+
+fn role_of(api: &str) -> String {
+    format!("apigw-logs-us-east-1-{api}-{STAGE}")
+}
+
+/// Every delivery stream, and every role named like the provider's own, in moto.
+fn leftovers(aws: &Aws) -> (Vec<String>, Vec<String>) {
+    block_on(async {
+        let streams = aws.delivery_stream_names().await;
+        let roles = aws
+            .role_names()
+            .await
+            .into_iter()
+            .filter(|r| r.starts_with("apigw-logs-"))
+            .collect();
+        (streams, roles)
+    })
+}
+
+#[track_caller]
+fn assert_nothing_left(aws: &Aws) {
+    let (streams, roles) = leftovers(aws);
+    assert!(
+        streams.is_empty() && roles.is_empty(),
+        "left behind: streams {streams:?}, roles {roles:?}"
+    );
+}
+
+/// The resources in the local state file, as `address [status]` (empty without a state).
+fn state_resources(tf: &TfDir) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(tf.path().join("terraform.tfstate")) else {
+        return Vec::new();
+    };
+    let Ok(state) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return vec![format!("(unreadable state: {} bytes)", text.len())];
+    };
+    let mut out = Vec::new();
+    for r in state["resources"].as_array().into_iter().flatten() {
+        let addr = format!(
+            "{}.{}",
+            r["type"].as_str().unwrap_or("?"),
+            r["name"].as_str().unwrap_or("?")
+        );
+        for i in r["instances"].as_array().into_iter().flatten() {
+            match i["status"].as_str() {
+                Some(status) => out.push(format!("{addr} [{status}]")),
+                None => out.push(addr.clone()),
+            }
+        }
+    }
+    out
+}
+
+fn combined(out: &TfOutput) -> String {
+    format!("{}\n{}", out.stdout, out.stderr)
+}
+
+/// Whether `text` says `wanted`, whatever the line wrapping (terraform wraps diagnostics).
+#[track_caller]
+fn assert_contains(text: &str, wanted: &str) {
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat(text).contains(&flat(wanted)),
+        "output lacks {wanted:?}:\n{text}"
+    );
+}
+
+/// `terraform <command> -auto-approve` with the provider pointed at `endpoint`.
+fn tf_through(tf: &TfDir, endpoint: &str, command: &str) -> TfOutput {
+    tf.tf_env(
+        &[command, "-auto-approve", "-input=false", "-no-color"],
+        &[("AWS_ENDPOINT_URL", endpoint)],
+    )
+}
+
+#[track_caller]
+fn assert_plan_empty(tf: &TfDir) {
+    let out = tf.tf(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "expected an empty plan\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terraform as a child process that can be signalled or killed.
+// ---------------------------------------------------------------------------------------------
+
+/// A terraform command running in a process group of its own (with the provider it starts),
+/// its output collected by threads.
+struct Running {
+    child: Child,
+    stdout: Option<std::thread::JoinHandle<String>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+fn collect(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+impl Running {
+    fn start(tf: &TfDir, args: &[&str], endpoint: &str) -> Running {
+        let mut cmd = tf.command(args, &[("AWS_ENDPOINT_URL", endpoint)]);
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting terraform {args:?}: {e}"));
+        let stdout = child.stdout.take().map(collect);
+        let stderr = child.stderr.take().map(collect);
+        Running {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn pid(&self) -> libc::pid_t {
+        self.child.id() as libc::pid_t
+    }
+
+    /// Signals terraform alone (not its provider), as a user's Ctrl-C reaches it.
+    fn signal(&self, sig: libc::c_int) {
+        // SAFETY: plain kill(2) of our own child.
+        let rc = unsafe { libc::kill(self.pid(), sig) };
+        assert_eq!(rc, 0, "kill({}, {sig}) failed", self.pid());
+    }
+
+    /// SIGKILLs terraform and every process of its group (the provider), as when the machine
+    /// or the CI job running terraform dies.
+    fn kill_group(&self) {
+        // SAFETY: kill(2) of the process group our child leads.
+        unsafe {
+            libc::kill(-self.pid(), libc::SIGKILL);
+        }
+    }
+
+    /// Waits up to `limit` for terraform to exit; `None` if it is still running.
+    fn wait_for(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Terraform's exit status and its stdout and stderr (waits for the pipes to close).
+    fn finish(mut self) -> (ExitStatus, String, String) {
+        let status = self.child.wait().expect("waiting for terraform");
+        let stdout = self
+            .stdout
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default();
+        let stderr = self
+            .stderr
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default();
+        (status, stdout, stderr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Never leave terraform or a provider running behind a failed test.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.kill_group();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Live (not zombie) processes of process group `pgid`, as `pid name`.
+fn group_members(pgid: libc::pid_t) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let (Some(state), Some(pgrp)) = (fields.first(), fields.get(2)) else {
+            continue;
+        };
+        if *state != "Z" && *state != "X" && pgrp.parse::<libc::pid_t>() == Ok(pgid) {
+            out.push(format!("{pid} {comm}"));
+        }
+    }
+    out
+}
+
+/// Waits until no process of group `pgid` is alive; panics naming the survivors otherwise.
+#[track_caller]
+fn assert_group_gone(pgid: libc::pid_t, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let alive = group_members(pgid);
+        if alive.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            // SAFETY: kill(2) of the group of a terraform this test started.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+            panic!("processes of terraform's group still running after {limit:?}: {alive:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Killed applies.
+// ---------------------------------------------------------------------------------------------
+
+/// splitmix64: a tiny deterministic generator for the kill delays.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+const KILL_SEEDS: [u64; 10] = [1, 7, 42, 99, 123, 256, 1009, 4242, 31337, 65537];
+
+/// Kills land between these fractions of an uninterrupted apply's duration, measured on this
+/// machine: from terraform's start-up to about when the apply would end. Run `i` of `n` kills
+/// at a seeded point of the `i`-th of `n` equal slices, so the runs cover the whole window.
+const KILL_FROM: f64 = 0.05;
+const KILL_UNTIL: f64 = 0.98;
+
+fn kill_delay(run: usize, seed: u64, apply_takes: Duration) -> Duration {
+    let mut state = seed;
+    let unit = (splitmix(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
+    let slice = (KILL_UNTIL - KILL_FROM) / KILL_SEEDS.len() as f64;
+    let fraction = KILL_FROM + slice * (run as f64 + unit);
+    Duration::from_millis((apply_takes.as_millis() as f64 * fraction) as u64)
+}
+
+/// Streams CREATING for 2 s, IAM lagging 1 s, stage changes settling for 1 s, and latency:
+/// an apply takes a few seconds, spread over every step of the create.
+fn crash_proxy(seed: u64) -> Proxy {
+    Proxy::start(
+        ProxyConfig::realistic()
+            .seed(seed)
+            .creating_phase(Duration::from_secs(2))
+            .deleting_phase(Duration::from_secs(1))
+            .iam_lag(Duration::from_secs(1))
+            .latency(Latency::new(
+                Duration::from_millis(20),
+                Duration::from_millis(40),
+            )),
+    )
+}
+
+#[test]
+fn killed_applies_converge_without_duplicates_or_orphans() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let bucket = block_on(aws.create_bucket("crash-logs"));
+    let started = Instant::now();
+    let mut report = Vec::new();
+
+    // How long an uninterrupted apply takes here, so that the kills land inside one.
+    let api = block_on(aws.rest_api_with_stage("crash-api-calibration", STAGE));
+    tf.write("main.tf", one_pipeline_hcl(&api, STAGE, &bucket));
+    tf.init().success();
+    let proxy = crash_proxy(0);
+    let timed = Instant::now();
+    tf_through(&tf, &proxy.endpoint(), "apply").success();
+    let apply_takes = timed.elapsed();
+    tf_through(&tf, &proxy.endpoint(), "destroy").success();
+    assert_nothing_left(&aws);
+    drop(proxy);
+    eprintln!("an uninterrupted apply takes {apply_takes:.2?}");
+
+    for (run, seed) in KILL_SEEDS.into_iter().enumerate() {
+        let api = block_on(aws.rest_api_with_stage(&format!("crash-api-{run}"), STAGE));
+        tf.write("main.tf", one_pipeline_hcl(&api, STAGE, &bucket));
+        let proxy = crash_proxy(seed);
+        let endpoint = proxy.endpoint();
+        let delay = kill_delay(run, seed, apply_takes);
+
+        // The apply, killed with its provider after `delay`.
+        let mut apply = Running::start(
+            &tf,
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            &endpoint,
+        );
+        let pgid = apply.pid();
+        let finished_early = apply.wait_for(delay);
+        let providers_at_kill = group_members(pgid)
+            .into_iter()
+            .filter(|p| p.contains("terraform-prov"))
+            .count();
+        apply.kill_group();
+        let (status, stdout, _) = apply.finish();
+        assert_group_gone(pgid, Duration::from_secs(5));
+        let (streams_at_kill, roles_at_kill) = leftovers(&aws);
+        let state_at_kill = state_resources(&tf);
+        let calls_at_kill = proxy.counts();
+        // The killed terraform leaves its lock's info file; the lock itself (fcntl) died with
+        // it, and the next terraform must not be stopped by the file.
+        let stale_lock = tf.path().join(".terraform.tfstate.lock.info").exists();
+        let line = format!(
+            "run {run} seed {seed}: kill at {delay:.2?}{}; provider processes {providers_at_kill}; \
+             at kill: streams {}, roles {}, state {state_at_kill:?}, CreateRole {}, \
+             CreateDeliveryStream {}, UpdateStage {}; stale lock {stale_lock}",
+            match finished_early {
+                Some(s) => format!(" (apply had already ended: {s})"),
+                None => String::new(),
+            },
+            streams_at_kill.len(),
+            roles_at_kill.len(),
+            calls_at_kill.get("iam:CreateRole").unwrap_or(&0),
+            calls_at_kill
+                .get("firehose:CreateDeliveryStream")
+                .unwrap_or(&0),
+            calls_at_kill.get("apigateway:UpdateStage").unwrap_or(&0),
+        );
+        eprintln!("{line}");
+        if finished_early.is_some() {
+            eprintln!("  (apply finished before the kill: {status})\n{stdout}");
+        }
+        report.push(line);
+
+        // The next apply converges: one stream, one owned role, the stage pointing at it.
+        let again = tf_through(&tf, &endpoint, "apply");
+        assert!(
+            again.status.success(),
+            "run {run} (seed {seed}, killed at {delay:?}): the apply after the kill failed\n\
+             state at kill: {state_at_kill:?}\n--- stdout ---\n{}\n--- stderr ---\n{}\n--- calls ---\n{:#?}",
+            again.stdout,
+            again.stderr,
+            proxy.counts()
+        );
+        let (streams, roles) = leftovers(&aws);
+        assert_eq!(
+            streams,
+            vec![stream_of(&api)],
+            "run {run}: streams after the second apply"
+        );
+        assert_eq!(
+            roles,
+            vec![role_of(&api)],
+            "run {run}: roles after the second apply"
+        );
+        let stage = block_on(aws.stage_access_log(&api, STAGE));
+        assert!(
+            stage.as_ref().is_some_and(
+                |(arn, _)| arn.ends_with(&format!(":deliverystream/{}", stream_of(&api)))
+            ),
+            "run {run}: the stage does not log to the stream: {stage:?}"
+        );
+        assert_eq!(
+            state_resources(&tf),
+            vec!["apigw_access_log_pipeline.x".to_owned()],
+            "run {run}: state after the second apply"
+        );
+        assert_plan_empty(&tf);
+
+        // Destroy leaves nothing.
+        let destroyed = tf_through(&tf, &endpoint, "destroy");
+        assert!(
+            destroyed.status.success(),
+            "run {run}: destroy failed\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            destroyed.stdout,
+            destroyed.stderr
+        );
+        assert_nothing_left(&aws);
+        assert_eq!(
+            block_on(aws.stage_access_log(&api, STAGE)),
+            None,
+            "run {run}: destroy left the stage logging"
+        );
+    }
+    eprintln!(
+        "{} killed applies converged in {:.1?}:\n{}",
+        KILL_SEEDS.len(),
+        started.elapsed(),
+        report.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Ctrl-C during a long wait.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn stop_provider_ends_a_long_wait_promptly() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let bucket = block_on(aws.create_bucket("stop-logs"));
+    let api = block_on(aws.rest_api_with_stage("stop-api", STAGE));
+    tf.write("main.tf", one_pipeline_hcl(&api, STAGE, &bucket));
+    tf.init().success();
+
+    let phase = Duration::from_secs(120);
+    let proxy = Proxy::start(ProxyConfig::new().creating_phase(phase));
+    let mut apply = Running::start(
+        &tf,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &proxy.endpoint(),
+    );
+    let pgid = apply.pid();
+
+    // Wait until the provider is polling the CREATING stream.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while proxy.count("firehose:DescribeDeliveryStream") == 0 {
+        if let Some(status) = apply.wait_for(Duration::from_millis(100)) {
+            let (_, out, err) = apply.finish();
+            panic!("apply ended ({status}) before waiting for the stream:\n{out}\n{err}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the provider never described the stream; calls: {:?}",
+            proxy.counts()
+        );
+    }
+
+    // Ctrl-C: terraform asks the provider to stop.
+    let interrupted = Instant::now();
+    apply.signal(libc::SIGINT);
+    let status = apply.wait_for(Duration::from_secs(90));
+    let took = interrupted.elapsed();
+    let (status_after, stdout, stderr) = apply.finish();
+    let status = status.unwrap_or(status_after);
+    eprintln!(
+        "Ctrl-C during a {phase:?} CREATING wait: terraform exited ({status}) {took:.2?} later; \
+         {} DescribeDeliveryStream calls",
+        proxy.count("firehose:DescribeDeliveryStream")
+    );
+    assert!(
+        took < Duration::from_secs(60),
+        "terraform took {took:?} to stop; the wait was not cancelled\n{stdout}\n{stderr}"
+    );
+    assert!(!status.success(), "an interrupted apply cannot succeed");
+    assert_group_gone(pgid, Duration::from_secs(10));
+    let output = format!("{stdout}\n{stderr}");
+    assert_contains(&output, "Interrupt received");
+    assert_contains(&output, "cancelled: Terraform asked the provider to stop");
+    assert_contains(&output, &stream_of(&api));
+
+    // Nothing is orphaned: the state records the partial resource.
+    assert_eq!(
+        state_resources(&tf),
+        vec!["apigw_access_log_pipeline.x [tainted]".to_owned()],
+        "state after the interrupted apply"
+    );
+    let (streams, roles) = leftovers(&aws);
+    assert_eq!(streams, vec![stream_of(&api)]);
+    assert_eq!(roles, vec![role_of(&api)]);
+
+    // Destroy (once the stream has left CREATING) removes the stream and the role.
+    drop(proxy);
+    let proxy = Proxy::start(ProxyConfig::new());
+    let destroyed = tf_through(&tf, &proxy.endpoint(), "destroy");
+    assert!(
+        destroyed.status.success(),
+        "destroy failed\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        destroyed.stdout,
+        destroyed.stderr
+    );
+    assert_eq!(proxy.count("firehose:DeleteDeliveryStream"), 1);
+    assert_nothing_left(&aws);
+    assert!(state_resources(&tf).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3-5. Failures that must leave nothing (or only the first pipeline) behind.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_second_pipeline_on_the_same_stage_is_refused() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let bucket = block_on(aws.create_bucket("shared-logs"));
+    let api = block_on(aws.rest_api_with_stage("shared-api", STAGE));
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    let first = provider_block() + &resource_hcl("first", &api, STAGE, &bucket_arn, "");
+    let second_stream = "amazon-apigateway-second-pipeline";
+    let both = first.clone()
+        + &resource_hcl(
+            "second",
+            &api,
+            STAGE,
+            &bucket_arn,
+            &format!(
+                "  delivery_stream_name = \"{second_stream}\"\n  depends_on = [apigw_access_log_pipeline.first]"
+            ),
+        );
+    tf.write("main.tf", &both);
+    tf.init().success();
+
+    let out = tf.apply().failure();
+    let text = combined(&out);
+    assert_contains(&text, "Error: Stage already has a pipeline");
+    assert_contains(&text, &format!("stream {:?}", stream_of(&api)));
+    assert_contains(&text, "with apigw_access_log_pipeline.second");
+
+    // The first pipeline is intact; the second made nothing.
+    let (streams, roles) = leftovers(&aws);
+    assert_eq!(streams, vec![stream_of(&api)]);
+    assert_eq!(roles, vec![role_of(&api)]);
+    let stage = block_on(aws.stage_access_log(&api, STAGE));
+    assert!(
+        stage
+            .as_ref()
+            .is_some_and(|(arn, _)| arn.ends_with(&format!(":deliverystream/{}", stream_of(&api)))),
+        "the stage no longer logs to the first pipeline: {stage:?}"
+    );
+    assert_eq!(
+        state_resources(&tf),
+        vec!["apigw_access_log_pipeline.first".to_owned()]
+    );
+
+    // Without the second, the first needs nothing.
+    tf.write("main.tf", &first);
+    assert_plan_empty(&tf);
+
+    tf.destroy().success();
+    assert_nothing_left(&aws);
+}
+
+#[test]
+fn a_missing_bucket_fails_and_leaves_nothing() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let api = block_on(aws.rest_api_with_stage("no-bucket-api", STAGE));
+    let missing = "no-such-access-log-bucket";
+    tf.write("main.tf", one_pipeline_hcl(&api, STAGE, missing));
+    tf.init().success();
+
+    let out = tf.apply().failure();
+    let text = combined(&out);
+    assert_contains(&text, "Error: Bucket not found");
+    assert_contains(&text, &format!("There is no S3 bucket {missing:?}"));
+    // The provider attributes the error to s3.bucket_arn, but terraform (1.11) cannot place a
+    // path inside a nested attribute's object and quotes the resource's first line instead.
+    assert_contains(&text, "with apigw_access_log_pipeline.x");
+
+    assert_nothing_left(&aws);
+    assert!(
+        state_resources(&tf).is_empty(),
+        "state: {:?}",
+        state_resources(&tf)
+    );
+    assert_eq!(block_on(aws.stage_access_log(&api, STAGE)), None);
+}
+
+#[test]
+fn apply_time_failures_make_no_aws_objects_for_bad_stage() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let bucket = block_on(aws.create_bucket("bad-stage-logs"));
+    let api = block_on(aws.rest_api_with_stage("bad-stage-api", STAGE));
+    tf.write("main.tf", one_pipeline_hcl(&api, "staging", &bucket));
+    tf.init().success();
+
+    let out = tf.apply().failure();
+    let text = combined(&out);
+    assert_contains(&text, "Error: Stage not found");
+    assert_contains(&text, &format!("REST API {api:?} has no stage \"staging\""));
+    assert_contains(&text, "stage_name  = \"staging\"");
+
+    assert_nothing_left(&aws);
+    assert!(
+        state_resources(&tf).is_empty(),
+        "state: {:?}",
+        state_resources(&tf)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Bad input is refused before any AWS call.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn bad_input_makes_no_aws_call() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let tf = TfDir::new();
+    let proxy = Proxy::start(ProxyConfig::new());
+    let endpoint = proxy.endpoint();
+    let api = "a1b2c3d4e5";
+    let bucket = "arn:aws:s3:::some-logs";
+    // (what is wrong, the bucket ARN, lines inside `s3`, lines inside the resource, expected)
+    let cases: [(&str, &str, &str, &str, &str); 5] = [
+        (
+            "a stream name without the prefix",
+            bucket,
+            "",
+            "  delivery_stream_name = \"my-stream\"",
+            r#"delivery_stream_name: must start with "amazon-apigateway-""#,
+        ),
+        (
+            "a buffering size of 0",
+            bucket,
+            "    buffering_size_mib = 0",
+            "",
+            "s3.buffering_size_mib: must be a whole number from 1 to 128; got 0",
+        ),
+        (
+            "a bucket ARN with a key",
+            "arn:aws:s3:::some-logs/and/a/key",
+            "",
+            "",
+            "s3.bucket_arn must name a bucket (arn:aws:s3:::bucket-name)",
+        ),
+        (
+            "a format without a request id",
+            bucket,
+            "",
+            "  format = \"$context.identity.sourceIp $context.status\"",
+            "format must contain $context.requestId",
+        ),
+        (
+            "a KMS ARN that is no key",
+            bucket,
+            "    kms_key_arn = \"arn:aws:kms:us-east-1:123456789012:keyring/logs\"",
+            "",
+            "s3.kms_key_arn must name a KMS key",
+        ),
+    ];
+    tf.write("main.tf", one_pipeline_hcl(api, STAGE, "some-logs"));
+    tf.init().success();
+
+    for (what, bucket_arn, s3_extra, extra, expected) in cases {
+        let hcl = provider_block()
+            + &resource_hcl("x", api, STAGE, bucket_arn, extra).replace(
+                &format!("bucket_arn = \"{bucket_arn}\"\n"),
+                &format!("bucket_arn = \"{bucket_arn}\"\n{s3_extra}\n"),
+            );
+        tf.write("main.tf", &hcl);
+        let out = tf.tf_env(
+            &["plan", "-input=false", "-no-color"],
+            &[("AWS_ENDPOINT_URL", &endpoint)],
+        );
+        assert!(
+            !out.status.success(),
+            "plan with {what} succeeded:\n{}",
+            out.stdout
+        );
+        let text = combined(&out);
+        assert_contains(&text, "Error:");
+        assert_contains(&text, expected);
+        assert_eq!(
+            proxy.total(),
+            0,
+            "plan with {what} called AWS: {:?}",
+            proxy.counts()
+        );
+    }
+
+    // Control: the provider does reach AWS through this proxy when the input is valid.
+    tf.write("main.tf", one_pipeline_hcl(api, STAGE, "some-logs"));
+    let out = tf_through(&tf, &endpoint, "apply");
+    assert!(
+        !out.status.success(),
+        "apply for a missing REST API succeeded"
+    );
+    assert_contains(&combined(&out), "REST API not found");
+    assert!(
+        proxy.total() > 0,
+        "the valid apply made no call through the proxy: the test could not see calls"
+    );
+}
