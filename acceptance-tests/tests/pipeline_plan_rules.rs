@@ -1,9 +1,10 @@
 //! Plan-time rules of `apigw_access_log_pipeline`: each bad value fails `terraform plan` with
-//! terraform pointing at the attribute, before any AWS call (the provider is given an AWS
-//! endpoint where nothing listens, so a rule that needed AWS would fail differently).
+//! terraform pointing at the attribute, before any AWS call (the provider talks to AWS through
+//! a counting proxy, which must count none).
 
 use std::net::TcpListener;
 
+use acceptance_tests::proxy::{Proxy, ProxyConfig};
 use acceptance_tests::{TfDir, provider_block};
 
 /// One pipeline with fake ids; `s3_extra` goes inside the `s3` block, `extra` in the resource.
@@ -331,7 +332,9 @@ fn plan(tf: &TfDir, endpoint: &str) -> acceptance_tests::TfOutput {
 #[test]
 fn each_plan_time_rule_names_its_attribute() {
     let tf = TfDir::new();
-    let endpoint = dead_endpoint();
+    // Every AWS call would pass through this proxy and be counted.
+    let proxy = Proxy::start(ProxyConfig::new());
+    let endpoint = proxy.endpoint();
     tf.write("main.tf", pipeline_hcl(&VALID));
     tf.init().success();
 
@@ -380,6 +383,12 @@ fn each_plan_time_rule_names_its_attribute() {
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+    assert_eq!(
+        proxy.total(),
+        0,
+        "bad input made AWS calls: {:?}",
+        proxy.counts()
+    );
 }
 
 #[test]

@@ -753,3 +753,51 @@ fn bad_input_makes_no_aws_call() {
         "the valid apply made no call through the proxy: the test could not see calls"
     );
 }
+
+#[test]
+fn a_stream_name_taken_by_someone_else_is_never_adopted_nor_deleted() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let bucket = block_on(aws.create_bucket("taken-name-logs"));
+    let api = block_on(aws.rest_api_with_stage("taken-name-api", STAGE));
+    let taken = format!("amazon-apigateway-{api}-{STAGE}");
+    // Someone else's stream, with the name the pipeline would derive, and no ownership tag.
+    block_on(async {
+        let destination = aws_sdk_firehose::types::ExtendedS3DestinationConfiguration::builder()
+            .role_arn("arn:aws:iam::123456789012:role/someone-elses")
+            .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+            .build()
+            .expect("destination");
+        aws.firehose
+            .create_delivery_stream()
+            .delivery_stream_name(&taken)
+            .extended_s3_destination_configuration(destination)
+            .send()
+            .await
+            .expect("someone else's stream");
+    });
+    tf.write("main.tf", one_pipeline_hcl(&api, STAGE, &bucket));
+    tf.init().success();
+
+    let out = tf.apply().failure();
+    let text = combined(&out);
+    assert_contains(&text, "Error: Delivery stream name taken");
+    assert_contains(
+        &text,
+        &format!("A Firehose stream named {taken:?} already exists"),
+    );
+
+    // What the failed apply made is cleaned up; the other stream is not touched.
+    let destroyed = tf.destroy().success();
+    assert_contains(&combined(&destroyed), "Delivery stream left alone");
+    assert_eq!(block_on(aws.delivery_stream_names()), vec![taken]);
+    let roles: Vec<String> = block_on(aws.role_names())
+        .into_iter()
+        .filter(|r| r.starts_with("apigw-logs-"))
+        .collect();
+    assert!(roles.is_empty(), "roles left behind: {roles:?}");
+    assert_eq!(block_on(aws.stage_access_log(&api, STAGE)), None);
+}
