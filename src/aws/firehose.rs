@@ -309,23 +309,14 @@ pub async fn list_tags(aws: &AwsClients, name: &str) -> Result<BTreeMap<String, 
     }
 }
 
-/// Makes the stream's tags (other than `keep`) equal `want`.
+/// Makes the stream's tags equal `want`.
 pub async fn sync_tags(
     aws: &AwsClients,
     name: &str,
     have: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let remove: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
-    let add: BTreeMap<String, String> = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let super::tags::TagChange { remove, set: add } = super::tags::change(have, want);
     if !remove.is_empty() {
         aws.slot("firehose:UntagDeliveryStream").await;
         aws.firehose

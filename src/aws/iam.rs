@@ -128,16 +128,7 @@ pub async fn sync_tags(
     have: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let remove: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
-    let add: BTreeMap<String, String> = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let super::tags::TagChange { remove, set: add } = super::tags::change(have, want);
     if !remove.is_empty() {
         aws.slot("iam:UntagRole").await;
         aws.iam

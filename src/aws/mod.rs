@@ -12,3 +12,4 @@ pub mod rate;
 pub mod retry;
 pub mod s3;
 pub mod sts;
+pub mod tags;
