@@ -350,6 +350,7 @@ fn twenty_pipelines_survive_lost_answers() {
                 server_error: 1,
                 reset: 1,
                 lost_answer: 1,
+                access_denied: 0,
             }),
         "20 pipelines, 20% faults with lost answers",
     );
@@ -460,6 +461,7 @@ fn each_fault_reaches_the_sdk_in_the_shape_the_service_uses() {
         server_error,
         reset,
         lost_answer,
+        access_denied: 0,
     };
 
     let codes = |seen: &[(&str, Seen)]| -> Vec<(String, Option<String>)> {

@@ -790,14 +790,77 @@ fn a_stream_name_taken_by_someone_else_is_never_adopted_nor_deleted() {
         &format!("A Firehose stream named {taken:?} already exists"),
     );
 
-    // What the failed apply made is cleaned up; the other stream is not touched.
-    let destroyed = tf.destroy().success();
-    assert_contains(&combined(&destroyed), "Delivery stream left alone");
+    // What the failed apply made (the role) is rolled back at once and nothing is recorded;
+    // the other stream is not touched, and a destroy has nothing to do.
+    assert!(
+        state_resources(&tf).is_empty(),
+        "state: {:?}",
+        state_resources(&tf)
+    );
+    tf.destroy().success();
     assert_eq!(block_on(aws.delivery_stream_names()), vec![taken]);
     let roles: Vec<String> = block_on(aws.role_names())
         .into_iter()
         .filter(|r| r.starts_with("apigw-logs-"))
         .collect();
     assert!(roles.is_empty(), "roles left behind: {roles:?}");
+    assert_eq!(block_on(aws.stage_access_log(&api, STAGE)), None);
+}
+
+#[test]
+fn access_denied_names_the_call_and_leaves_nothing_orphaned() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let bucket = block_on(aws.create_bucket("denied-logs"));
+    let api = block_on(aws.rest_api_with_stage("denied-api", STAGE));
+    // The credentials may do everything but create streams.
+    let denied = acceptance_tests::proxy::FaultMix {
+        throttle: 0,
+        server_error: 0,
+        reset: 0,
+        lost_answer: 0,
+        access_denied: 1,
+    };
+    let proxy = Proxy::start(
+        ProxyConfig::new()
+            .api_fault_rate("firehose:CreateDeliveryStream", 1.0)
+            .fault_mix(denied),
+    );
+    let endpoint = proxy.endpoint();
+    let env = [("AWS_ENDPOINT_URL", endpoint.as_str())];
+    tf.write("main.tf", one_pipeline_hcl(&api, STAGE, &bucket));
+    tf.init().success();
+
+    let out = tf
+        .tf_env(
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            &env,
+        )
+        .failure();
+    let text = combined(&out);
+    assert_contains(&text, "Error: Cannot create the delivery stream");
+    assert_contains(&text, "AccessDeniedException");
+    assert_contains(
+        &text,
+        "not authorized to perform: firehose:CreateDeliveryStream",
+    );
+    // Denied is not retried as if IAM were lagging: one attempt.
+    assert_eq!(
+        proxy.count("firehose:CreateDeliveryStream"),
+        1,
+        "{:?}",
+        proxy.counts()
+    );
+
+    // The role made before the denial is rolled back: nothing in AWS, nothing in state.
+    assert_nothing_left(&aws);
+    assert!(
+        state_resources(&tf).is_empty(),
+        "state: {:?}",
+        state_resources(&tf)
+    );
     assert_eq!(block_on(aws.stage_access_log(&api, STAGE)), None);
 }

@@ -142,7 +142,7 @@ pub fn classify(code: Option<&str>, message: &str, status: Option<u16>) -> Error
         | "ConcurrentModification"
         | "ResourceInUseException" => ErrorKind::Conflict,
         // Firehose reports a role it cannot yet use (IAM still propagating) this way.
-        "InvalidArgumentException" | "InvalidArgument" | "AccessDeniedException"
+        "InvalidArgumentException" | "InvalidArgument"
             if lower.contains("assume role")
                 || lower.contains("assume the role")
                 || lower.contains("unable to assume")

@@ -89,6 +89,8 @@ pub enum FaultKind {
     /// The request reaches the emulator and takes effect, then the connection is reset: the
     /// answer is lost, and a retry meets the changed state.
     LostAnswer,
+    /// The service's access-denied error: the caller may not do this.
+    AccessDenied,
 }
 
 /// Relative weights of the fault kinds drawn when a request is picked to fail.
@@ -102,6 +104,8 @@ pub struct FaultMix {
     pub reset: u32,
     /// Weight of connection resets after the request took effect (answer lost).
     pub lost_answer: u32,
+    /// Weight of access-denied errors.
+    pub access_denied: u32,
 }
 
 impl Default for FaultMix {
@@ -113,6 +117,7 @@ impl Default for FaultMix {
             server_error: 1,
             reset: 1,
             lost_answer: 0,
+            access_denied: 0,
         }
     }
 }
@@ -125,6 +130,7 @@ impl FaultMix {
             (FaultKind::ServerError, self.server_error),
             (FaultKind::Reset, self.reset),
             (FaultKind::LostAnswer, self.lost_answer),
+            (FaultKind::AccessDenied, self.access_denied),
         ];
         let total: u64 = weighted.iter().map(|(_, w)| u64::from(*w)).sum();
         if total == 0 {
@@ -299,6 +305,35 @@ pub fn throttling(subject: Subject<'_>, request_id: &str) -> Answer {
     }
 }
 
+/// The service's answer when the caller's credentials may not make this call.
+pub fn access_denied(subject: Subject<'_>, request_id: &str) -> Answer {
+    let message = format!(
+        "User: arn:aws:iam::{ACCOUNT}:user/terraform is not authorized to perform: {}:{}",
+        subject.service.name(),
+        subject.operation
+    );
+    match subject.service {
+        Service::Firehose => firehose_error(400, "AccessDeniedException", &message, request_id),
+        Service::ApiGateway => apigateway_error(403, "AccessDeniedException", &message, request_id),
+        Service::Iam | Service::Sts => query_error(
+            subject.service,
+            403,
+            "Sender",
+            "AccessDenied",
+            &message,
+            request_id,
+        ),
+        Service::S3 => s3_error(
+            403,
+            "AccessDenied",
+            "Access Denied",
+            subject.head,
+            request_id,
+        ),
+        Service::Unknown => answer(403, &[], message),
+    }
+}
+
 /// The service's answer when it fails internally (5xx).
 pub fn server_error(subject: Subject<'_>, request_id: &str) -> Answer {
     match subject.service {
@@ -412,6 +447,7 @@ mod tests {
             server_error: 0,
             reset: 3,
             lost_answer: 0,
+            access_denied: 0,
         };
         let resets = (0..10_000)
             .filter(|_| mix.pick(&mut rng) == Some(FaultKind::Reset))
@@ -422,6 +458,7 @@ mod tests {
             server_error: 0,
             reset: 0,
             lost_answer: 0,
+            access_denied: 0,
         };
         assert_eq!(none.pick(&mut rng), None);
     }

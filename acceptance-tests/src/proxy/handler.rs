@@ -180,6 +180,10 @@ fn injected_fault(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Option<Injec
         ),
         FaultKind::Reset => Reply::Reset(Outcome::Reset),
         FaultKind::LostAnswer => return Some(Injection::LoseAnswer),
+        FaultKind::AccessDenied => Reply::Answer(
+            faults::access_denied(ex.subject(), &rng.request_id()),
+            Outcome::Denied,
+        ),
     };
     Some(Injection::Instead(reply))
 }

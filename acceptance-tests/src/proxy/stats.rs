@@ -19,6 +19,8 @@ pub enum Outcome {
     Throttled,
     /// Refused with a 5xx: a random fault.
     ServerError,
+    /// Refused with the service's access-denied error.
+    Denied,
     /// The connection was reset without an answer: a random fault.
     Reset,
     /// Forwarded (the emulator answered with this status), then the connection was reset: a
@@ -44,6 +46,7 @@ impl Outcome {
                 | Outcome::LostAnswer(_)
                 | Outcome::Conflict
                 | Outcome::RoleNotAssumable
+                | Outcome::Denied
         )
     }
 }
@@ -78,6 +81,8 @@ pub struct Injected {
     pub conflicts: u64,
     /// Firehose refusals of a propagating role.
     pub role_not_assumable: u64,
+    /// Access-denied errors.
+    pub denied: u64,
     /// Stream descriptions shown as CREATING.
     pub shown_creating: u64,
     /// Stream descriptions shown as DELETING.
@@ -94,6 +99,7 @@ impl Injected {
             + self.lost_answers
             + self.conflicts
             + self.role_not_assumable
+            + self.denied
     }
 
     fn add(&mut self, outcome: Outcome) {
@@ -105,6 +111,7 @@ impl Injected {
             Outcome::LostAnswer(_) => &mut self.lost_answers,
             Outcome::Conflict => &mut self.conflicts,
             Outcome::RoleNotAssumable => &mut self.role_not_assumable,
+            Outcome::Denied => &mut self.denied,
             Outcome::ShownCreating => &mut self.shown_creating,
             Outcome::ShownDeleting => &mut self.shown_deleting,
             Outcome::Forwarded(_) | Outcome::UpstreamFailed => return,

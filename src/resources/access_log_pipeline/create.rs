@@ -37,8 +37,9 @@ pub async fn create(clients: &AwsClients, ctx: &OpContext, planned: &Value) -> A
             private: private.encode(),
             diags: Diagnostics::new(),
         },
-        Err(diags) => {
-            let state = if made.anything {
+        Err(mut diags) => {
+            let state = if made.anything && !roll_back(clients, ctx, &p, &private, &mut diags).await
+            {
                 partial_state(
                     planned,
                     made.stream_arn.as_deref(),
@@ -163,6 +164,33 @@ async fn steps_of_create(
         tags: p.tags_all.clone(),
     };
     Ok(state_value(p, &observed, &clients.default_tags))
+}
+
+/// After a failed create: when no stream of this pipeline exists, removes the role it made and
+/// reports true, so nothing is left and nothing need be recorded. A stream that exists stays,
+/// recorded in a partial (tainted) state that refresh finds and destroy removes with the role.
+/// Without this, refresh would find no stream, drop the resource, and orphan the role.
+async fn roll_back(
+    clients: &AwsClients,
+    ctx: &OpContext,
+    p: &Pipeline,
+    private: &Private,
+    diags: &mut Diagnostics,
+) -> bool {
+    match steps::stream_owner(clients, p).await {
+        Ok(Owner::Nobody | Owner::Someone) => {}
+        Ok(Owner::Ours) | Err(_) => return false,
+    }
+    let Some(role) = &private.owned_role else {
+        return true;
+    };
+    match steps::delete_owned_role(clients, p, role, &ctx.cancel).await {
+        Ok(()) => true,
+        Err(errors) => {
+            diags.extend(errors);
+            false
+        }
+    }
 }
 
 /// Whether a stream of the pipeline's name was made by an earlier run of this pipeline (to
