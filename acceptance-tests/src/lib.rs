@@ -1499,3 +1499,27 @@ impl TfDir {
         cmd
     }
 }
+
+/// Every delivery stream, and every role named like the provider's own, in the emulator.
+pub fn leftovers(aws: &Aws) -> (Vec<String>, Vec<String>) {
+    block_on(async {
+        let streams = aws.delivery_stream_names().await;
+        let roles = aws
+            .role_names()
+            .await
+            .into_iter()
+            .filter(|r| r.starts_with("apigw-logs-"))
+            .collect();
+        (streams, roles)
+    })
+}
+
+/// Fails the test if any delivery stream or provider-made role is left in the emulator.
+#[track_caller]
+pub fn assert_nothing_left(aws: &Aws) {
+    let (streams, roles) = leftovers(aws);
+    assert!(
+        streams.is_empty() && roles.is_empty(),
+        "left behind: streams {streams:?}, roles {roles:?}"
+    );
+}

@@ -6,7 +6,9 @@
 use std::time::{Duration, Instant};
 
 use acceptance_tests::proxy::{FaultMix, Outcome, Proxy, ProxyConfig, RateLimits};
-use acceptance_tests::{Aws, TfDir, TfOutput, aws, block_on, provider_block, real_aws};
+use acceptance_tests::{
+    Aws, TfDir, TfOutput, assert_nothing_left, aws, block_on, leftovers, provider_block, real_aws,
+};
 use aws_sdk_firehose::config::http::HttpResponse;
 use aws_sdk_firehose::error::{ProvideErrorMetadata, SdkError};
 use terraform_provider_apigw::aws::error::{AwsError, ErrorKind};
@@ -101,29 +103,6 @@ fn through(proxy: &Proxy, tf: &TfDir, command: &str) -> (TfOutput, Duration) {
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-/// Streams and provider-made roles still in moto.
-fn leftovers(aws: &Aws) -> (Vec<String>, Vec<String>) {
-    block_on(async {
-        let streams = aws.delivery_stream_names().await;
-        let roles = aws
-            .role_names()
-            .await
-            .into_iter()
-            .filter(|r| r.starts_with("apigw-logs-"))
-            .collect();
-        (streams, roles)
-    })
-}
-
-#[track_caller]
-fn assert_nothing_left(aws: &Aws) {
-    let (streams, roles) = leftovers(aws);
-    assert!(
-        streams.is_empty() && roles.is_empty(),
-        "left behind: streams {streams:?}, roles {roles:?}"
-    );
 }
 
 #[test]

@@ -9,7 +9,9 @@ use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::proxy::{Latency, Proxy, ProxyConfig};
-use acceptance_tests::{Aws, TfDir, TfOutput, aws, block_on, provider_block, real_aws};
+use acceptance_tests::{
+    TfDir, TfOutput, assert_nothing_left, aws, block_on, leftovers, provider_block, real_aws,
+};
 
 const STAGE: &str = "prod";
 
@@ -47,29 +49,6 @@ fn stream_of(api: &str) -> String {
 
 fn role_of(api: &str) -> String {
     format!("apigw-logs-us-east-1-{api}-{STAGE}")
-}
-
-/// Every delivery stream, and every role named like the provider's own, in moto.
-fn leftovers(aws: &Aws) -> (Vec<String>, Vec<String>) {
-    block_on(async {
-        let streams = aws.delivery_stream_names().await;
-        let roles = aws
-            .role_names()
-            .await
-            .into_iter()
-            .filter(|r| r.starts_with("apigw-logs-"))
-            .collect();
-        (streams, roles)
-    })
-}
-
-#[track_caller]
-fn assert_nothing_left(aws: &Aws) {
-    let (streams, roles) = leftovers(aws);
-    assert!(
-        streams.is_empty() && roles.is_empty(),
-        "left behind: streams {streams:?}, roles {roles:?}"
-    );
 }
 
 /// The resources in the local state file, as `address [status]` (empty without a state).
