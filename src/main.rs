@@ -33,7 +33,9 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     logging::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the provider's work is waiting on Terraform and AWS, and a plan's many small
+    // calls are answered sooner without hand-offs between worker threads.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -29,27 +29,77 @@ enum Configured {
     NotYet,
     /// The provider block held values only known after apply (it depends on other resources).
     Unknown,
-    Ready(Arc<AwsClients>),
+    Ready(Arc<Configuration>),
+}
+
+/// A configured provider block. Its AWS clients are built on first use: a plan never calls
+/// AWS, and building them (the SDK's credential chain, the system's root certificates) would
+/// otherwise hold up every plan by several milliseconds.
+struct Configuration {
+    settings: AwsSettings,
+    default_tags: BTreeMap<String, String>,
+    clients: tokio::sync::OnceCell<Arc<AwsClients>>,
+}
+
+impl Configuration {
+    /// Whether the region is known without asking the SDK's chain (profiles, instance
+    /// metadata): set in the block, or in the environment, which the chain reads first.
+    fn region_evident(&self) -> bool {
+        self.settings.region.is_some()
+            || ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                .iter()
+                .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()))
+    }
+
+    async fn clients(&self) -> Result<Arc<AwsClients>, Diagnostics> {
+        let built = self
+            .clients
+            .get_or_try_init(|| async {
+                clients::build(
+                    &self.settings,
+                    self.default_tags.clone(),
+                    logging::register_secret,
+                )
+                .await
+                .map(Arc::new)
+            })
+            .await;
+        built.cloned().map_err(|e| {
+            let mut diags = Diagnostics::new();
+            match e {
+                clients::ClientError::NoRegion => {
+                    diags.attr_error(&AttrPath::attrs(["region"]), "No AWS region", e.to_string())
+                }
+            }
+            diags
+        })
+    }
 }
 
 impl ProviderState {
     /// The configured clients, or an error diagnostic saying why there are none.
-    pub fn clients(&self) -> Result<Arc<AwsClients>, Diagnostics> {
+    pub async fn clients(&self) -> Result<Arc<AwsClients>, Diagnostics> {
         let mut diags = Diagnostics::new();
-        match &*self.configured.read().unwrap_or_else(|e| e.into_inner()) {
-            Configured::Ready(c) => return Ok(c.clone()),
-            Configured::NotYet => diags.error(
-                "Provider not configured",
-                "The apigw provider was used before Terraform configured it; this is a bug in the provider or Terraform.",
-            ),
-            Configured::Unknown => diags.error(
-                "Provider configuration not yet known",
-                "The apigw provider block depends on values known only after apply, so AWS cannot be reached yet. \
-                 Set the provider's arguments from known values, or apply the resources they depend on first \
-                 (terraform apply -target=...).",
-            ),
-        }
-        Err(diags)
+        let configuration = match &*self.configured.read().unwrap_or_else(|e| e.into_inner()) {
+            Configured::Ready(c) => c.clone(),
+            Configured::NotYet => {
+                diags.error(
+                    "Provider not configured",
+                    "The apigw provider was used before Terraform configured it; this is a bug in the provider or Terraform.",
+                );
+                return Err(diags);
+            }
+            Configured::Unknown => {
+                diags.error(
+                    "Provider configuration not yet known",
+                    "The apigw provider block depends on values known only after apply, so AWS cannot be reached yet. \
+                     Set the provider's arguments from known values, or apply the resources they depend on first \
+                     (terraform apply -target=...).",
+                );
+                return Err(diags);
+            }
+        };
+        configuration.clients().await
     }
 
     /// The provider's `default_tags`; empty until configured.
@@ -209,12 +259,19 @@ impl Provider for ApigwProvider {
             return diags;
         }
         let (settings, default_tags) = settings_from(config);
-        match clients::build(&settings, default_tags, logging::register_secret).await {
-            Ok(c) => self.state.set(Configured::Ready(Arc::new(c))),
-            Err(e @ clients::ClientError::NoRegion) => {
-                diags.attr_error(&AttrPath::attrs(["region"]), "No AWS region", e.to_string());
-            }
+        let configuration = Configuration {
+            settings,
+            default_tags,
+            clients: tokio::sync::OnceCell::new(),
+        };
+        // Only the SDK's chain can tell whether a profile or the instance names a region: ask
+        // it now, so that a missing region is reported here rather than at the first apply.
+        if !configuration.region_evident()
+            && let Err(e) = configuration.clients().await
+        {
+            return e;
         }
+        self.state.set(Configured::Ready(Arc::new(configuration)));
         diags
     }
 

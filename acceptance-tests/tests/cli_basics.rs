@@ -101,6 +101,38 @@ fn bad_provider_setting_names_the_attribute() {
     }
 }
 
+/// The provider builds its AWS clients when first needed, not at configure; a region that
+/// only the SDK's chain could find must still be asked for at configure, so that its absence
+/// is reported at plan, before anything is made.
+#[test]
+fn a_missing_region_is_reported_at_plan() {
+    let tf = TfDir::new();
+    tf.write("main.tf", format!("{}{USE_PROVIDER}", provider_block()));
+    tf.init().success();
+
+    // No region in the environment or a profile, and no instance metadata to ask (which would
+    // leave the machine).
+    let out = tf
+        .command(
+            &["plan", "-input=false", "-no-color"],
+            &[
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+                ("AWS_CONFIG_FILE", "/nonexistent/config"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+            ],
+        )
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("running terraform plan");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "plan succeeded without a region");
+    for wanted in ["No AWS region", "set `region` in the provider block"] {
+        assert!(stderr.contains(wanted), "stderr lacks {wanted:?}:\n{stderr}");
+    }
+}
+
 #[test]
 fn tf_log_debug_carries_provider_lines() {
     let tf = TfDir::new();

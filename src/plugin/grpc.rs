@@ -80,10 +80,12 @@ impl ProviderService {
     }
 }
 
+/// The schema never changes, so Terraform may use its cached copy instead of asking each
+/// provider process for it again.
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: true,
-        get_provider_schema_optional: false,
+        get_provider_schema_optional: true,
         move_resource_state: false,
     }
 }

@@ -72,14 +72,14 @@ impl Resource for AccessLogPipeline {
     }
 
     async fn create(&self, ctx: &OpContext, planned: &Value, _private: &[u8]) -> ApplyOutcome {
-        match self.provider.clients() {
+        match self.provider.clients().await {
             Ok(clients) => create::create(&clients, ctx, planned).await,
             Err(diags) => failed_outcome(&Value::Null, &[], diags),
         }
     }
 
     async fn read(&self, _ctx: &OpContext, state: &Value, private: &[u8]) -> ReadOutcome {
-        let outcome = match self.provider.clients() {
+        let outcome = match self.provider.clients().await {
             Ok(clients) => read::read_state(&clients, &model::Pipeline::from_value(state)).await,
             Err(diags) => Err(diags),
         };
@@ -104,21 +104,21 @@ impl Resource for AccessLogPipeline {
         planned: &Value,
         private: &[u8],
     ) -> ApplyOutcome {
-        match self.provider.clients() {
+        match self.provider.clients().await {
             Ok(clients) => update::update(&clients, ctx, prior, planned, private).await,
             Err(diags) => failed_outcome(prior, private, diags),
         }
     }
 
     async fn delete(&self, ctx: &OpContext, prior: &Value, private: &[u8]) -> Diagnostics {
-        match self.provider.clients() {
+        match self.provider.clients().await {
             Ok(clients) => delete::delete(&clients, ctx, prior, private).await,
             Err(diags) => diags,
         }
     }
 
     async fn import(&self, _ctx: &OpContext, id: &str) -> Result<(Value, Vec<u8>), Diagnostics> {
-        let clients = self.provider.clients()?;
+        let clients = self.provider.clients().await?;
         read::import(&clients, id).await
     }
 }
