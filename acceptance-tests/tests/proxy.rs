@@ -219,6 +219,52 @@ fn iam_lagging_15s_after_role_creation_the_first_apply_succeeds() {
     eprintln!("IAM lag {lag:?}: apply took {took:.1?} with {creates} CreateDeliveryStream calls");
 }
 
+/// A wave of pipelines started together meets IAM lag and CREATING/DELETING phases it knows
+/// nothing about. Each waiter spends its own polls while nothing is known; once one object is
+/// refused at some age, the younger ones hold their calls until they are older than that, so
+/// the wave as a whole spends a few calls per pipeline on AWS's delays, not one per backoff
+/// step (about 6 refused creates and 5 CREATING descriptions each for these delays).
+#[test]
+fn a_wave_of_pipelines_learns_aws_delays_instead_of_polling_through_them() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    const N: u64 = 8;
+    let (tf, fx) = workspace(N as usize);
+    let proxy = Proxy::start(
+        ProxyConfig::new()
+            .iam_lag(Duration::from_secs(4))
+            .creating_phase(Duration::from_secs(2))
+            .deleting_phase(Duration::from_secs(2)),
+    );
+    through(&proxy, &tf, "apply");
+    let applied = proxy.injected();
+    through(&proxy, &tf, "destroy");
+    assert_nothing_left(&fx.aws);
+    let all = proxy.injected();
+    eprintln!(
+        "{N} pipelines: {} refused creates, {} CREATING and {} DELETING descriptions; calls {:?}",
+        applied.role_not_assumable,
+        applied.shown_creating,
+        all.shown_deleting,
+        proxy.counts()
+    );
+    assert!(
+        applied.role_not_assumable >= 1,
+        "the proxy's IAM lag refused no create: the test shows nothing"
+    );
+    for (what, count) in [
+        ("refused creates", applied.role_not_assumable),
+        ("CREATING descriptions", applied.shown_creating),
+        ("DELETING descriptions", all.shown_deleting),
+    ] {
+        assert!(
+            count <= 2 * N,
+            "{count} {what} for {N} pipelines: waiters are not learning from each other"
+        );
+    }
+}
+
 #[test]
 fn stage_changes_in_conflict_are_retried() {
     if skipped_on_real_aws() {

@@ -14,6 +14,7 @@ use aws_runtime::env_config::file::{
 use aws_types::region::Region;
 
 use super::error::AwsError;
+use super::phase::Phases;
 use super::rate::RateLimits;
 use super::sts::{self, Identity};
 
@@ -58,6 +59,8 @@ pub struct AwsClients {
     pub sts: aws_sdk_sts::Client,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
+    /// How long AWS's slow phases last, as this process has seen them.
+    pub phases: Arc<Phases>,
     identity: tokio::sync::OnceCell<Identity>,
     rate: Arc<RateLimits>,
 }
@@ -237,6 +240,7 @@ pub async fn build(
         sts,
         region,
         default_tags,
+        phases: Arc::default(),
         identity: Default::default(),
         rate: Arc::new(RateLimits::documented()),
     })

@@ -12,8 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::clients::AwsClients;
 use super::error::{AwsError, ErrorKind};
+use super::phase::Phase;
 use super::policy::{POLL_FIRST_DELAY, POLL_MAX_DELAY, next_delay};
-use super::retry::{WaitError, pause};
+use super::retry::{WaitError, pause_until};
 
 /// The S3 destination of a stream, as the provider models it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -101,81 +102,89 @@ pub async fn find_stream(aws: &AwsClients, name: &str) -> Result<Stream, AwsErro
     })
 }
 
-/// The stream's status (`CREATING`, `ACTIVE`, `DELETING`, ...), or `None` when it is gone.
-pub async fn status_stream(aws: &AwsClients, name: &str) -> Result<Option<String>, AwsError> {
-    match find_stream(aws, name).await {
-        Ok(s) => Ok(Some(s.status)),
-        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 /// Polls until the stream is ACTIVE; a failed creation or a vanished stream is an error.
+/// `created` is when this provider created it, if it did: its first check then waits until
+/// the stream is older than any recently seen still CREATING.
 pub async fn wait_stream_active(
     aws: &AwsClients,
     name: &str,
+    created: Option<Instant>,
     deadline: Instant,
     cancel: &CancellationToken,
 ) -> Result<Stream, WaitError> {
-    let started = Instant::now();
-    let mut delay = POLL_FIRST_DELAY;
-    loop {
-        match find_stream(aws, name).await {
-            Ok(s) if s.status == "ACTIVE" => return Ok(s),
-            Ok(s) if s.status.ends_with("FAILED") => {
-                let msg = format!("stream {name} ended in status {}", s.status);
-                return Err(AwsError::fatal("firehose:DescribeDeliveryStream", msg).into());
-            }
-            Ok(_) => {}
-            Err(e) if e.is(ErrorKind::Throttling) || e.is(ErrorKind::Transient) => {}
-            Err(e) => return Err(e.into()),
+    let doing = format!("waiting for stream {name} to become ACTIVE");
+    let check = |found: Result<Stream, AwsError>| match found {
+        Ok(s) if s.status == "ACTIVE" => Ok(Some(s)),
+        Ok(s) if s.status.ends_with("FAILED") => {
+            let msg = format!("stream {name} ended in status {}", s.status);
+            Err(AwsError::fatal("firehose:DescribeDeliveryStream", msg))
         }
-        if Instant::now() >= deadline {
-            return Err(WaitError::Timeout(
-                started.elapsed(),
-                format!("waiting for stream {name} to become ACTIVE"),
-            ));
-        }
-        pause(
-            delay,
-            deadline,
-            cancel,
-            &format!("waiting for stream {name} to become ACTIVE"),
-        )
-        .await?;
-        delay = next_delay(delay, POLL_MAX_DELAY);
-    }
+        Ok(_) => Ok(None),
+        Err(e) => Err(e),
+    };
+    let phase = &aws.phases.stream_creating;
+    poll_stream(aws, name, phase, created, deadline, cancel, &doing, check).await
 }
 
-/// Polls until the stream is gone.
+/// Polls until the stream is gone. `deleted` is when this provider asked for its deletion.
 pub async fn wait_stream_deleted(
     aws: &AwsClients,
     name: &str,
+    deleted: Option<Instant>,
     deadline: Instant,
     cancel: &CancellationToken,
 ) -> Result<(), WaitError> {
+    let doing = format!("waiting for stream {name} to be deleted");
+    let check = |found: Result<Stream, AwsError>| match found {
+        Ok(_) => Ok(None),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(Some(())),
+        Err(e) => Err(e),
+    };
+    let phase = &aws.phases.stream_deleting;
+    poll_stream(aws, name, phase, deleted, deadline, cancel, &doing, check).await
+}
+
+/// Describes the stream until `check` has an answer (`Some`) or an error, riding out
+/// throttling and transient errors. Polls back off from [`POLL_FIRST_DELAY`] to
+/// [`POLL_MAX_DELAY`]; when the stream's entry into `phase` is known, no poll comes before the
+/// phase has lasted as long as it was recently seen to, and each poll that finds the stream
+/// still in it teaches the phase.
+#[allow(clippy::too_many_arguments)]
+async fn poll_stream<T>(
+    aws: &AwsClients,
+    name: &str,
+    phase: &Phase,
+    entered: Option<Instant>,
+    deadline: Instant,
+    cancel: &CancellationToken,
+    doing: &str,
+    check: impl Fn(Result<Stream, AwsError>) -> Result<Option<T>, AwsError>,
+) -> Result<T, WaitError> {
     let started = Instant::now();
     let mut delay = POLL_FIRST_DELAY;
+    let mut next = started;
     loop {
-        match status_stream(aws, name).await {
-            Ok(None) => return Ok(()),
-            Ok(Some(_)) => {}
+        let not_before = || entered.map_or(next, |t| next.max(phase.worth_checking(t)));
+        pause_until(not_before, deadline, cancel, doing).await?;
+        match check(find_stream(aws, name).await) {
+            Ok(Some(done)) => {
+                if let Some(t) = entered {
+                    phase.out_of_phase(t);
+                }
+                return Ok(done);
+            }
+            Ok(None) => {
+                if let Some(t) = entered {
+                    phase.still_in_phase(t);
+                }
+            }
             Err(e) if e.is(ErrorKind::Throttling) || e.is(ErrorKind::Transient) => {}
             Err(e) => return Err(e.into()),
         }
         if Instant::now() >= deadline {
-            return Err(WaitError::Timeout(
-                started.elapsed(),
-                format!("waiting for stream {name} to be deleted"),
-            ));
+            return Err(WaitError::Timeout(started.elapsed(), doing.to_owned()));
         }
-        pause(
-            delay,
-            deadline,
-            cancel,
-            &format!("waiting for stream {name} to be deleted"),
-        )
-        .await?;
+        next = Instant::now() + delay;
         delay = next_delay(delay, POLL_MAX_DELAY);
     }
 }

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod error;
 pub mod firehose;
 pub mod iam;
+pub mod phase;
 pub mod policy;
 pub mod rate;
 pub mod retry;

@@ -44,12 +44,46 @@ pub async fn pause(
     }
 }
 
+/// Sleeps until `not_before` names a moment already past, asking it again after each sleep
+/// (what it depends on may have moved meanwhile), or until the deadline.
+pub async fn pause_until(
+    not_before: impl Fn() -> Instant,
+    deadline: Instant,
+    cancel: &CancellationToken,
+    doing: &str,
+) -> Result<(), WaitError> {
+    loop {
+        let wait = not_before().saturating_duration_since(Instant::now());
+        if wait.is_zero() || Instant::now() >= deadline {
+            return Ok(());
+        }
+        pause(wait, deadline, cancel, doing).await?;
+    }
+}
+
 /// Calls `op` until it succeeds, fails with a kind not in `retry_on`, or `window` passes.
 pub async fn retry<T, F, Fut>(
     retry_on: &[ErrorKind],
     window: Duration,
     cancel: &CancellationToken,
     doing: &str,
+    op: F,
+) -> Result<T, WaitError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    retry_paced(retry_on, window, cancel, doing, Instant::now, op).await
+}
+
+/// [`retry`], making no attempt before the moment `not_before` names, asked afresh before each
+/// attempt (what is learned of AWS's delays meanwhile may move it).
+pub async fn retry_paced<T, F, Fut>(
+    retry_on: &[ErrorKind],
+    window: Duration,
+    cancel: &CancellationToken,
+    doing: &str,
+    not_before: impl Fn() -> Instant,
     mut op: F,
 ) -> Result<T, WaitError>
 where
@@ -60,6 +94,7 @@ where
     let deadline = started + window;
     let mut delay = RETRY_FIRST_DELAY;
     loop {
+        pause_until(&not_before, deadline, cancel, doing).await?;
         match op().await {
             Ok(v) => return Ok(v),
             Err(e) if retry_on.contains(&e.kind) && Instant::now() + delay < deadline => {
@@ -148,5 +183,32 @@ mod tests {
         )
         .await;
         assert!(matches!(out, Err(WaitError::Cancelled(_))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn paced_attempts_wait_for_their_moment() {
+        let start = Instant::now();
+        let calls = std::sync::Mutex::new(Vec::new());
+        let out = retry_paced(
+            &[ErrorKind::Propagation],
+            Duration::from_secs(60),
+            &CancellationToken::new(),
+            "t",
+            || start + Duration::from_secs(3),
+            || async {
+                let mut calls = calls.lock().unwrap();
+                calls.push(start.elapsed());
+                if calls.len() < 2 {
+                    Err(err(ErrorKind::Propagation))
+                } else {
+                    Ok(())
+                }
+            },
+        )
+        .await;
+        assert!(out.is_ok());
+        let calls = calls.into_inner().unwrap();
+        assert_eq!(calls[0], Duration::from_secs(3));
+        assert_eq!(calls[1], Duration::from_secs(3) + RETRY_FIRST_DELAY);
     }
 }

@@ -9,7 +9,7 @@ use crate::aws::clients::AwsClients;
 use crate::aws::error::ErrorKind;
 use crate::aws::firehose;
 use crate::aws::policy::{DEFAULT_CREATE_TIMEOUT, IAM_PROPAGATION_WINDOW};
-use crate::aws::retry::{WaitError, retry};
+use crate::aws::retry::{WaitError, retry_paced};
 use crate::aws::s3;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::framework::{ApplyOutcome, OpContext};
@@ -87,22 +87,25 @@ async fn steps_of_create(
     }
 
     // 3. The role: given, or made and owned.
-    let role_arn = match &p.role_arn {
-        Some(arn) => arn.clone(),
+    let (role_arn, role_made) = match &p.role_arn {
+        Some(arn) => (arn.clone(), None),
         None => {
             // Recorded before the attempt: if its answer is lost, destroy still finds the role
             // (and deletes it only if it carries this pipeline's tag).
             made.anything = true;
             private.owned_role = Some(steps::owned_role_name(clients, p));
-            let role = steps::ensure_owned_role(clients, p).await?;
-            made.role_arn = Some(role.arn.clone());
-            role.arn
+            let owned = steps::ensure_owned_role(clients, p).await?;
+            made.role_arn = Some(owned.role.arn.clone());
+            (owned.role.arn, owned.made)
         }
     };
 
     // 4. The stream: created (riding out IAM lag), or, where the name is taken, adopted if an
     //    earlier run of this pipeline made it (a crash, or an answer lost on the way back).
+    //    A role made just now is not tried before it is as old as any recently refused.
     let desired = p.destination(&role_arn);
+    let propagation = &clients.phases.role_propagation;
+    let stream_made;
     {
         let window = IAM_PROPAGATION_WINDOW.min(deadline.saturating_duration_since(Instant::now()));
         let retry_on = [
@@ -112,31 +115,50 @@ async fn steps_of_create(
         ];
         let tags = p.remote_tags();
         made.anything = true;
-        let created = retry(
+        let created = retry_paced(
             &retry_on,
             window,
             &ctx.cancel,
             "creating the delivery stream",
-            || firehose::create_stream(clients, &p.delivery_stream_name, &desired, &tags),
+            || role_made.map_or_else(Instant::now, |t| propagation.worth_checking(t)),
+            || async {
+                let created =
+                    firehose::create_stream(clients, &p.delivery_stream_name, &desired, &tags)
+                        .await;
+                match (&created, role_made) {
+                    (Ok(()), Some(t)) => propagation.out_of_phase(t),
+                    (Err(e), Some(t)) if e.is(ErrorKind::Propagation) => {
+                        propagation.still_in_phase(t)
+                    }
+                    _ => {}
+                }
+                created
+            },
         )
         .await;
-        match created {
-            Ok(()) => {}
+        stream_made = match created {
+            Ok(()) => Some(Instant::now()),
             Err(WaitError::Aws(e)) if e.is(ErrorKind::AlreadyExists) => {
                 if !adopt_stream(clients, p).await? {
                     return Err(failed("Cannot create the delivery stream", e));
                 }
+                None
             }
             Err(e) => return Err(failed("Cannot create the delivery stream", e)),
-        }
+        };
     }
     made.anything = true;
 
     // 5. Wait until it can take records.
-    let mut stream =
-        firehose::wait_stream_active(clients, &p.delivery_stream_name, deadline, &ctx.cancel)
-            .await
-            .map_err(|e| failed("The delivery stream did not become ACTIVE", e))?;
+    let mut stream = firehose::wait_stream_active(
+        clients,
+        &p.delivery_stream_name,
+        stream_made,
+        deadline,
+        &ctx.cancel,
+    )
+    .await
+    .map_err(|e| failed("The delivery stream did not become ACTIVE", e))?;
     made.stream_arn = Some(stream.arn.clone());
     if stream.s3.as_ref() != Some(&desired) {
         update_destination(clients, ctx, p, &desired, deadline).await?;

@@ -69,9 +69,16 @@ async fn steps_of_delete(
         )
         .await
         .map_err(|e| failed("Cannot delete the delivery stream", e))?;
-        firehose::wait_stream_deleted(clients, &p.delivery_stream_name, deadline, &ctx.cancel)
-            .await
-            .map_err(|e| failed("The delivery stream was not deleted", e))?;
+        let deleted = Some(Instant::now());
+        firehose::wait_stream_deleted(
+            clients,
+            &p.delivery_stream_name,
+            deleted,
+            deadline,
+            &ctx.cancel,
+        )
+        .await
+        .map_err(|e| failed("The delivery stream was not deleted", e))?;
     }
     if let Some(role) = &private.owned_role {
         steps::delete_owned_role(clients, p, role, &ctx.cancel).await?;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Display;
 
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::apigateway::{self, AccessLog};
@@ -225,12 +226,19 @@ async fn find_owned_role(
     }
 }
 
+/// The provider-owned role, and when this call made it, if it did: a new role takes a while
+/// to become usable by Firehose.
+pub struct OwnedRole {
+    pub role: iam::Role,
+    pub made: Option<Instant>,
+}
+
 /// Finds or makes the provider-owned role for this pipeline, with its policy written for the
 /// pipeline's bucket and key. A role of that name not tagged as ours is never adopted.
 pub async fn ensure_owned_role(
     clients: &AwsClients,
     p: &Pipeline,
-) -> Result<iam::Role, Diagnostics> {
+) -> Result<OwnedRole, Diagnostics> {
     let name = owned_role_name(clients, p);
     let account = &clients
         .identity()
@@ -242,18 +250,24 @@ pub async fn ensure_owned_role(
         p.id()
     );
     let trust = policy::trust_policy(account);
-    let role = match iam::create_role(clients, &name, &description, &trust, &p.remote_tags()).await
+    let owned = match iam::create_role(clients, &name, &description, &trust, &p.remote_tags()).await
     {
-        Ok(role) => role,
+        Ok(role) => OwnedRole {
+            role,
+            made: Some(Instant::now()),
+        },
         // Made by an earlier run (a crash, or an answer lost on the way back): adopted if it
         // carries this pipeline's tag, an error otherwise.
-        Err(e) if e.is(ErrorKind::AlreadyExists) => find_owned_role(clients, p, &name)
-            .await?
-            .ok_or_else(|| failed("Cannot create the IAM role", e))?,
+        Err(e) if e.is(ErrorKind::AlreadyExists) => OwnedRole {
+            role: find_owned_role(clients, p, &name)
+                .await?
+                .ok_or_else(|| failed("Cannot create the IAM role", e))?,
+            made: None,
+        },
         Err(e) => return Err(failed("Cannot create the IAM role", e)),
     };
-    write_role_policy(clients, p, &role.name).await?;
-    Ok(role)
+    write_role_policy(clients, p, &owned.role.name).await?;
+    Ok(owned)
 }
 
 /// Deletes the owned role, if it is still there and still ours.

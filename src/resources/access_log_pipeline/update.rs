@@ -54,7 +54,7 @@ async fn steps_of_update(
     let mut retire_owned: Option<String> = None;
     let role_arn = match &p.role_arn {
         None => {
-            let role = steps::ensure_owned_role(clients, p).await?;
+            let role = steps::ensure_owned_role(clients, p).await?.role;
             private.owned_role = Some(role.name.clone());
             role.arn
         }
