@@ -360,8 +360,12 @@ fn keep_moto(
     let spawned = (|| -> std::io::Result<std::process::Child> {
         let file = std::fs::File::create(&log)?;
         let parent = std::process::id() as libc::pid_t;
-        let mut cmd = Command::new(&server);
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // moto's server, started through a launcher that raises the Firehose stream quota.
+        let python = server.with_file_name("python");
+        let launcher = workspace_root().join("acceptance-tests/scripts/moto_server.py");
+        let mut cmd = Command::new(&python);
+        cmd.arg(&launcher)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(file.try_clone()?)
             .stderr(file);

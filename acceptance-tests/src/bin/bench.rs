@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::plugin_client::{ProviderClient, start_plugin, terraform_like_client_cert};
-use acceptance_tests::proxy::{Outcome, Proxy, ProxyConfig};
+use acceptance_tests::proxy::{Event, Outcome, Proxy, ProxyConfig};
 use acceptance_tests::{TfDir, TfOutput, aws, block_on, provider_block};
 use terraform_provider_apigw::plugin::proto::tfplugin6 as pb;
 
@@ -106,10 +106,13 @@ fn timed(tf: &TfDir, args: &[&str], env: &[(&str, &str)]) -> (f64, TfOutput) {
 }
 
 /// `terraform plan -refresh=false` of 200 pipelines against the same plan of 200
-/// `terraform_data` resources holding the same values: terraform's own floor.
+/// `terraform_data` resources holding the same values: terraform's own floor. Two floors are
+/// printed: one holding the values the pipelines' plan holds (the configuration's and the
+/// provider's defaults, such as the JSON log format, which terraform also has to render), and
+/// one holding only the configuration's values.
 fn plan_ratio(tf: &TfDir) {
     const N: usize = 200;
-    const RUNS: usize = 5;
+    const RUNS: usize = 7;
     let values = r#"rest_api_id = format("api%07d", count.index)
   stage_name  = "prod"
   s3 = {
@@ -120,7 +123,7 @@ fn plan_ratio(tf: &TfDir) {
         "{}\nresource \"apigw_access_log_pipeline\" \"p\" {{\n  count = {N}\n  {values}\n}}\n",
         provider_block()
     );
-    let data = format!(
+    let configured = format!(
         "{}\nresource \"terraform_data\" \"p\" {{\n  count = {N}\n  input = {{\n  {values}\n  }}\n}}\n",
         provider_block()
     );
@@ -137,17 +140,99 @@ fn plan_ratio(tf: &TfDir) {
         timed(tf, &plan, &[]);
         stats((0..RUNS).map(|_| timed(tf, &plan, &[]).0).collect())
     };
-    let (p_med, p_min, p_max) = measure(&pipelines);
-    let (d_med, d_min, d_max) = measure(&data);
-    println!(
-        "{:<40} median {p_med:>7.3} s   min {p_min:>7.3} s   max {p_max:>7.3} s   (n={RUNS})",
-        "plan, 200 pipelines"
+    let p = measure(&pipelines);
+    // The same values: what the pipelines' plan holds (known values), written out for
+    // terraform_data with the index-dependent parts as expressions of count.index.
+    let planned = planned_objects(tf, "pipelines.tfplan");
+    assert_eq!(planned.len(), N, "one planned object per pipeline");
+    let same_values = format!(
+        "{}\nresource \"terraform_data\" \"p\" {{\n  count = {N}\n  input = {}\n}}\n",
+        provider_block(),
+        hcl_of(&planned[0], &format!("api{:07}", 0))
     );
-    println!(
-        "{:<40} median {d_med:>7.3} s   min {d_min:>7.3} s   max {d_max:>7.3} s   (n={RUNS})",
-        "plan, 200 terraform_data (floor)"
+    let d = measure(&same_values);
+    let inputs: Vec<serde_json::Value> = planned_objects(tf, "data.tfplan")
+        .into_iter()
+        .map(|after| after["input"].clone())
+        .collect();
+    assert!(
+        inputs == planned,
+        "the floor's terraform_data must hold the very values the pipelines' plan holds"
     );
-    println!("{:<40} {:.3}", "plan ratio (medians)", p_med / d_med);
+    let c = measure(&configured);
+    let row = |name: &str, (med, min, max): (f64, f64, f64)| {
+        println!(
+            "{name:<40} median {med:>7.3} s   min {min:>7.3} s   max {max:>7.3} s   (n={RUNS})"
+        )
+    };
+    row("plan, 200 pipelines", p);
+    row("plan, 200 terraform_data, planned values", d);
+    row("plan, 200 terraform_data, config values", c);
+    println!(
+        "{:<40} {:.3} against the planned values, {:.3} against the config's",
+        "plan ratio (medians)",
+        p.0 / d.0,
+        p.0 / c.0
+    );
+}
+
+/// The `after` object of every resource change in a saved plan of the current configuration.
+fn planned_objects(tf: &TfDir, plan_file: &str) -> Vec<serde_json::Value> {
+    let out = format!("-out={plan_file}");
+    tf.tf(&[
+        "plan",
+        "-refresh=false",
+        "-input=false",
+        "-lock=false",
+        &out,
+    ])
+    .success();
+    let shown = tf.tf(&["show", "-json", plan_file]).success();
+    let shown: serde_json::Value = serde_json::from_str(&shown.stdout).expect("plan JSON");
+    shown["resource_changes"]
+        .as_array()
+        .expect("resource_changes")
+        .iter()
+        .map(|c| c["change"]["after"].clone())
+        .collect()
+}
+
+/// An HCL expression for a JSON value, with `indexed` in strings replaced by the same text
+/// for each `count.index`.
+fn hcl_of(v: &serde_json::Value, indexed: &str) -> String {
+    use serde_json::Value as J;
+    let quoted = |s: &str| {
+        serde_json::to_string(s)
+            .expect("a string")
+            .replace("${", "$${")
+            .replace("%{", "%%{")
+    };
+    match v {
+        J::Null => "null".into(),
+        J::Bool(b) => b.to_string(),
+        J::Number(n) => n.to_string(),
+        J::String(s) if s.contains(indexed) => format!(
+            "format({}, count.index)",
+            quoted(&s.replace('%', "%%").replace(indexed, "api%07d"))
+        ),
+        J::String(s) => quoted(s),
+        J::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| hcl_of(i, indexed))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        J::Object(fields) => format!(
+            "{{\n{}\n}}",
+            fields
+                .iter()
+                .map(|(k, v)| format!("{k:?} = {}", hcl_of(v, indexed)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    }
 }
 
 /// Peak resident memory and CPU time of every provider process seen while sampling.
@@ -223,11 +308,120 @@ fn throttling_reported(out: &TfOutput) -> usize {
     .sum()
 }
 
-/// Pipelines applied and destroyed at -parallelism=20 through the realism proxy: 50, as many
-/// as moto (like AWS's long-standing default quota) allows in one region.
+/// How many pipelines are applied and destroyed through the realism proxy, how many at once,
+/// and how many times the whole run is repeated.
+const SCALE: usize = 100;
+const PARALLELISM: usize = 20;
+const SCALE_RUNS: usize = 3;
+
+/// What one apply or destroy at scale measured.
+struct ScaleRun {
+    seconds: f64,
+    throttling: usize,
+    usage: ProviderUsage,
+    /// The proxy's events during the command.
+    events: Vec<Event>,
+}
+
+/// Runs one terraform command through the proxy, sampling the provider.
+fn scale_run(tf: &TfDir, proxy: &Proxy, command: &str) -> ScaleRun {
+    let endpoint = proxy.endpoint();
+    let parallelism = format!("-parallelism={PARALLELISM}");
+    let seen = proxy.events().len();
+    let (seconds, out, usage) = measured(
+        tf,
+        &[
+            command,
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            &parallelism,
+        ],
+        &[("AWS_ENDPOINT_URL", endpoint.as_str())],
+    );
+    ScaleRun {
+        seconds,
+        throttling: throttling_reported(&out),
+        usage,
+        events: proxy.events().split_off(seen),
+    }
+}
+
+/// Median, min and max of one figure over the runs, in seconds.
+fn print_seconds(name: &str, samples: Vec<f64>, floor: f64) {
+    let n = samples.len();
+    let (med, min, max) = stats(samples);
+    println!(
+        "{name:<40} median {med:>7.1} s   min {min:>7.1} s   max {max:>7.1} s   (n={n})   floor {floor:.1} s   ratio {:.2}",
+        med / floor
+    );
+}
+
+/// Calls per pipeline by API during one command, with the answers that were not a success.
+fn print_calls(phase: &str, events: &[Event]) {
+    let mut by_api: BTreeMap<&str, (usize, BTreeMap<String, usize>)> = BTreeMap::new();
+    for e in events {
+        let entry = by_api.entry(e.api.as_str()).or_default();
+        entry.0 += 1;
+        if !matches!(e.outcome, Outcome::Forwarded(200..=299)) {
+            *entry.1.entry(format!("{:?}", e.outcome)).or_default() += 1;
+        }
+    }
+    println!("calls per pipeline in {phase} (first run), by API:");
+    for (api, (count, others)) in by_api {
+        let others: Vec<String> = others
+            .iter()
+            .map(|(outcome, n)| format!("{outcome} {:.2}", *n as f64 / SCALE as f64))
+            .collect();
+        let others = if others.is_empty() {
+            String::new()
+        } else {
+            format!("   (of which {})", others.join(", "))
+        };
+        println!("  {api:<38} {:>5.2}{others}", count as f64 / SCALE as f64);
+    }
+}
+
+/// The least calls per pipeline that any provider must make to each rate-limited budget, and
+/// the budget's rate per second (AWS's documented limits, as the proxy enforces them).
+/// Apply: the stream created and seen ACTIVE, the role made with its policy, and the stage
+/// read (its earlier settings are kept for destroy) and updated.
+const APPLY_LEAST_CALLS: &[(&str, f64, f64)] = &[
+    ("firehose:CreateDeliveryStream", 1.0, 5.0),
+    ("firehose:DescribeDeliveryStream", 1.0, 5.0),
+    ("iam:CreateRole", 1.0, 5.0),
+    ("iam:PutRolePolicy", 1.0, 5.0),
+    ("apigateway:* (GetStage, UpdateStage)", 2.0, 10.0),
+];
+/// Destroy: terraform refreshes first (the stream described with its tags, the stage read),
+/// then the stage is given back, the stream deleted and seen gone, and the role deleted.
+const DESTROY_LEAST_CALLS: &[(&str, f64, f64)] = &[
+    ("firehose:DescribeDeliveryStream", 2.0, 5.0),
+    ("firehose:ListTagsForDeliveryStream", 1.0, 5.0),
+    ("firehose:DeleteDeliveryStream", 1.0, 5.0),
+    ("iam:DeleteRole", 1.0, 5.0),
+    ("apigateway:* (GetStage, UpdateStage)", 2.0, 10.0),
+];
+
+/// The floor of one command: the longer of the busiest budget's least calls at its rate and
+/// `lanes_seconds`, the time the pipelines take one after another in PARALLELISM lanes when
+/// each only waits out AWS's phases. Prints which one binds.
+fn floor(command: &str, least_calls: &[(&str, f64, f64)], lanes_seconds: f64) -> f64 {
+    let (api, busiest) = least_calls
+        .iter()
+        .map(|(api, per_pipeline, rate)| (*api, per_pipeline * SCALE as f64 / rate))
+        .fold(("", 0.0), |a, b| if b.1 > a.1 { b } else { a });
+    println!(
+        "{:<40} {busiest:.1} s for {api} at AWS's rate, {lanes_seconds:.1} s for the phases in {PARALLELISM} lanes",
+        format!("floor of {command}")
+    );
+    busiest.max(lanes_seconds)
+}
+
+/// Pipelines applied and destroyed at -parallelism=20 through the realism proxy, repeated.
+/// moto is started with a raised Firehose stream quota (`scripts/moto_server.py`), as an
+/// account running this many pipelines would have.
 fn at_scale(tf: &TfDir) {
-    const N: usize = 50;
-    const PARALLELISM: usize = 20;
     let creating = Duration::from_secs(2);
     let deleting = Duration::from_secs(2);
     let iam_lag = Duration::from_secs(5);
@@ -242,7 +436,7 @@ fn at_scale(tf: &TfDir) {
     let (api, bucket) = block_on(async {
         let bucket = aws.create_bucket("bench-access-logs").await;
         let api = aws.rest_api_with_stage("bench-api", "s000").await;
-        for i in 1..N {
+        for i in 1..SCALE {
             aws.apigateway
                 .create_deployment()
                 .rest_api_id(&api)
@@ -256,107 +450,98 @@ fn at_scale(tf: &TfDir) {
     tf.write(
         "main.tf",
         format!(
-            "{}\nresource \"apigw_access_log_pipeline\" \"p\" {{\n  count       = {N}\n  rest_api_id = \"{api}\"\n  stage_name  = format(\"s%03d\", count.index)\n  s3 = {{\n    bucket_arn = \"arn:aws:s3:::{bucket}\"\n  }}\n}}\n",
+            "{}\nresource \"apigw_access_log_pipeline\" \"p\" {{\n  count       = {SCALE}\n  rest_api_id = \"{api}\"\n  stage_name  = format(\"s%03d\", count.index)\n  s3 = {{\n    bucket_arn = \"arn:aws:s3:::{bucket}\"\n  }}\n}}\n",
             provider_block()
         ),
     );
     tf.init().success();
-    let endpoint = proxy.endpoint();
-    let env = [("AWS_ENDPOINT_URL", endpoint.as_str())];
-    let parallelism = format!("-parallelism={PARALLELISM}");
-    let (apply_s, apply, apply_use) = measured(
-        tf,
-        &[
-            "apply",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            &parallelism,
-        ],
-        &env,
-    );
-    let events_after_apply = proxy.events();
-    let (destroy_s, destroy, destroy_use) = measured(
-        tf,
-        &[
-            "destroy",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            &parallelism,
-        ],
-        &env,
-    );
+    let runs: Vec<(ScaleRun, ScaleRun)> = (0..SCALE_RUNS)
+        .map(|_| {
+            let apply = scale_run(tf, &proxy, "apply");
+            let destroy = scale_run(tf, &proxy, "destroy");
+            (apply, destroy)
+        })
+        .collect();
 
-    // The floor: the busiest rate-limited API's least calls at AWS's rate, or the waves of
-    // pipelines that each wait out IAM lag and CREATING (DELETING), whichever is longer.
-    let waves = N.div_ceil(PARALLELISM) as f64;
-    let n = N as f64;
-    let apply_rate_floor = [
-        n / 5.0,        /* firehose Create, Describe */
-        n / 5.0,        /* iam CreateRole, PutRolePolicy */
-        2.0 * n / 10.0, /* apigateway GetStage + UpdateStage, 10/s together */
-    ]
-    .into_iter()
-    .fold(0.0, f64::max);
-    let apply_floor = apply_rate_floor.max(waves * (iam_lag + creating).as_secs_f64());
-    let destroy_floor = (2.0 * n / 10.0)
-        .max(n / 5.0)
-        .max(waves * deleting.as_secs_f64());
-    println!(
-        "{:<40} {apply_s:>7.1} s   floor {apply_floor:.1} s   ratio {:.2}",
-        "apply, 50 pipelines, parallelism 20",
-        apply_s / apply_floor
+    let lanes = SCALE.div_ceil(PARALLELISM) as f64;
+    let apply_floor = floor(
+        "apply",
+        APPLY_LEAST_CALLS,
+        lanes * (iam_lag + creating).as_secs_f64(),
     );
-    println!(
-        "{:<40} {destroy_s:>7.1} s   floor {destroy_floor:.1} s   ratio {:.2}",
-        "destroy, 50 pipelines, parallelism 20",
-        destroy_s / destroy_floor
+    let destroy_floor = floor(
+        "destroy",
+        DESTROY_LEAST_CALLS,
+        lanes * deleting.as_secs_f64(),
     );
+    let label = |what: &str| format!("{what}, {SCALE} pipelines, parallelism {PARALLELISM}");
+    print_seconds(
+        &label("apply"),
+        runs.iter().map(|(a, _)| a.seconds).collect(),
+        apply_floor,
+    );
+    print_seconds(
+        &label("destroy"),
+        runs.iter().map(|(_, d)| d.seconds).collect(),
+        destroy_floor,
+    );
+    let sum = |f: &dyn Fn(&ScaleRun) -> usize| runs.iter().map(|(a, d)| f(a) + f(d)).sum::<usize>();
     println!(
-        "{:<40} {} in apply, {} in destroy",
+        "{:<40} {} in all {SCALE_RUNS} runs",
         "throttling errors reaching terraform",
-        throttling_reported(&apply),
-        throttling_reported(&destroy)
+        sum(&|r| r.throttling)
     );
-    let injected = proxy.injected();
+    let refused = sum(&|r| {
+        r.events
+            .iter()
+            .filter(|e| e.outcome == Outcome::RateLimited)
+            .count()
+    });
     println!(
-        "{:<40} {} rate-limited, {} calls in all",
+        "{:<40} {refused} rate-limited, {} calls in all",
         "what the proxy refused / saw",
-        injected.rate_limited,
         proxy.total()
     );
-    let peak = apply_use.peak_rss_kib.max(destroy_use.peak_rss_kib) as f64 / 1024.0;
+    let peak = runs
+        .iter()
+        .flat_map(|(a, d)| [a.usage.peak_rss_kib, d.usage.peak_rss_kib])
+        .max()
+        .unwrap_or(0) as f64
+        / 1024.0;
     println!("{:<40} {peak:.1} MiB", "provider peak RSS");
     let cpu = |u: &ProviderUsage| u.cpu_seconds.values().sum::<f64>();
+    let (apply_cpu, _, _) = stats(runs.iter().map(|(a, _)| cpu(&a.usage)).collect());
+    let (destroy_cpu, _, _) = stats(runs.iter().map(|(_, d)| cpu(&d.usage)).collect());
     println!(
-        "{:<40} {:.2} s in apply, {:.2} s in destroy",
-        "provider CPU time",
-        cpu(&apply_use),
-        cpu(&destroy_use)
+        "{:<40} median {apply_cpu:.2} s in apply, {destroy_cpu:.2} s in destroy",
+        "provider CPU time"
     );
+    print_calls("apply", &runs[0].0.events);
+    print_calls("destroy", &runs[0].1.events);
 
     // Waiter lag: from each stream turning ACTIVE (its creation plus the CREATING phase) to
-    // its stage being pointed at it.
+    // its stage being pointed at it, over every apply.
     let mut lags = Vec::new();
-    for i in 0..N {
-        let stream = format!("amazon-apigateway-{api}-s{i:03}");
-        let stage = format!("{api}/s{i:03}");
-        let created = events_after_apply.iter().find(|e| {
-            e.api == "firehose:CreateDeliveryStream"
-                && e.subject.as_deref() == Some(&stream)
-                && e.outcome == Outcome::Forwarded(200)
-        });
-        let Some(created) = created else { continue };
-        let active = created.at + creating;
-        let pointed = events_after_apply.iter().find(|e| {
-            e.api == "apigateway:UpdateStage"
-                && e.subject.as_deref() == Some(&stage)
-                && e.at >= active
-                && e.outcome == Outcome::Forwarded(200)
-        });
-        if let Some(pointed) = pointed {
-            lags.push((pointed.at - active).as_secs_f64());
+    for events in runs.iter().map(|(a, _)| &a.events) {
+        for i in 0..SCALE {
+            let stream = format!("amazon-apigateway-{api}-s{i:03}");
+            let stage = format!("{api}/s{i:03}");
+            let created = events.iter().find(|e| {
+                e.api == "firehose:CreateDeliveryStream"
+                    && e.subject.as_deref() == Some(&stream)
+                    && e.outcome == Outcome::Forwarded(200)
+            });
+            let Some(created) = created else { continue };
+            let active = created.at + creating;
+            let pointed = events.iter().find(|e| {
+                e.api == "apigateway:UpdateStage"
+                    && e.subject.as_deref() == Some(&stage)
+                    && e.at >= active
+                    && e.outcome == Outcome::Forwarded(200)
+            });
+            if let Some(pointed) = pointed {
+                lags.push((pointed.at - active).as_secs_f64());
+            }
         }
     }
     if lags.is_empty() {
