@@ -7,7 +7,8 @@
 //! it. An object is not worth a call before it is older than the longest seen still in it:
 //! - while nothing has been seen out of the phase (a run's first wave), half as old again, so
 //!   that the oldest object probes on a widening schedule and the younger ones hold back;
-//! - once objects of about that age were seen out of it, just a little older.
+//! - once objects of about that age were seen out of it, just a little older;
+//! - and never longer than [`MOST_HELD_BACK`], whatever an outlier taught.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -20,6 +21,10 @@ use tokio::time::Instant;
 const MEMORY: Duration = Duration::from_secs(120);
 /// Observations kept; older ones are dropped first.
 const KEPT: usize = 256;
+/// The most an object is held back: one object stuck in a phase (a stream CREATING for
+/// minutes) must not keep every other waiter idle for as long; past this age each waiter
+/// polls on its own schedule again.
+const MOST_HELD_BACK: Duration = Duration::from_secs(20);
 
 /// What was seen of one object.
 #[derive(Debug, Clone, Copy)]
@@ -93,13 +98,14 @@ impl Phase {
             longest_in,
             longest_out,
         } = self.learned();
-        if longest_in.is_zero() {
-            entered
+        let held_back = if longest_in.is_zero() {
+            Duration::ZERO
         } else if longest_out > longest_in {
-            entered + longest_in + margin(longest_in)
+            longest_in + margin(longest_in)
         } else {
-            entered + longest_in * 3 / 2 + Duration::from_millis(100)
-        }
+            longest_in * 3 / 2 + Duration::from_millis(100)
+        };
+        entered + held_back.min(MOST_HELD_BACK)
     }
 }
 
@@ -172,6 +178,14 @@ mod tests {
             phase.worth_checking(young),
             young + Duration::from_millis(10_600)
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_object_stuck_in_the_phase_holds_the_others_back_only_so_long() {
+        let phase = Phase::default();
+        phase.still_in_phase(aged(100).await);
+        let young = Instant::now();
+        assert_eq!(phase.worth_checking(young), young + MOST_HELD_BACK);
     }
 
     #[tokio::test(start_paused = true)]
