@@ -8,7 +8,7 @@
 //! - while nothing has been seen out of the phase (a run's first wave), half as old again, so
 //!   that the oldest object probes on a widening schedule and the younger ones hold back;
 //! - once objects of about that age were seen out of it, just a little older;
-//! - and never longer than [`MOST_HELD_BACK`], whatever an outlier taught.
+//! - and never longer than 20 s, whatever an outlier taught (`MOST_HELD_BACK`).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -69,7 +69,7 @@ impl Phase {
         seen.push_back(Sighting { at, age, out });
     }
 
-    /// The longest ages seen in and out of the phase, within [`MEMORY`].
+    /// The longest ages seen in and out of the phase, within `MEMORY`.
     pub fn learned(&self) -> Learned {
         let now = Instant::now();
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
