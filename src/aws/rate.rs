@@ -51,7 +51,7 @@ impl std::fmt::Debug for RateLimits {
 }
 
 impl RateLimits {
-    /// Buckets for [`API_RATES`], each paced at [`HEADROOM`] of its rate.
+    /// Buckets for [`API_RATES`], each paced at `HEADROOM` of its rate.
     pub fn documented() -> RateLimits {
         let buckets = API_RATES
             .iter()
