@@ -129,7 +129,10 @@ fn a_missing_region_is_reported_at_plan() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "plan succeeded without a region");
     for wanted in ["No AWS region", "set `region` in the provider block"] {
-        assert!(stderr.contains(wanted), "stderr lacks {wanted:?}:\n{stderr}");
+        assert!(
+            stderr.contains(wanted),
+            "stderr lacks {wanted:?}:\n{stderr}"
+        );
     }
 }
 

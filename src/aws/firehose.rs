@@ -114,12 +114,13 @@ pub async fn wait_stream_active(
 ) -> Result<Stream, WaitError> {
     let doing = format!("waiting for stream {name} to become ACTIVE");
     let check = |found: Result<Stream, AwsError>| match found {
-        Ok(s) if s.status == "ACTIVE" => Ok(Some(s)),
+        Ok(s) if s.status == "ACTIVE" => Ok(Seen::Done(s)),
         Ok(s) if s.status.ends_with("FAILED") => {
             let msg = format!("stream {name} ended in status {}", s.status);
             Err(AwsError::fatal("firehose:DescribeDeliveryStream", msg))
         }
-        Ok(_) => Ok(None),
+        Ok(s) if s.status == "CREATING" => Ok(Seen::InPhase),
+        Ok(_) => Ok(Seen::Elsewhere),
         Err(e) => Err(e),
     };
     let phase = &aws.phases.stream_creating;
@@ -136,19 +137,29 @@ pub async fn wait_stream_deleted(
 ) -> Result<(), WaitError> {
     let doing = format!("waiting for stream {name} to be deleted");
     let check = |found: Result<Stream, AwsError>| match found {
-        Ok(_) => Ok(None),
-        Err(e) if e.is(ErrorKind::NotFound) => Ok(Some(())),
+        Ok(s) if s.status == "DELETING" => Ok(Seen::InPhase),
+        Ok(_) => Ok(Seen::Elsewhere),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(Seen::Done(())),
         Err(e) => Err(e),
     };
     let phase = &aws.phases.stream_deleting;
     poll_stream(aws, name, phase, deleted, deadline, cancel, &doing, check).await
 }
 
-/// Describes the stream until `check` has an answer (`Some`) or an error, riding out
-/// throttling and transient errors. Polls back off from [`POLL_FIRST_DELAY`] to
-/// [`POLL_MAX_DELAY`]; when the stream's entry into `phase` is known, no poll comes before the
-/// phase has lasted as long as it was recently seen to, and each poll that finds the stream
-/// still in it teaches the phase.
+/// What one description of a stream tells its waiter.
+enum Seen<T> {
+    /// What it waits for.
+    Done(T),
+    /// Still in the phase it waits out.
+    InPhase,
+    /// In some other state: polled on, but nothing learned from it.
+    Elsewhere,
+}
+
+/// Describes the stream until `check` sees it done, or an error, riding out throttling and
+/// transient errors. Polls back off from [`POLL_FIRST_DELAY`] to [`POLL_MAX_DELAY`]; when the
+/// stream's entry into `phase` is known, no poll comes before the phase has lasted as long as
+/// it was recently seen to, and each poll teaches the phase what it saw.
 #[allow(clippy::too_many_arguments)]
 async fn poll_stream<T>(
     aws: &AwsClients,
@@ -158,7 +169,7 @@ async fn poll_stream<T>(
     deadline: Instant,
     cancel: &CancellationToken,
     doing: &str,
-    check: impl Fn(Result<Stream, AwsError>) -> Result<Option<T>, AwsError>,
+    check: impl Fn(Result<Stream, AwsError>) -> Result<Seen<T>, AwsError>,
 ) -> Result<T, WaitError> {
     let started = Instant::now();
     let mut delay = POLL_FIRST_DELAY;
@@ -167,17 +178,18 @@ async fn poll_stream<T>(
         let not_before = || entered.map_or(next, |t| next.max(phase.worth_checking(t)));
         pause_until(not_before, deadline, cancel, doing).await?;
         match check(find_stream(aws, name).await) {
-            Ok(Some(done)) => {
+            Ok(Seen::Done(done)) => {
                 if let Some(t) = entered {
                     phase.out_of_phase(t);
                 }
                 return Ok(done);
             }
-            Ok(None) => {
+            Ok(Seen::InPhase) => {
                 if let Some(t) = entered {
                     phase.still_in_phase(t);
                 }
             }
+            Ok(Seen::Elsewhere) => {}
             Err(e) if e.is(ErrorKind::Throttling) || e.is(ErrorKind::Transient) => {}
             Err(e) => return Err(e.into()),
         }
