@@ -109,49 +109,43 @@ fn timed(tf: &TfDir, args: &[&str], env: &[(&str, &str)]) -> (f64, TfOutput) {
 /// `terraform_data` resources holding the same values: terraform's own floor. Two floors are
 /// printed: one holding the values the pipelines' plan holds (the configuration's and the
 /// provider's defaults, such as the JSON log format, which terraform also has to render), and
-/// one holding only the configuration's values.
+/// one holding only the configuration's values. The three plans take turns, run after run, so
+/// that the machine's drift weighs on each alike.
 fn plan_ratio(tf: &TfDir) {
     const N: usize = 200;
-    const RUNS: usize = 7;
+    const RUNS: usize = 11;
     let values = r#"rest_api_id = format("api%07d", count.index)
   stage_name  = "prod"
   s3 = {
     bucket_arn = "arn:aws:s3:::access-logs"
     prefix     = "apigw/"
   }"#;
-    let pipelines = format!(
-        "{}\nresource \"apigw_access_log_pipeline\" \"p\" {{\n  count = {N}\n  {values}\n}}\n",
-        provider_block()
-    );
-    let configured = format!(
-        "{}\nresource \"terraform_data\" \"p\" {{\n  count = {N}\n  input = {{\n  {values}\n  }}\n}}\n",
-        provider_block()
-    );
-    let plan = [
-        "plan",
-        "-refresh=false",
-        "-input=false",
-        "-no-color",
-        "-lock=false",
-    ];
-    let measure = |config: &str| {
-        tf.write("main.tf", config);
-        tf.init().success();
-        timed(tf, &plan, &[]);
-        stats((0..RUNS).map(|_| timed(tf, &plan, &[]).0).collect())
+    let init = |dir: &str, config: &str| {
+        tf.write(&format!("{dir}/main.tf"), config);
+        let chdir = format!("-chdir={dir}");
+        tf.tf(&[&chdir, "init", "-input=false", "-no-color"])
+            .success();
     };
-    let p = measure(&pipelines);
+    init(
+        "pipelines",
+        &format!(
+            "{}\nresource \"apigw_access_log_pipeline\" \"p\" {{\n  count = {N}\n  {values}\n}}\n",
+            provider_block()
+        ),
+    );
     // The same values: what the pipelines' plan holds (known values), written out for
     // terraform_data with the index-dependent parts as expressions of count.index.
-    let planned = planned_objects(tf, "pipelines.tfplan");
+    let planned = planned_objects(tf, "pipelines");
     assert_eq!(planned.len(), N, "one planned object per pipeline");
-    let same_values = format!(
-        "{}\nresource \"terraform_data\" \"p\" {{\n  count = {N}\n  input = {}\n}}\n",
-        provider_block(),
-        hcl_of(&planned[0], &format!("api{:07}", 0))
+    init(
+        "planned-values",
+        &format!(
+            "{}\nresource \"terraform_data\" \"p\" {{\n  count = {N}\n  input = {}\n}}\n",
+            provider_block(),
+            hcl_of(&planned[0], &format!("api{:07}", 0))
+        ),
     );
-    let d = measure(&same_values);
-    let inputs: Vec<serde_json::Value> = planned_objects(tf, "data.tfplan")
+    let inputs: Vec<serde_json::Value> = planned_objects(tf, "planned-values")
         .into_iter()
         .map(|after| after["input"].clone())
         .collect();
@@ -159,7 +153,38 @@ fn plan_ratio(tf: &TfDir) {
         inputs == planned,
         "the floor's terraform_data must hold the very values the pipelines' plan holds"
     );
-    let c = measure(&configured);
+    init(
+        "config-values",
+        &format!(
+            "{}\nresource \"terraform_data\" \"p\" {{\n  count = {N}\n  input = {{\n  {values}\n  }}\n}}\n",
+            provider_block()
+        ),
+    );
+
+    let dirs = ["pipelines", "planned-values", "config-values"];
+    let plan = |dir: &str| {
+        let chdir = format!("-chdir={dir}");
+        let args = [
+            chdir.as_str(),
+            "plan",
+            "-refresh=false",
+            "-input=false",
+            "-no-color",
+            "-lock=false",
+        ];
+        timed(tf, &args, &[]).0
+    };
+    let mut seconds: Vec<Vec<f64>> = vec![Vec::with_capacity(RUNS); dirs.len()];
+    for run in 0..=RUNS {
+        for (i, dir) in dirs.iter().enumerate() {
+            let took = plan(dir);
+            // The first round warms the page cache and is not counted.
+            if run > 0 {
+                seconds[i].push(took);
+            }
+        }
+    }
+    let [p, d, c] = [0, 1, 2].map(|i| stats(seconds[i].clone()));
     let row = |name: &str, (med, min, max): (f64, f64, f64)| {
         println!(
             "{name:<40} median {med:>7.3} s   min {min:>7.3} s   max {max:>7.3} s   (n={RUNS})"
@@ -176,18 +201,19 @@ fn plan_ratio(tf: &TfDir) {
     );
 }
 
-/// The `after` object of every resource change in a saved plan of the current configuration.
-fn planned_objects(tf: &TfDir, plan_file: &str) -> Vec<serde_json::Value> {
-    let out = format!("-out={plan_file}");
-    tf.tf(&[
+/// The `after` object of every resource change in a saved plan of the configuration in `dir`.
+fn planned_objects(tf: &TfDir, dir: &str) -> Vec<serde_json::Value> {
+    let chdir = format!("-chdir={dir}");
+    let plan = [
+        chdir.as_str(),
         "plan",
         "-refresh=false",
         "-input=false",
         "-lock=false",
-        &out,
-    ])
-    .success();
-    let shown = tf.tf(&["show", "-json", plan_file]).success();
+        "-out=saved.tfplan",
+    ];
+    tf.tf(&plan).success();
+    let shown = tf.tf(&[&chdir, "show", "-json", "saved.tfplan"]).success();
     let shown: serde_json::Value = serde_json::from_str(&shown.stdout).expect("plan JSON");
     shown["resource_changes"]
         .as_array()
@@ -252,8 +278,13 @@ fn sample_providers(stop: Arc<AtomicBool>) -> std::thread::JoinHandle<ProviderUs
                 let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
                     continue;
                 };
+                // The program itself, by argv[0]: the benchmark's own command line names the
+                // provider binary too, as its argument.
                 let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-                if !String::from_utf8_lossy(&cmdline).contains("terraform-provider-apigw") {
+                let program = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+                let program = String::from_utf8_lossy(program);
+                let name = program.rsplit('/').next().unwrap_or_default();
+                if pid == std::process::id() || !name.starts_with("terraform-provider-apigw") {
                     continue;
                 }
                 let status =
