@@ -46,9 +46,8 @@ impl Configuration {
     /// metadata): set in the block, or in the environment, which the chain reads first.
     fn region_evident(&self) -> bool {
         self.settings.region.is_some()
-            || ["AWS_REGION", "AWS_DEFAULT_REGION"]
-                .iter()
-                .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()))
+            || clients::env_set("AWS_REGION")
+            || clients::env_set("AWS_DEFAULT_REGION")
     }
 
     async fn clients(&self) -> Result<Arc<AwsClients>, Diagnostics> {

@@ -442,6 +442,19 @@ pub fn provider_block() -> String {
     )
 }
 
+/// A pipeline whose plan needs the provider (terraform prunes unused providers, so this makes
+/// it start and configure the provider) but no AWS call: its id and names come from the
+/// configuration.
+pub const OFFLINE_PIPELINE: &str = r#"
+resource "apigw_access_log_pipeline" "p" {
+  rest_api_id = "abc123defg"
+  stage_name  = "prod"
+  s3 = {
+    bucket_arn = "arn:aws:s3:::some-bucket"
+  }
+}
+"#;
+
 /// What one terraform command did.
 #[derive(Debug)]
 pub struct TfOutput {
@@ -560,6 +573,19 @@ impl TfDir {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    /// `terraform plan -detailed-exitcode`, expecting no changes (exit code 0).
+    #[track_caller]
+    pub fn assert_plan_empty(&self) {
+        let out = self.tf(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "expected an empty plan\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            out.stdout,
+            out.stderr
+        );
     }
 
     /// `terraform init -input=false -no-color`.

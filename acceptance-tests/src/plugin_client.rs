@@ -1,7 +1,7 @@
 //! Starting the provider binary the way Terraform does (go-plugin handshake, AutoMTLS) and
 //! talking gRPC to it over its unix socket.
 
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::{BufRead as _, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -165,6 +165,22 @@ impl Drop for PluginProcess {
     }
 }
 
+/// Reads `pipe` on a thread until it closes, appending what arrives to the returned string,
+/// which can be looked at any time (a child's log so far).
+pub fn drain_into_string(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = pipe.read(&mut buf) {
+            sink.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    text
+}
+
 /// Starts `binary` with the magic cookie, `PLUGIN_PROTOCOL_VERSIONS=protocol_versions` and
 /// `client`'s certificate, and reads its handshake line (10 s limit).
 pub fn start_plugin(binary: &Path, client: &ClientCert, protocol_versions: &str) -> PluginProcess {
@@ -181,20 +197,7 @@ pub fn start_plugin(binary: &Path, client: &ClientCert, protocol_versions: &str)
         .spawn()
         .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
 
-    let stderr = Arc::new(Mutex::new(String::new()));
-    {
-        let mut pipe = child.stderr.take().expect("stderr pipe");
-        let stderr = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = pipe.read(&mut buf) {
-                stderr
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-    }
+    let stderr = drain_into_string(child.stderr.take().expect("stderr pipe"));
 
     // The handshake line is read on a thread so a silent plugin cannot hang the test; the
     // thread keeps draining stdout afterwards so the plugin never writes into a closed pipe.

@@ -1,19 +1,7 @@
 //! The real terraform CLI driving the real provider binary, installed offline from the mirror.
 
-use acceptance_tests::{TfDir, provider_block};
+use acceptance_tests::{OFFLINE_PIPELINE, TfDir, provider_block};
 use terraform_provider_apigw::{PROVIDER_SOURCE, VERSION};
-
-/// A pipeline, so Terraform starts and configures the provider (it prunes unused providers).
-/// Planning it needs no AWS call: the id and names are derived from the configuration.
-const USE_PROVIDER: &str = r#"
-resource "apigw_access_log_pipeline" "p" {
-  rest_api_id = "abc123defg"
-  stage_name  = "prod"
-  s3 = {
-    bucket_arn = "arn:aws:s3:::some-bucket"
-  }
-}
-"#;
 
 #[test]
 fn init_validate_schema_and_plan() {
@@ -83,7 +71,7 @@ fn bad_provider_setting_names_the_attribute() {
         "provider \"apigw\" {}",
         "provider \"apigw\" {\n  region = \"Mars\"\n  endpoints {\n    s3 = \"not a url\"\n  }\n}",
     );
-    tf.write("main.tf", format!("{config}{USE_PROVIDER}"));
+    tf.write("main.tf", format!("{config}{OFFLINE_PIPELINE}"));
     tf.init().success();
 
     let plan = tf.plan();
@@ -107,7 +95,7 @@ fn bad_provider_setting_names_the_attribute() {
 #[test]
 fn a_missing_region_is_reported_at_plan() {
     let tf = TfDir::new();
-    tf.write("main.tf", format!("{}{USE_PROVIDER}", provider_block()));
+    tf.write("main.tf", format!("{}{OFFLINE_PIPELINE}", provider_block()));
     tf.init().success();
 
     // No region in the environment or a profile, and no instance metadata to ask (which would
@@ -139,7 +127,7 @@ fn a_missing_region_is_reported_at_plan() {
 #[test]
 fn tf_log_debug_carries_provider_lines() {
     let tf = TfDir::new();
-    tf.write("main.tf", format!("{}{USE_PROVIDER}", provider_block()));
+    tf.write("main.tf", format!("{}{OFFLINE_PIPELINE}", provider_block()));
     tf.init().success();
 
     let plan = tf
@@ -183,7 +171,7 @@ fn unknown_provider_values_at_plan_are_accepted() {
         "provider \"apigw\" {}",
         "resource \"terraform_data\" \"region\" {\n  input = \"us-east-1\"\n}\n\nprovider \"apigw\" {\n  region = terraform_data.region.output\n}",
     );
-    tf.write("main.tf", format!("{config}{USE_PROVIDER}"));
+    tf.write("main.tf", format!("{config}{OFFLINE_PIPELINE}"));
     tf.init().success();
     let plan = tf.plan().success();
     assert!(

@@ -1,24 +1,14 @@
 //! `terraform-provider-apigw --debug`: the provider serves in the foreground and prints
 //! `TF_REATTACH_PROVIDERS`; Terraform then uses that process instead of starting one.
 
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use acceptance_tests::{TfDir, provider_binary, provider_block};
+use acceptance_tests::plugin_client::drain_into_string;
+use acceptance_tests::{OFFLINE_PIPELINE, TfDir, provider_binary, provider_block};
 use terraform_provider_apigw::PROVIDER_SOURCE;
-
-/// Planning this pipeline needs the provider but no AWS call.
-const PIPELINE: &str = r#"
-resource "apigw_access_log_pipeline" "p" {
-  rest_api_id = "abc123defg"
-  stage_name  = "prod"
-  s3 = {
-    bucket_arn = "arn:aws:s3:::some-bucket"
-  }
-}
-"#;
 
 /// The provider in debug mode; killed if the test ends early.
 struct DebugProvider {
@@ -61,20 +51,7 @@ fn start() -> (DebugProvider, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting the provider with --debug");
-    let stderr = Arc::new(Mutex::new(String::new()));
-    {
-        let mut pipe = child.stderr.take().expect("piped stderr");
-        let stderr = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = pipe.read(&mut buf) {
-                stderr
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-    }
+    let stderr = drain_into_string(child.stderr.take().expect("piped stderr"));
     let stdout = child.stdout.take().expect("piped stdout");
     let provider = DebugProvider { child, stderr };
 
@@ -144,7 +121,7 @@ fn terraform_plans_through_a_provider_started_with_debug() {
     )
     .expect("writing empty.tfrc");
     let cli_config = cli_config.to_str().expect("UTF-8 path").to_owned();
-    tf.write("main.tf", format!("{}{PIPELINE}", provider_block()));
+    tf.write("main.tf", format!("{}{OFFLINE_PIPELINE}", provider_block()));
     let env = [
         ("TF_REATTACH_PROVIDERS", reattach.as_str()),
         ("TF_CLI_CONFIG_FILE", cli_config.as_str()),

@@ -77,19 +77,6 @@ fn plan_with_changes(tf: &TfDir) -> TfOutput {
     out
 }
 
-/// `terraform plan -detailed-exitcode`, expecting no changes (0).
-#[track_caller]
-fn assert_plan_empty(tf: &TfDir) {
-    let out = tf.tf(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "expected an empty plan\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.stdout,
-        out.stderr
-    );
-}
-
 /// What Firehose reports for a stream, reduced to what the tests compare.
 #[derive(Debug, PartialEq)]
 struct StreamView {
@@ -305,7 +292,7 @@ fn minimal_pipeline_creates_stream_role_and_stage_then_destroy_removes_logging()
     assert_eq!(state["role_arn"], role_arn);
     assert_eq!(state["enabled"], true);
     assert_eq!(state["s3_destination_uri"], "s3://access-logs/");
-    assert_plan_empty(&tf);
+    tf.assert_plan_empty();
 
     // Destroy: stream and role gone, and a stage that had no access logging has none again.
     let destroy = tf.destroy().success();
@@ -326,7 +313,7 @@ fn apply_in_place(tf: &TfDir, config: String, shown: &str) {
     assert_contains(&plan.stdout, "0 to add, 1 to change, 0 to destroy");
     assert_lacks(&plan.stdout, "must be replaced");
     tf.apply().success();
-    assert_plan_empty(tf);
+    tf.assert_plan_empty();
 }
 
 fn role_tags(aws: &Aws, role: &str) -> Vec<(String, String)> {
@@ -436,7 +423,7 @@ fn settings_update_in_place_and_a_new_stream_name_replaces() {
     let (destination, format) = stage_log(&aws, &api).expect("stage logs");
     assert_eq!(destination, stream_arn(renamed));
     assert_eq!(format, log_format::CLF);
-    assert_plan_empty(&tf);
+    tf.assert_plan_empty();
 }
 
 /// Removes the stage's access-log settings, as someone in the console might.
@@ -483,7 +470,7 @@ fn out_of_band_changes_show_in_the_plan_and_apply_repairs_them() {
     assert_lacks(&plan.stdout, "~ format");
     tf.apply().success();
     assert_eq!(stage_log(&aws, &api), attached);
-    assert_plan_empty(&tf);
+    tf.assert_plan_empty();
 
     // (b) The stage's format is changed: the plan puts the configured one back.
     block_on(aws.set_stage_access_log(&api, "prod", &stream_arn(&name), "$context.requestId"));
@@ -494,7 +481,7 @@ fn out_of_band_changes_show_in_the_plan_and_apply_repairs_them() {
     assert_lacks(&plan.stdout, "~ enabled");
     tf.apply().success();
     assert_eq!(stage_log(&aws, &api), attached);
-    assert_plan_empty(&tf);
+    tf.assert_plan_empty();
 
     // (c) The stream is deleted: the plan creates the pipeline again.
     block_on(
@@ -515,7 +502,7 @@ fn out_of_band_changes_show_in_the_plan_and_apply_repairs_them() {
         format!("arn:aws:iam::{ACCOUNT}:role/{}", owned_role(&api))
     );
     assert_eq!(stage_log(&aws, &api), attached);
-    assert_plan_empty(&tf);
+    tf.assert_plan_empty();
 }
 
 #[test]
@@ -590,7 +577,7 @@ fn a_role_brought_along_is_used_and_never_touched() {
     assert_eq!(describe_stream(&aws, &name).role_arn, byo_arn);
     assert_eq!(roles(&aws), ["my-firehose-role"], "a role was made anyway");
     assert_eq!(tf.state_resource(ADDR)["role_arn"], byo_arn);
-    assert_plan_empty(&tf);
+    tf.assert_plan_empty();
 
     tf.destroy().success();
     assert_eq!(streams(&aws), Vec::<String>::new());
@@ -636,7 +623,7 @@ fn import_by_command_and_by_block_yields_an_empty_plan() {
         .tf(&["import", "-input=false", "-no-color", ADDR, &id])
         .success();
     assert_contains(&import.stdout, "Import successful!");
-    assert_plan_empty(&tf);
+    tf.assert_plan_empty();
     let state = tf.state_resource(ADDR);
     assert_eq!(state["id"], id);
     assert_eq!(state["format"], log_format::CSV);
@@ -657,7 +644,7 @@ fn import_by_command_and_by_block_yields_an_empty_plan() {
     );
     let apply = tf.apply().success();
     assert_contains(&apply.stdout, "1 imported, 0 added, 0 changed, 0 destroyed");
-    assert_plan_empty(&tf);
+    tf.assert_plan_empty();
 
     // The imported pipeline knows the role is its own: destroy removes everything.
     tf.destroy().success();

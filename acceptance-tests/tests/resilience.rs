@@ -98,18 +98,6 @@ fn tf_through(tf: &TfDir, endpoint: &str, command: &str) -> TfOutput {
     )
 }
 
-#[track_caller]
-fn assert_plan_empty(tf: &TfDir) {
-    let out = tf.tf(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "expected an empty plan\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.stdout,
-        out.stderr
-    );
-}
-
 // ---------------------------------------------------------------------------------------------
 // Terraform as a child process that can be signalled or killed.
 // ---------------------------------------------------------------------------------------------
@@ -411,7 +399,7 @@ fn killed_applies_converge_without_duplicates_or_orphans() {
             vec!["apigw_access_log_pipeline.x".to_owned()],
             "run {run}: state after the second apply"
         );
-        assert_plan_empty(&tf);
+        tf.assert_plan_empty();
 
         // Destroy leaves nothing.
         let destroyed = tf_through(&tf, &endpoint, "destroy");
@@ -576,7 +564,7 @@ fn a_second_pipeline_on_the_same_stage_is_refused() {
 
     // Without the second, the first needs nothing.
     tf.write("main.tf", &first);
-    assert_plan_empty(&tf);
+    tf.assert_plan_empty();
 
     tf.destroy().success();
     assert_nothing_left(&aws);

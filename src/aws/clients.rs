@@ -247,12 +247,12 @@ pub async fn build(
 }
 
 fn env_endpoint_set(service: &str) -> bool {
-    [
-        "AWS_ENDPOINT_URL".to_owned(),
-        format!("AWS_ENDPOINT_URL_{service}"),
-    ]
-    .iter()
-    .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()))
+    env_set("AWS_ENDPOINT_URL") || env_set(&format!("AWS_ENDPOINT_URL_{service}"))
+}
+
+/// Whether an environment variable is set to something (the SDK treats empty as unset).
+pub fn env_set(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.is_empty())
 }
 
 fn expand_home(path: &str) -> String {
