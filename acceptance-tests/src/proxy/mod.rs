@@ -46,7 +46,7 @@ use std::time::Duration;
 pub use classify::Service;
 pub use faults::{FaultKind, FaultMix, Latency};
 pub use limits::{RateLimit, RateLimits, Scope};
-pub use stats::{Event, Injected, Outcome};
+pub use stats::{Breach, Event, Injected, Outcome, contract_dir};
 
 use limits::Limiter;
 use realism::{Realism, RealismConfig};
@@ -272,6 +272,11 @@ impl Proxy {
     /// Every answered call so far, in order.
     pub fn events(&self) -> Vec<Event> {
         self.shared.stats.events()
+    }
+
+    /// Every request refused so far for breaking AWS's contract.
+    pub fn breaches(&self) -> Vec<Breach> {
+        self.shared.stats.breaches()
     }
 
     /// Injected failures per API, for reports: `api -> [(outcome, count)]`.

@@ -32,6 +32,9 @@ pub enum Outcome {
     RoleNotAssumable,
     /// The emulator could not be reached (502).
     UpstreamFailed,
+    /// Refused as AWS would refuse it: the request breaks the service's published model or a
+    /// documented rule (see [`Breach`]).
+    Breach,
 }
 
 impl Outcome {
@@ -87,6 +90,8 @@ pub struct Injected {
     pub shown_creating: u64,
     /// Stream descriptions shown as DELETING.
     pub shown_deleting: u64,
+    /// Requests refused for breaking AWS's contract.
+    pub breaches: u64,
 }
 
 impl Injected {
@@ -114,9 +119,46 @@ impl Injected {
             Outcome::Denied => &mut self.denied,
             Outcome::ShownCreating => &mut self.shown_creating,
             Outcome::ShownDeleting => &mut self.shown_deleting,
+            Outcome::Breach => &mut self.breaches,
             Outcome::Forwarded(_) | Outcome::UpstreamFailed => return,
         };
         *counter += 1;
+    }
+}
+
+/// A request AWS would refuse that moto would have taken: a breach of the service's
+/// published model (a shape rule) or of a documented behaviour.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Breach {
+    /// The `service:Operation` key.
+    pub api: String,
+    /// The rule broken, such as `firehose.CreateDeliveryStream.DeliveryStreamName.length` or
+    /// `apigateway.accessLogFormat.singleLine`.
+    pub rule: String,
+    /// What was wrong, as the error message AWS would give.
+    pub detail: String,
+}
+
+/// Where every proxy of the suite appends its breaches (one JSON object a line), so the
+/// suite can end with their total: `$APIGW_CONTRACT_DIR`, else `<workspace>/target/contract`.
+pub fn contract_dir() -> std::path::PathBuf {
+    std::env::var_os("APIGW_CONTRACT_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_root().join("target").join("contract"))
+}
+
+/// Appends one line to `<contract_dir>/<file_stem>-<pid>.jsonl`; reporting must never fail a
+/// request, so errors are ignored.
+pub(crate) fn append_suite_record(file_stem: &str, record: &impl serde::Serialize) {
+    use std::io::Write as _;
+    let dir = contract_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(format!("{file_stem}-{}.jsonl", std::process::id()));
+    if let (Ok(mut file), Ok(line)) = (
+        std::fs::OpenOptions::new().create(true).append(true).open(path),
+        serde_json::to_string(record),
+    ) {
+        let _ = writeln!(file, "{line}");
     }
 }
 
@@ -130,6 +172,7 @@ pub(crate) struct Stats {
     calls: Mutex<BTreeMap<String, u64>>,
     injected: Mutex<Injected>,
     events: Mutex<Vec<Event>>,
+    breaches: Mutex<Vec<Breach>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -143,6 +186,7 @@ impl Stats {
             calls: Mutex::new(BTreeMap::new()),
             injected: Mutex::new(Injected::default()),
             events: Mutex::new(Vec::new()),
+            breaches: Mutex::new(Vec::new()),
         }
     }
 
@@ -166,6 +210,18 @@ impl Stats {
                 outcome,
             });
         }
+    }
+
+    /// Records a breach of AWS's contract, here and in the suite's breach files. The caller
+    /// answers the request with the service's own error and records the outcome
+    /// [`Outcome::Breach`].
+    pub(crate) fn breach(&self, breach: Breach) {
+        append_suite_record("breaches", &breach);
+        lock(&self.breaches).push(breach);
+    }
+
+    pub(crate) fn breaches(&self) -> Vec<Breach> {
+        lock(&self.breaches).clone()
     }
 
     pub(crate) fn calls(&self) -> BTreeMap<String, u64> {
