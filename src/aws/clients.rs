@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use aws_config::AppName;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
@@ -91,6 +92,9 @@ pub enum ClientError {
 
 const SESSION_NAME: &str = "terraform-provider-apigw";
 
+/// The application name in every request's User-Agent (`app/terraform-provider-apigw`).
+pub const APP_NAME: &str = "terraform-provider-apigw";
+
 /// How many attempts the SDK's own retry makes when `max_retries` is not set.
 pub const DEFAULT_MAX_RETRIES: u32 = 25;
 
@@ -137,6 +141,9 @@ pub async fn build(
 ) -> Result<AwsClients, ClientError> {
     let retries = settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        // Shows in CloudTrail's userAgent as `app/terraform-provider-apigw`, so an account's
+        // owner can tell this provider's calls apart (the acceptance suite does too).
+        .app_name(AppName::new(APP_NAME).expect("a valid app name"))
         .retry_config(RetryConfig::standard().with_max_attempts(retries.saturating_add(1)));
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));

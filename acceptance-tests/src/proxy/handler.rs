@@ -96,6 +96,18 @@ enum Injection {
     LoseAnswer,
 }
 
+/// Whether the request was sent by the provider (its SDK clients name the app in the
+/// User-Agent), rather than by the harness's fixtures.
+fn is_from_provider(headers: &hyper::HeaderMap) -> bool {
+    let app = format!("app/{}", terraform_provider_apigw::aws::clients::APP_NAME);
+    ["user-agent", "x-amz-user-agent"].iter().any(|name| {
+        headers
+            .get(*name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ua| ua.split(' ').any(|part| part == app))
+    })
+}
+
 /// Serves one request.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
@@ -114,6 +126,9 @@ pub(crate) async fn handle(
         Service::Firehose => rewrite::stream_name(&body),
         _ => None,
     };
+    if is_from_provider(&head.headers) {
+        shared.stats.provider_called(&key);
+    }
     let nth = shared.stats.count_call(&key);
     let mut rng = Rng::for_call(shared.config.seed, &key, nth);
     let delay = shared.config.latency_for(call.service).draw(&mut rng);

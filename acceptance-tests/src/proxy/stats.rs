@@ -155,7 +155,10 @@ pub(crate) fn append_suite_record(file_stem: &str, record: &impl serde::Serializ
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join(format!("{file_stem}-{}.jsonl", std::process::id()));
     if let (Ok(mut file), Ok(line)) = (
-        std::fs::OpenOptions::new().create(true).append(true).open(path),
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path),
         serde_json::to_string(record),
     ) {
         let _ = writeln!(file, "{line}");
@@ -173,6 +176,15 @@ pub(crate) struct Stats {
     injected: Mutex<Injected>,
     events: Mutex<Vec<Event>>,
     breaches: Mutex<Vec<Breach>>,
+    /// The APIs the provider itself has called (told apart by its User-Agent).
+    provider_apis: Mutex<std::collections::BTreeSet<String>>,
+}
+
+/// One API the provider called, as written to the suite's `actions` files.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProviderCall {
+    /// The `service:Operation` key.
+    pub api: String,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -187,6 +199,7 @@ impl Stats {
             injected: Mutex::new(Injected::default()),
             events: Mutex::new(Vec::new()),
             breaches: Mutex::new(Vec::new()),
+            provider_apis: Mutex::new(std::collections::BTreeSet::new()),
         }
     }
 
@@ -218,6 +231,20 @@ impl Stats {
     pub(crate) fn breach(&self, breach: Breach) {
         append_suite_record("breaches", &breach);
         lock(&self.breaches).push(breach);
+    }
+
+    /// Notes that the provider called `api`; the first call of each API is also appended to
+    /// the suite's `actions` files, which the suite-end report compares with the documented
+    /// permissions.
+    pub(crate) fn provider_called(&self, api: &str) {
+        if lock(&self.provider_apis).insert(api.to_owned()) {
+            append_suite_record(
+                "actions",
+                &ProviderCall {
+                    api: api.to_owned(),
+                },
+            );
+        }
     }
 
     pub(crate) fn breaches(&self) -> Vec<Breach> {
