@@ -533,6 +533,17 @@ fn at_scale(tf: &TfDir) {
         "what the proxy refused / saw",
         proxy.total()
     );
+    // Every call also passed the proxy's contract layer: AWS would have refused none of them.
+    let breaches = proxy.breaches();
+    println!(
+        "{:<40} {}{}",
+        "AWS contract breaches",
+        breaches.len(),
+        breaches
+            .first()
+            .map(|b| format!(" (first: {} {})", b.api, b.rule))
+            .unwrap_or_default()
+    );
     let peak = runs
         .iter()
         .flat_map(|(a, d)| [a.usage.peak_rss_kib, d.usage.peak_rss_kib])
