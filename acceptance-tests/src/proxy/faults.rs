@@ -184,7 +184,7 @@ pub struct Subject<'a> {
     pub head: bool,
 }
 
-fn answer(status: u16, headers: &[(&str, &str)], body: String) -> Answer {
+pub(crate) fn answer(status: u16, headers: &[(&str, &str)], body: String) -> Answer {
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     for (name, value) in headers {

@@ -204,9 +204,16 @@ fn injected_fault(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Option<Injec
 }
 
 /// Answers AWS gives where moto would answer otherwise, without asking moto: a stream still
-/// DELETING, and a role Firehose cannot assume yet.
+/// DELETING, a role Firehose cannot assume yet, and a bucket in another account or region.
 fn realistic_answer(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Option<Reply> {
     let now = Instant::now();
+    if ex.is(Service::S3, "HeadBucket") {
+        let (answer, status) = shared
+            .config
+            .buckets
+            .head_bucket(ex.head.uri.path(), &rng.request_id())?;
+        return Some(Reply::Answer(answer, Outcome::BucketElsewhere(status)));
+    }
     if ex.is(Service::Firehose, "DescribeDeliveryStream") {
         let description = shared
             .realism

@@ -17,7 +17,8 @@
 //! - fails a seeded random fraction of calls with each service's own throttling error, a 5xx
 //!   in its shape, or a connection reset (before the request reaches moto, or after it took
 //!   effect, so that the answer is lost);
-//! - adds latency per service.
+//! - adds latency per service;
+//! - answers S3 HeadBucket for a bucket placed in another account (403) or region (301).
 //!
 //! Faults are drawn from a generator seeded per run, API and call number, so a seed gives the
 //! same faults to the same sequence of calls of each API.
@@ -29,6 +30,7 @@
 //! assert_eq!(proxy.count("firehose:CreateDeliveryStream"), 0);
 //! ```
 
+mod buckets;
 mod classify;
 mod faults;
 mod handler;
@@ -43,11 +45,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use buckets::BucketPlacement;
 pub use classify::Service;
 pub use faults::{FaultKind, FaultMix, Latency};
 pub use limits::{RateLimit, RateLimits, Scope};
 pub use stats::{Breach, Event, Injected, Outcome, contract_dir};
 
+use buckets::Placements;
 use limits::Limiter;
 use realism::{Realism, RealismConfig};
 use stats::Stats;
@@ -64,6 +68,7 @@ pub struct ProxyConfig {
     fault_mix: FaultMix,
     rate_limits: RateLimits,
     realism: RealismConfig,
+    buckets: Placements,
 }
 
 impl ProxyConfig {
@@ -166,6 +171,13 @@ impl ProxyConfig {
     /// The first `k` `UpdateStage` calls conflict, whatever the timing (default: 0).
     pub fn conflict_first(mut self, k: u32) -> ProxyConfig {
         self.realism.conflict_first = k;
+        self
+    }
+
+    /// S3 answers HeadBucket of `bucket` as it does for a bucket in another account or region
+    /// (default: every bucket is the caller's, in its region).
+    pub fn bucket_placement(mut self, bucket: &str, placement: BucketPlacement) -> ProxyConfig {
+        self.buckets.insert(bucket, placement);
         self
     }
 

@@ -35,6 +35,9 @@ pub enum Outcome {
     /// Refused as AWS would refuse it: the request breaks the service's published model or a
     /// documented rule (see [`Breach`]).
     Breach,
+    /// S3 HeadBucket answered with this status (403 or 301) for a bucket placed in another
+    /// account or region: a condition of the caller's environment, not a fault.
+    BucketElsewhere(u16),
 }
 
 impl Outcome {
@@ -92,6 +95,8 @@ pub struct Injected {
     pub shown_deleting: u64,
     /// Requests refused for breaking AWS's contract.
     pub breaches: u64,
+    /// HeadBucket answers for buckets in another account or region.
+    pub buckets_elsewhere: u64,
 }
 
 impl Injected {
@@ -120,6 +125,7 @@ impl Injected {
             Outcome::ShownCreating => &mut self.shown_creating,
             Outcome::ShownDeleting => &mut self.shown_deleting,
             Outcome::Breach => &mut self.breaches,
+            Outcome::BucketElsewhere(_) => &mut self.buckets_elsewhere,
             Outcome::Forwarded(_) | Outcome::UpstreamFailed => return,
         };
         *counter += 1;

@@ -10,11 +10,11 @@ use crate::aws::error::ErrorKind;
 use crate::aws::firehose;
 use crate::aws::policy::{DEFAULT_CREATE_TIMEOUT, IAM_PROPAGATION_WINDOW};
 use crate::aws::retry::{WaitError, retry_paced};
-use crate::aws::s3;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 
+use super::bucket;
 use super::model::{Observed, Pipeline, Private, partial_state, state_value};
 use super::steps::{self, Owner, failed, failed_at};
 use super::update::update_destination;
@@ -31,13 +31,16 @@ pub async fn create(clients: &AwsClients, ctx: &OpContext, planned: &Value) -> A
     let p = Pipeline::from_value(planned);
     let mut private = Private::default();
     let mut made = Made::default();
-    match steps_of_create(clients, ctx, &p, &mut private, &mut made).await {
+    let mut warnings = Diagnostics::new();
+    match steps_of_create(clients, ctx, &p, &mut private, &mut made, &mut warnings).await {
         Ok(state) => ApplyOutcome {
             state,
             private: private.encode(),
-            diags: Diagnostics::new(),
+            diags: warnings,
         },
-        Err(mut diags) => {
+        Err(errors) => {
+            let mut diags = warnings;
+            diags.extend(errors);
             let state = if made.anything && !roll_back(clients, ctx, &p, &private, &mut diags).await
             {
                 partial_state(
@@ -63,6 +66,7 @@ async fn steps_of_create(
     p: &Pipeline,
     private: &mut Private,
     made: &mut Made,
+    warnings: &mut Diagnostics,
 ) -> Result<Value, Diagnostics> {
     let deadline = Instant::now() + p.timeout("create", DEFAULT_CREATE_TIMEOUT);
 
@@ -70,21 +74,9 @@ async fn steps_of_create(
     let stage = steps::require_stage(clients, p).await?;
     steps::claim_stage(clients, p, &stage, private).await?;
 
-    // 2. The bucket exists.
-    let bucket = p.s3.bucket_arn.rsplit(':').next().unwrap_or_default();
-    match s3::find_bucket(clients, bucket).await {
-        Ok(()) => {}
-        Err(e) if e.is(ErrorKind::NotFound) => {
-            return Err(failed_at(
-                &["s3", "bucket_arn"],
-                "Bucket not found",
-                format!(
-                    "There is no S3 bucket {bucket:?} (or it is not reachable with these credentials)."
-                ),
-            ));
-        }
-        Err(e) => return Err(failed("Cannot check the bucket", e)),
-    }
+    // 2. The bucket exists (one of another account or region only gets a warning).
+    let bucket = bucket::check(clients, p).await?;
+    warnings.extend(bucket.warnings);
 
     // 3. The role: given, or made and owned.
     let (role_arn, role_made) = match &p.role_arn {
@@ -94,7 +86,7 @@ async fn steps_of_create(
             // (and deletes it only if it carries this pipeline's tag).
             made.anything = true;
             private.owned_role = Some(steps::owned_role_name(clients, p));
-            let owned = steps::ensure_owned_role(clients, p).await?;
+            let owned = steps::ensure_owned_role(clients, p, &bucket.region).await?;
             made.role_arn = Some(owned.role.arn.clone());
             (owned.role.arn, owned.made)
         }

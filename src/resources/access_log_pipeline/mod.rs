@@ -1,6 +1,7 @@
 //! `apigw_access_log_pipeline`: API Gateway access logs to S3 through Firehose, in one resource.
 //! Each lifecycle step is a script of named AWS steps in its own module.
 
+mod bucket;
 mod create;
 mod delete;
 mod model;
@@ -80,14 +81,14 @@ impl Resource for AccessLogPipeline {
 
     async fn read(&self, _ctx: &OpContext, state: &Value, private: &[u8]) -> ReadOutcome {
         let outcome = match self.provider.clients().await {
-            Ok(clients) => read::read_state(&clients, &model::Pipeline::from_value(state)).await,
+            Ok(clients) => read::refresh(&clients, &model::Pipeline::from_value(state)).await,
             Err(diags) => Err(diags),
         };
         match outcome {
-            Ok(new_state) => ReadOutcome {
+            Ok((new_state, diags)) => ReadOutcome {
                 state: new_state,
                 private: private.to_vec(),
-                diags: Diagnostics::new(),
+                diags,
             },
             Err(diags) => ReadOutcome {
                 state: state.clone(),

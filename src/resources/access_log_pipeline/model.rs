@@ -11,6 +11,8 @@ use crate::aws::firehose::S3Destination;
 use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
 
+use super::policy;
+
 /// Tag that marks the stream and role as made by this provider for one pipeline.
 pub const OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
 
@@ -141,6 +143,17 @@ pub fn destination_uri(bucket_arn: &str, prefix: Option<&str>) -> String {
     format!("s3://{bucket}/{}", prefix.unwrap_or(""))
 }
 
+/// The planned `bucket_policy_json`: known once the role's and the bucket's ARNs are.
+pub fn planned_bucket_policy(planned: &Value) -> Value {
+    match (
+        planned.attr("s3").attr("bucket_arn").as_str(),
+        planned.attr("role_arn").as_str(),
+    ) {
+        (Some(bucket), Some(role)) => policy::bucket_policy(bucket, role).into(),
+        _ => Value::unknown(),
+    }
+}
+
 /// The merge of provider default tags and resource tags; the resource's win.
 pub fn merge_tags(
     defaults: &BTreeMap<String, String>,
@@ -249,6 +262,10 @@ pub fn state_value(
         (
             "s3_destination_uri",
             destination_uri(&d.bucket_arn, d.prefix.as_deref()).into(),
+        ),
+        (
+            "bucket_policy_json",
+            policy::bucket_policy(&d.bucket_arn, &d.role_arn).into(),
         ),
         ("tags", tags),
         ("tags_all", map_value(&observed.tags)),

@@ -6,7 +6,7 @@ use crate::plugin::diagnostics::{AttrPath, Diagnostics};
 use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
 
-use super::model::{Private, destination_uri, merge_tags};
+use super::model::{Private, destination_uri, merge_tags, planned_bucket_policy};
 use super::names;
 
 /// Rules that involve more than one attribute. Unknown values pass.
@@ -98,6 +98,8 @@ pub fn modify(
         _ => Value::unknown(),
     };
     set(planned, "s3_destination_uri", uri);
+    let bucket_policy = planned_bucket_policy(planned);
+    set(planned, "bucket_policy_json", bucket_policy);
     req.prior_private.to_vec()
 }
 

@@ -1,7 +1,24 @@
 //! The owned role's trust and permission policies: Firehose of this account only, writing to
-//! this bucket (and using this KMS key) only.
+//! this bucket (and using this KMS key) only; and the bucket policy statement a bucket of
+//! another account needs for the role.
 
 use serde_json::json;
+
+/// What Firehose does in the bucket, from the Amazon Data Firehose Developer Guide, "Grant
+/// Firehose access to an Amazon S3 destination". `s3:PutObjectAcl` is there for a bucket of
+/// another account ("Cross-account delivery to an Amazon S3 destination": Firehose then sets
+/// `x-amz-acl: bucket-owner-full-control` on what it writes, and the page calls the action
+/// required). The role always has it: from the caller's side a bucket's owner cannot be told
+/// for sure (a bucket policy may let this account list a bucket it does not own).
+pub const DELIVERY_ACTIONS: &[&str] = &[
+    "s3:AbortMultipartUpload",
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
+    "s3:PutObject",
+    "s3:PutObjectAcl",
+];
 
 /// Lets Firehose assume the role, only on behalf of `account`.
 pub fn trust_policy(account: &str) -> String {
@@ -17,19 +34,17 @@ pub fn trust_policy(account: &str) -> String {
     .to_string()
 }
 
-/// What Firehose needs to deliver into `bucket_arn`, and to encrypt with `kms_key_arn`.
-pub fn permissions_policy(bucket_arn: &str, kms_key_arn: Option<&str>, region: &str) -> String {
+/// What Firehose needs to deliver into `bucket_arn`, and to encrypt with `kms_key_arn` through
+/// S3 in the bucket's region.
+pub fn permissions_policy(
+    bucket_arn: &str,
+    kms_key_arn: Option<&str>,
+    bucket_region: &str,
+) -> String {
     let mut statements = vec![json!({
         "Sid": "DeliverToBucket",
         "Effect": "Allow",
-        "Action": [
-            "s3:AbortMultipartUpload",
-            "s3:GetBucketLocation",
-            "s3:GetObject",
-            "s3:ListBucket",
-            "s3:ListBucketMultipartUploads",
-            "s3:PutObject"
-        ],
+        "Action": DELIVERY_ACTIONS,
         "Resource": [bucket_arn, format!("{bucket_arn}/*")]
     })];
     if let Some(key) = kms_key_arn {
@@ -39,12 +54,35 @@ pub fn permissions_policy(bucket_arn: &str, kms_key_arn: Option<&str>, region: &
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": [key],
             "Condition": {
-                "StringEquals": {"kms:ViaService": format!("s3.{region}.amazonaws.com")},
-                "StringLike": {"kms:EncryptionContext:aws:s3:arn": format!("{bucket_arn}/*")}
+                // S3 calls KMS from the bucket's region, whatever region the stream is in.
+                "StringEquals": {"kms:ViaService": format!("s3.{bucket_region}.amazonaws.com")},
+                // Without an S3 Bucket Key the encryption context is the object's ARN; with
+                // one it is the bucket's ARN (Amazon S3 User Guide, "Reducing the cost of
+                // SSE-KMS with Amazon S3 Bucket Keys"). Either may hold.
+                "StringLike": {
+                    "kms:EncryptionContext:aws:s3:arn": [format!("{bucket_arn}/*"), bucket_arn.to_owned()]
+                }
             }
         }));
     }
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// The bucket policy that lets `role_arn` deliver into `bucket_arn` from another account: the
+/// statement of the Firehose Developer Guide's "Cross-account delivery to an Amazon S3
+/// destination", as a whole policy document (merge its statement into the bucket's policy).
+pub fn bucket_policy(bucket_arn: &str, role_arn: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "FirehoseDeliveryFromApigwPipeline",
+            "Effect": "Allow",
+            "Principal": {"AWS": role_arn},
+            "Action": DELIVERY_ACTIONS,
+            "Resource": [bucket_arn, format!("{bucket_arn}/*")]
+        }]
+    })
+    .to_string()
 }
 
 #[cfg(test)]
@@ -65,6 +103,51 @@ mod tests {
             serde_json::from_str(&permissions_policy("arn:aws:s3:::b", Some(k), "us-east-1"))
                 .unwrap();
         assert_eq!(p["Statement"][1]["Resource"], json!([k]));
+    }
+
+    #[test]
+    fn delivery_covers_buckets_of_other_accounts() {
+        let p: serde_json::Value =
+            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", None, "us-east-1")).unwrap();
+        let actions = p["Statement"][0]["Action"].as_array().unwrap();
+        assert!(actions.contains(&json!("s3:PutObjectAcl")), "{p}");
+        assert!(actions.contains(&json!("s3:PutObject")), "{p}");
+    }
+
+    #[test]
+    fn the_key_is_used_through_s3_of_the_bucket_region_with_or_without_bucket_keys() {
+        let k = "arn:aws:kms:eu-west-1:123456789012:key/k";
+        let p: serde_json::Value =
+            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", Some(k), "eu-west-1"))
+                .unwrap();
+        let condition = &p["Statement"][1]["Condition"];
+        assert_eq!(
+            condition["StringEquals"]["kms:ViaService"],
+            "s3.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            condition["StringLike"]["kms:EncryptionContext:aws:s3:arn"],
+            json!(["arn:aws:s3:::b/*", "arn:aws:s3:::b"])
+        );
+    }
+
+    #[test]
+    fn the_bucket_policy_lets_only_the_role_deliver() {
+        let role = "arn:aws:iam::111122223333:role/r";
+        let p: serde_json::Value =
+            serde_json::from_str(&bucket_policy("arn:aws:s3:::b", role)).unwrap();
+        assert_eq!(p["Version"], "2012-10-17");
+        let statements = p["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 1, "{p}");
+        let s = &statements[0];
+        assert_eq!(s["Principal"], json!({"AWS": role}));
+        assert_eq!(s["Action"], json!(DELIVERY_ACTIONS));
+        assert_eq!(s["Resource"], json!(["arn:aws:s3:::b", "arn:aws:s3:::b/*"]));
+        // Deterministic text: the plan's value and the state's must match byte for byte.
+        assert_eq!(
+            bucket_policy("arn:aws:s3:::b", role),
+            bucket_policy("arn:aws:s3:::b", role)
+        );
     }
 
     #[test]

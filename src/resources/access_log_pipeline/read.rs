@@ -4,7 +4,7 @@ use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::{apigateway, firehose, iam};
 use crate::log_format;
-use crate::plugin::diagnostics::Diagnostics;
+use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::value::Value;
 
 use super::model::{OWNER_TAG, Observed, Pipeline, Private, S3Settings, state_value};
@@ -46,6 +46,53 @@ pub async fn read_state(clients: &AwsClients, p: &Pipeline) -> Result<Value, Dia
         Ok(None) => Ok(Value::Null),
         Err(e) => Err(failed("Cannot read the pipeline", e)),
     }
+}
+
+/// A refresh: the state after observing (null when the pipeline is gone), with a warning when
+/// a stage this pipeline had pointed at its stream no longer is.
+pub async fn refresh(
+    clients: &AwsClients,
+    p: &Pipeline,
+) -> Result<(Value, Diagnostics), Diagnostics> {
+    match observe(clients, p).await {
+        Ok(Some(o)) => {
+            let mut diags = Diagnostics::new();
+            if let Some(warning) = repointed_warning(p, &o) {
+                diags.push(warning);
+            }
+            Ok((state_value(p, &o, &clients.default_tags), diags))
+        }
+        Ok(None) => Ok((Value::Null, Diagnostics::new())),
+        Err(e) => Err(failed("Cannot read the pipeline", e)),
+    }
+}
+
+/// When the prior state had the stage pointed at this pipeline's stream (`enabled`) and the
+/// stage now logs elsewhere or not at all: something outside this resource changed it. The
+/// usual cause is `aws_api_gateway_stage`, whose `access_log_settings` is optional and not
+/// computed, so each of its applies puts back what its configuration says, or removes the
+/// settings when it says nothing (terraform-provider-aws,
+/// `internal/service/apigateway/stage.go`, `resourceStageUpdate`).
+fn repointed_warning(p: &Pipeline, o: &Observed) -> Option<Diagnostic> {
+    if !p.enabled {
+        return None;
+    }
+    let now = match &o.stage_access_log {
+        Some(log) if log.destination_arn == o.stream_arn => return None,
+        Some(log) => format!("now sends them to {}", log.destination_arn),
+        None => "has access logging turned off".to_owned(),
+    };
+    Some(Diagnostic::warning(
+        "Stage repointed outside this resource",
+        format!(
+            "Stage {:?} of REST API {:?} no longer sends its access logs to this pipeline's stream {}: it {now}. \
+             Something outside this resource changed the stage. The likely cause is an aws_api_gateway_stage \
+             for the same stage: each of its applies writes its own access_log_settings (or removes them), \
+             so the two resources undo each other. Add `lifecycle {{ ignore_changes = [access_log_settings] }}` \
+             to the aws_api_gateway_stage. The plan below points the stage back at the stream.",
+            p.stage_name, p.rest_api_id, o.stream_arn
+        ),
+    ))
 }
 
 /// Rebuilds state and private state from AWS for `<rest_api_id>/<stage_name>`.
@@ -135,4 +182,54 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         owned_role,
     };
     Ok((state, private.encode()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::apigateway::AccessLog;
+    use crate::aws::firehose::S3Destination;
+
+    fn observed(stage: Option<&str>) -> Observed {
+        Observed {
+            stream_arn: "arn:aws:firehose:us-east-1:1:deliverystream/s".into(),
+            destination: S3Destination {
+                role_arn: "arn:aws:iam::1:role/r".into(),
+                bucket_arn: "arn:aws:s3:::b".into(),
+                prefix: None,
+                error_output_prefix: None,
+                buffering_size_mib: 5,
+                buffering_interval_seconds: 300,
+                compression: "GZIP".into(),
+                kms_key_arn: None,
+            },
+            stage_access_log: stage.map(|arn| AccessLog {
+                destination_arn: arn.into(),
+                format: "$context.requestId".into(),
+            }),
+            tags: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_stage_pointed_elsewhere_is_warned_about_with_the_likely_cause() {
+        let mut p = Pipeline::from_value(&Value::object([
+            ("rest_api_id", "a".into()),
+            ("stage_name", "prod".into()),
+            ("enabled", true.into()),
+        ]));
+        let ours = "arn:aws:firehose:us-east-1:1:deliverystream/s";
+        assert!(repointed_warning(&p, &observed(Some(ours))).is_none());
+        let w = repointed_warning(&p, &observed(Some("arn:aws:logs:us-east-1:1:log-group:g")))
+            .expect("a warning");
+        assert!(w.detail.contains("aws_api_gateway_stage"), "{}", w.detail);
+        assert!(
+            w.detail.contains("ignore_changes = [access_log_settings]"),
+            "{}",
+            w.detail
+        );
+        assert!(repointed_warning(&p, &observed(None)).is_some());
+        p.enabled = false;
+        assert!(repointed_warning(&p, &observed(None)).is_none());
+    }
 }

@@ -102,6 +102,7 @@ pub fn schema() -> Schema {
                 .validate(Arn(ArnKind::Role)),
             Attribute::nested("s3", Mode::Required, "Where and how the logs are delivered.", s3),
             Attribute::computed("s3_destination_uri", Type::String, "Where delivered objects land: `s3://<bucket>/<prefix>`."),
+            Attribute::computed("bucket_policy_json", Type::String, "A bucket policy (JSON) that lets the pipeline's role deliver into the bucket: what a bucket of another account must allow. Unknown until the role is; merge its statement into the bucket's policy."),
             Attribute::optional("tags", Type::map(Type::String), "Tags of the stream and of the role the provider owns.")
                 .validate(MapEntries { max_key: 128, max_value: 256 }),
             Attribute::computed("tags_all", Type::map(Type::String), "`tags` merged over the provider's `default_tags`."),

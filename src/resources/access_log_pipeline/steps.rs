@@ -234,10 +234,12 @@ pub struct OwnedRole {
 }
 
 /// Finds or makes the provider-owned role for this pipeline, with its policy written for the
-/// pipeline's bucket and key. A role of that name not tagged as ours is never adopted.
+/// pipeline's bucket (in `bucket_region`) and key. A role of that name not tagged as ours is
+/// never adopted.
 pub async fn ensure_owned_role(
     clients: &AwsClients,
     p: &Pipeline,
+    bucket_region: &str,
 ) -> Result<OwnedRole, Diagnostics> {
     let name = owned_role_name(clients, p);
     let account = &clients
@@ -266,7 +268,7 @@ pub async fn ensure_owned_role(
         },
         Err(e) => return Err(failed("Cannot create the IAM role", e)),
     };
-    write_role_policy(clients, p, &owned.role.name).await?;
+    write_role_policy(clients, p, &owned.role.name, bucket_region).await?;
     Ok(owned)
 }
 
@@ -291,17 +293,16 @@ pub async fn delete_owned_role(
     .map_err(|e| failed("Cannot delete the IAM role", e))
 }
 
-/// (Re)writes the owned role's inline policy for the pipeline's bucket and key.
+/// (Re)writes the owned role's inline policy for the pipeline's bucket (in `bucket_region`)
+/// and key.
 pub async fn write_role_policy(
     clients: &AwsClients,
     p: &Pipeline,
     role: &str,
+    bucket_region: &str,
 ) -> Result<(), Diagnostics> {
-    let doc = policy::permissions_policy(
-        &p.s3.bucket_arn,
-        p.s3.kms_key_arn.as_deref(),
-        &clients.region,
-    );
+    let doc =
+        policy::permissions_policy(&p.s3.bucket_arn, p.s3.kms_key_arn.as_deref(), bucket_region);
     iam::put_role_policy(clients, role, ROLE_POLICY_NAME, &doc)
         .await
         .map_err(|e| failed("Cannot write the IAM role's policy", e))

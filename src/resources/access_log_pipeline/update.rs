@@ -13,6 +13,7 @@ use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 
+use super::bucket;
 use super::model::{Pipeline, Private};
 use super::read::read_state;
 use super::steps::{self, failed, role_name_of};
@@ -26,7 +27,8 @@ pub async fn update(
 ) -> ApplyOutcome {
     let (before, p) = (Pipeline::from_value(prior), Pipeline::from_value(planned));
     let mut private = Private::decode(private);
-    let result = steps_of_update(clients, ctx, &before, &p, &mut private).await;
+    let mut diags = Diagnostics::new();
+    let result = steps_of_update(clients, ctx, &before, &p, &mut private, &mut diags).await;
     // Whatever happened, record what AWS now holds; a failed read keeps the prior state.
     let state = match read_state(clients, &p).await {
         Ok(state) if !state.is_null() => state,
@@ -35,7 +37,10 @@ pub async fn update(
     ApplyOutcome {
         state,
         private: private.encode(),
-        diags: result.err().unwrap_or_default(),
+        diags: {
+            diags.extend(result.err().unwrap_or_default());
+            diags
+        },
     }
 }
 
@@ -45,8 +50,21 @@ async fn steps_of_update(
     before: &Pipeline,
     p: &Pipeline,
     private: &mut Private,
+    warnings: &mut Diagnostics,
 ) -> Result<(), Diagnostics> {
     let deadline = Instant::now() + p.timeout("update", DEFAULT_UPDATE_TIMEOUT);
+
+    // 0. A new bucket is checked as on create; its region is needed to rewrite the role's
+    //    key grant.
+    let mut bucket_region = None;
+    let policy_changes =
+        before.s3.bucket_arn != p.s3.bucket_arn || before.s3.kms_key_arn != p.s3.kms_key_arn;
+    if policy_changes || p.role_arn.is_none() {
+        let checked = bucket::check(clients, p).await?;
+        warnings.extend(checked.warnings);
+        bucket_region = Some(checked.region);
+    }
+    let bucket_region = bucket_region.unwrap_or_else(|| clients.region.clone());
 
     // 1. The role: keep the owned one (rewriting its policy if the bucket or key moved), make
     //    one if the configuration stopped bringing its own, or switch to the one brought.
@@ -54,14 +72,15 @@ async fn steps_of_update(
     let mut retire_owned: Option<String> = None;
     let role_arn = match &p.role_arn {
         None => {
-            let role = steps::ensure_owned_role(clients, p).await?.role;
+            let role = steps::ensure_owned_role(clients, p, &bucket_region)
+                .await?
+                .role;
             private.owned_role = Some(role.name.clone());
             role.arn
         }
         Some(arn) if owned_arn_matches(arn) => {
-            if before.s3.bucket_arn != p.s3.bucket_arn || before.s3.kms_key_arn != p.s3.kms_key_arn
-            {
-                steps::write_role_policy(clients, p, role_name_of(arn)).await?;
+            if policy_changes {
+                steps::write_role_policy(clients, p, role_name_of(arn), &bucket_region).await?;
             }
             arn.clone()
         }

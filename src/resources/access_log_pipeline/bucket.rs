@@ -1,0 +1,72 @@
+//! The destination bucket as the caller's credentials see it: it must exist; one of another
+//! account or region is fine (Firehose writes with its role, not with these credentials) and
+//! gets a warning; its region is where S3 uses the KMS key.
+
+use crate::aws::clients::AwsClients;
+use crate::aws::error::ErrorKind;
+use crate::aws::s3::{self, BucketAccess};
+use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+
+use super::model::Pipeline;
+use super::steps::{failed, failed_at};
+
+/// What the pre-check learnt.
+#[derive(Debug)]
+pub struct CheckedBucket {
+    /// The bucket's region: S3's answer, else the provider's region.
+    pub region: String,
+    /// Why the bucket could not be fully checked, if it could not.
+    pub warnings: Diagnostics,
+}
+
+/// The bucket's name in its ARN.
+pub fn bucket_name(bucket_arn: &str) -> &str {
+    bucket_arn.rsplit(':').next().unwrap_or_default()
+}
+
+/// Checks the pipeline's bucket: a missing one is an error at `s3.bucket_arn`.
+pub async fn check(clients: &AwsClients, p: &Pipeline) -> Result<CheckedBucket, Diagnostics> {
+    let name = bucket_name(&p.s3.bucket_arn);
+    let found = match s3::find_bucket(clients, name).await {
+        Ok(found) => found,
+        Err(e) if e.is(ErrorKind::NotFound) => {
+            return Err(failed_at(
+                &["s3", "bucket_arn"],
+                "Bucket not found",
+                format!("There is no S3 bucket {name:?} (S3 answered HeadBucket with 404)."),
+            ));
+        }
+        Err(e) => return Err(failed("Cannot check the bucket", e)),
+    };
+    let region = found.region.unwrap_or_else(|| clients.region.clone());
+    let mut warnings = Diagnostics::new();
+    let why = match found.access {
+        BucketAccess::Listable => None,
+        BucketAccess::Forbidden => Some((
+            "Bucket not checked",
+            format!(
+                "These credentials may not list bucket {name:?} (S3 answered HeadBucket with 403), so the \
+                 provider could not check it; this is usual for a bucket of another account. Firehose \
+                 writes with the pipeline's role, not with these credentials: the bucket's policy must \
+                 allow that role (the bucket_policy_json attribute holds the statement to add), or \
+                 nothing is delivered."
+            ),
+        )),
+        BucketAccess::OtherRegion => Some((
+            "Bucket in another region",
+            format!(
+                "Bucket {name:?} is in region {region}, not {} (S3 answered HeadBucket with a redirect), \
+                 so the provider could not check it. The role's use of the KMS key is granted through S3 \
+                 in {region}. If the bucket belongs to another account, its policy must allow the \
+                 pipeline's role (the bucket_policy_json attribute holds the statement to add), or \
+                 nothing is delivered.",
+                clients.region
+            ),
+        )),
+    };
+    if let Some((summary, detail)) = why {
+        warnings
+            .push(Diagnostic::warning(summary, detail).at(AttrPath::attrs(["s3", "bucket_arn"])));
+    }
+    Ok(CheckedBucket { region, warnings })
+}
