@@ -97,6 +97,7 @@ resource "apigw_access_log_pipeline" "imported" {{
     for computed_only in [
         "delivery_stream_arn",
         "s3_destination_uri",
+        "bucket_policy_json",
         "tags_all",
         " id ",
     ] {
@@ -129,6 +130,7 @@ resource "apigw_access_log_pipeline" "imported" {{
         "delivery_stream_arn",
         "role_arn",
         "s3_destination_uri",
+        "bucket_policy_json",
         "format",
     ] {
         assert_eq!(imported[key], made[key], "{key} differs after the import");
