@@ -349,6 +349,10 @@ pub struct FirehosePrefix(pub Kind);
 impl Validator for FirehosePrefix {
     fn validate(&self, path: &AttrPath, value: &Value, diags: &mut Diagnostics) {
         let Some(s) = value.as_str() else { return };
+        // Longer than the API takes at all: the length validator says so.
+        if s.chars().count() > firehose_prefix::MAX_CHARS {
+            return;
+        }
         if let Err(e) = firehose_prefix::check(s, self.0) {
             diags.attr_error(
                 path,
