@@ -5,6 +5,7 @@
 //! (the provider block), `resources` and `functions` (what users declare), `aws` (SDK calls).
 
 pub mod aws;
+pub mod firehose_prefix;
 pub mod functions;
 pub mod log_format;
 pub mod plugin;

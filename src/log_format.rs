@@ -1,5 +1,6 @@
-//! The access-log format presets the API Gateway console offers, and the rule every format
-//! must follow.
+//! The access-log format presets the API Gateway console offers, and the rules every format
+//! must follow: API Gateway's own (one line, a request id, a size quota) and its documented
+//! list of `$context` variables.
 
 /// Common Log Format.
 pub const CLF: &str = "$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime] \"$context.httpMethod $context.resourcePath $context.protocol\" $context.status $context.responseLength $context.requestId";
@@ -26,6 +27,167 @@ pub fn identifies_request(format: &str) -> bool {
     format.contains("$context.requestId") || format.contains("$context.extendedRequestId")
 }
 
+/// The largest format API Gateway takes, in bytes of UTF-8. Source: API Gateway Developer
+/// Guide, "Quotas for configuring and running a REST API in API Gateway": "Access log template
+/// size: 3 KB", not adjustable. Read as 3 × 1024 bytes.
+pub const MAX_FORMAT_BYTES: usize = 3 * 1024;
+
+/// Where a format breaks its line before its very end, as a character index, if it does.
+///
+/// UpdateStage refuses such a format with "Access Log format must be single line, new line
+/// character is allowed only at end of the format" (botocore data/apigateway/2015-07-09
+/// service-2.json, AccessLogSettings.format: "A single line format"; the WebSocket logging page
+/// of the developer guide says the same and allows one newline at the end).
+pub fn line_break_before_end(format: &str) -> Option<usize> {
+    let body = format.strip_suffix('\n').unwrap_or(format);
+    body.chars().position(|c| c == '\n' || c == '\r')
+}
+
+/// The `$context` variables API Gateway documents for REST API access logs. Source: API Gateway
+/// Developer Guide, "Variables for access logging for API Gateway" (and, for the ones added
+/// since: the response-streaming and routing-rule announcements that extended that page).
+/// API Gateway adds variables over time, so a name missing here is only warned about.
+pub const ACCESS_LOG_VARIABLES: &[&str] = &[
+    "accountId",
+    "apiId",
+    "authenticate.error",
+    "authenticate.latency",
+    "authenticate.status",
+    "authorize.error",
+    "authorize.latency",
+    "authorize.status",
+    "awsEndpointRequestId",
+    "customDomain.basePathMatched",
+    "customDomain.routingRuleIdMatched",
+    "domainName",
+    "domainPrefix",
+    "error.message",
+    "error.messageString",
+    "error.responseType",
+    "error.validationErrorString",
+    "extendedRequestId",
+    "httpMethod",
+    "identity.accountId",
+    "identity.apiKey",
+    "identity.apiKeyId",
+    "identity.caller",
+    "identity.clientCert.clientCertPem",
+    "identity.clientCert.issuerDN",
+    "identity.clientCert.serialNumber",
+    "identity.clientCert.subjectDN",
+    "identity.clientCert.validity.notAfter",
+    "identity.clientCert.validity.notBefore",
+    "identity.cognitoAuthenticationProvider",
+    "identity.cognitoAuthenticationType",
+    "identity.cognitoIdentityId",
+    "identity.cognitoIdentityPoolId",
+    "identity.principalOrgId",
+    "identity.sourceIp",
+    "identity.user",
+    "identity.userAgent",
+    "identity.userArn",
+    "identity.vpcId",
+    "identity.vpceId",
+    "integration.error",
+    "integration.integrationStatus",
+    "integration.latency",
+    "integration.requestId",
+    "integration.responseTransferMode",
+    "integration.status",
+    "integration.timeToAllHeaders",
+    "integration.timeToFirstContent",
+    "integrationErrorMessage",
+    "integrationLatency",
+    "integrationStatus",
+    "isCanaryRequest",
+    "path",
+    "protocol",
+    "requestId",
+    "requestTime",
+    "requestTimeEpoch",
+    "resourceId",
+    "resourcePath",
+    "responseLatency",
+    "responseLength",
+    "responseOverride.status",
+    "stage",
+    "status",
+    "waf.error",
+    "waf.latency",
+    "waf.status",
+    "wafResponseCode",
+    "webaclArn",
+    "xrayTraceId",
+];
+
+/// Documented families whose last part is the user's own: an authorizer's context keys and
+/// claims, and the request and response overrides (same source as [`ACCESS_LOG_VARIABLES`]).
+pub const ACCESS_LOG_VARIABLE_FAMILIES: &[&str] = &[
+    "authorizer.",
+    "requestOverride.header.",
+    "requestOverride.path.",
+    "requestOverride.querystring.",
+    "responseOverride.header.",
+];
+
+/// Whether `name` (what follows `$context.`) is a documented access-log variable.
+pub fn is_documented_variable(name: &str) -> bool {
+    ACCESS_LOG_VARIABLES.contains(&name)
+        || ACCESS_LOG_VARIABLE_FAMILIES
+            .iter()
+            .any(|f| name.len() > f.len() && name.starts_with(f))
+}
+
+/// The names a format uses after `$context.`, in order, each once. A name is the longest run of
+/// letters, digits, `_` and `.` after the prefix, without a trailing `.` (a full stop in text).
+pub fn context_variables(format: &str) -> Vec<&str> {
+    const PREFIX: &str = "$context.";
+    let mut names: Vec<&str> = Vec::new();
+    let mut rest = format;
+    while let Some(at) = rest.find(PREFIX) {
+        let after = &rest[at + PREFIX.len()..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(after.len());
+        let name = after[..len].trim_end_matches('.');
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+        rest = &after[len..];
+    }
+    names
+}
+
+/// The documented variable closest to an unknown `name`, if one is near enough to be a typo.
+pub fn closest_variable(name: &str) -> Option<&'static str> {
+    let lowered = name.to_ascii_lowercase();
+    let limit = if name.len() > 12 { 3 } else { 2 };
+    ACCESS_LOG_VARIABLES
+        .iter()
+        .map(|v| (edit_distance(&lowered, &v.to_ascii_lowercase()), *v))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| v)
+}
+
+/// Levenshtein distance between two strings, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,6 +197,70 @@ mod tests {
         for (name, format) in PRESETS {
             assert!(identifies_request(format), "{name}");
         }
+    }
+
+    #[test]
+    fn every_preset_is_one_line_within_the_quota_and_uses_documented_variables() {
+        for (name, format) in PRESETS {
+            assert_eq!(line_break_before_end(format), None, "{name}");
+            assert!(format.len() <= MAX_FORMAT_BYTES, "{name}");
+            for v in context_variables(format) {
+                assert!(is_documented_variable(v), "{name}: {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_break_is_allowed_only_at_the_very_end() {
+        assert_eq!(line_break_before_end("$context.requestId"), None);
+        assert_eq!(line_break_before_end("$context.requestId\n"), None);
+        assert_eq!(line_break_before_end("a\nb"), Some(1));
+        assert_eq!(line_break_before_end("ab\n\n"), Some(2));
+        assert_eq!(line_break_before_end("a\rb"), Some(1));
+        assert_eq!(line_break_before_end("ä\r\n"), Some(1));
+    }
+
+    #[test]
+    fn variables_are_read_up_to_the_first_other_character() {
+        assert_eq!(
+            context_variables(
+                "$context.requestId,\"$context.identity.sourceIp\" [$context.requestTime]. $context.requestId $context."
+            ),
+            vec!["requestId", "identity.sourceIp", "requestTime"]
+        );
+        assert_eq!(
+            context_variables("$context.status-$context.path"),
+            vec!["status", "path"]
+        );
+    }
+
+    #[test]
+    fn families_cover_user_defined_names_only_after_their_prefix() {
+        assert!(is_documented_variable("authorizer.claims.email"));
+        assert!(is_documented_variable("authorizer.principalId"));
+        assert!(is_documented_variable("requestOverride.header.x"));
+        assert!(!is_documented_variable("authorizer."));
+        assert!(!is_documented_variable("requestid"));
+        assert!(!is_documented_variable("identity.sourceIP"));
+    }
+
+    #[test]
+    fn near_misses_find_the_documented_name() {
+        assert_eq!(closest_variable("requestid"), Some("requestId"));
+        assert_eq!(
+            closest_variable("identity.sourceIP"),
+            Some("identity.sourceIp")
+        );
+        assert_eq!(closest_variable("reqestTime"), Some("requestTime"));
+        assert_eq!(closest_variable("httpMethd"), Some("httpMethod"));
+        assert_eq!(closest_variable("somethingElseEntirely"), None);
+    }
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", "abc"), 0);
     }
 
     #[test]

@@ -6,16 +6,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use std::sync::RwLock;
 
-use crate::aws::arn::ArnKind;
 use crate::aws::clients::{self, AssumeRole, AwsClients, AwsSettings, Endpoints};
 use crate::plugin::diagnostics::{AttrPath, Diagnostics};
 use crate::plugin::framework::{Function, Provider, Resource};
 use crate::plugin::logging;
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::types::Type;
-use crate::plugin::validators::{Chars, HttpUrl, IntRange, Length, MapEntries};
+use crate::plugin::validators::{Chars, HttpUrl, IntRange, Length};
 use crate::plugin::value::Value;
-use crate::validators::{Arn, Region};
+use crate::resources::access_log_pipeline::OWNER_TAG;
+use crate::validators::{Arn, ArnKind, MAX_TAGS, Region, Tags};
 
 /// The provider's configured state, shared with its resources.
 #[derive(Default)]
@@ -182,7 +182,7 @@ fn provider_schema() -> Schema {
             name: "default_tags",
             description: "Tags added to every taggable object the provider creates; a resource's own `tags` win on conflicts.",
             attributes: vec![Attribute::optional("tags", Type::map(Type::String), "The default tags.")
-                .validate(MapEntries { max_key: 128, max_value: 256 })],
+                .validate(Tags { max: MAX_TAGS - 1, reserved: OWNER_TAG })],
         },
     ])
 }

@@ -7,8 +7,13 @@ use std::net::TcpListener;
 use acceptance_tests::proxy::{Proxy, ProxyConfig};
 use acceptance_tests::{TfDir, provider_block};
 
-/// One pipeline with fake ids; `s3_extra` goes inside the `s3` block, `extra` in the resource.
+/// One pipeline with fake ids; `s3_extra` goes inside the `s3` block, `extra` in the resource,
+/// `provider_extra` in the provider block.
 fn pipeline_hcl(attrs: &Attrs<'_>) -> String {
+    let provider = provider_block().replace(
+        "provider \"apigw\" {}",
+        &format!("provider \"apigw\" {{\n{}\n}}", attrs.provider_extra),
+    );
     format!(
         r#"{provider}
 resource "apigw_access_log_pipeline" "x" {{
@@ -21,7 +26,6 @@ resource "apigw_access_log_pipeline" "x" {{
 {extra}
 }}
 "#,
-        provider = provider_block(),
         api = attrs.api,
         bucket_arn = attrs.bucket_arn,
         s3_extra = attrs.s3_extra,
@@ -34,6 +38,7 @@ struct Attrs<'a> {
     bucket_arn: &'a str,
     s3_extra: &'a str,
     extra: &'a str,
+    provider_extra: &'a str,
 }
 
 const VALID: Attrs<'static> = Attrs {
@@ -41,6 +46,7 @@ const VALID: Attrs<'static> = Attrs {
     bucket_arn: "arn:aws:s3:::access-logs",
     s3_extra: "",
     extra: "",
+    provider_extra: "",
 };
 
 /// A bad configuration and what terraform must say about it.
@@ -219,7 +225,9 @@ fn cases() -> Vec<Case> {
                 bucket_arn: "arn:aws:s3:::Access_Logs",
                 ..VALID
             },
-            wanted: &["s3.bucket_arn must name a bucket (arn:aws:s3:::bucket-name)"],
+            wanted: &[
+                "s3.bucket_arn must name a bucket (arn:aws:s3:::bucket-name): a bucket name has only lowercase letters, digits, '.' and '-', and 'A' is none of them",
+            ],
         },
         Case {
             name: "stream name with a non-ASCII letter",
@@ -263,7 +271,10 @@ fn cases() -> Vec<Case> {
                 "  role_arn = \"arn:aws:iam::123456789012:role/{}\"",
                 "r".repeat(65)
             ))),
-            wanted: &["role_arn must name an IAM role"],
+            wanted: &[
+                "role_arn must name an IAM role (arn:aws:iam::ACCOUNT:role/NAME): a role name has 1 to 64 characters",
+                "has 65",
+            ],
         },
         Case {
             name: "KMS key ARN of another service",
@@ -300,12 +311,314 @@ fn cases() -> Vec<Case> {
             attrs: s3(leak(format!("    prefix = \"{}\"", "p".repeat(1025)))),
             wanted: &["s3.prefix: must be 1 to 1024 characters long; got 1025."],
         },
+        // AWS's own rules, each with the rule named (issue 10).
+        Case {
+            name: "format with a line break before its end",
+            attrs: extra("  format = \"$context.requestId\\n$context.status\""),
+            wanted: &[
+                "Invalid access log format",
+                "format must be a single line: API Gateway allows a line break only as the very last character (\"Access Log format must be single line\"), and this one breaks at character 19.",
+            ],
+        },
+        Case {
+            name: "format over API Gateway's 3 KB quota",
+            attrs: extra(leak(format!(
+                "  format = \"$context.requestId{}\"",
+                "x".repeat(3055)
+            ))),
+            wanted: &[
+                "format must be at most 3072 bytes, API Gateway's access log template size quota (3 KB); it is 3073 bytes.",
+            ],
+        },
+        Case {
+            name: "bucket name of two characters",
+            attrs: Attrs {
+                bucket_arn: "arn:aws:s3:::b1",
+                ..VALID
+            },
+            wanted: &[
+                "s3.bucket_arn must name a bucket (arn:aws:s3:::bucket-name): a bucket name has 3 to 63 characters, and \"b1\" has 2 (S3 User Guide, \"General purpose bucket naming rules\")",
+            ],
+        },
+        Case {
+            name: "bucket name with adjacent periods",
+            attrs: Attrs {
+                bucket_arn: "arn:aws:s3:::my..logs",
+                ..VALID
+            },
+            wanted: &["a bucket name has no two adjacent periods"],
+        },
+        Case {
+            name: "bucket name starting with a hyphen",
+            attrs: Attrs {
+                bucket_arn: "arn:aws:s3:::-logs",
+                ..VALID
+            },
+            wanted: &["a bucket name begins and ends with a letter or digit"],
+        },
+        Case {
+            name: "bucket name formatted as an IP address",
+            attrs: Attrs {
+                bucket_arn: "arn:aws:s3:::192.168.5.4",
+                ..VALID
+            },
+            wanted: &["a bucket name is not formatted as an IP address"],
+        },
+        Case {
+            name: "bucket name with a reserved prefix",
+            attrs: Attrs {
+                bucket_arn: "arn:aws:s3:::xn--logs",
+                ..VALID
+            },
+            wanted: &["a bucket name does not start with \"xn--\", which S3 reserves"],
+        },
+        Case {
+            name: "bucket name with a reserved suffix",
+            attrs: Attrs {
+                bucket_arn: "arn:aws:s3:::logs-s3alias",
+                ..VALID
+            },
+            wanted: &["a bucket name does not end with \"-s3alias\""],
+        },
+        Case {
+            name: "role name with a character IAM refuses",
+            attrs: extra("  role_arn = \"arn:aws:iam::123456789012:role/a!b\""),
+            wanted: &[
+                "role_arn must name an IAM role (arn:aws:iam::ACCOUNT:role/NAME): a role name has only letters, digits and + = , . @ _ -, and '!' is none of them",
+            ],
+        },
+        Case {
+            name: "role ARN with a short account id",
+            attrs: extra("  role_arn = \"arn:aws:iam::1234:role/r\""),
+            wanted: &[
+                "role_arn must name an IAM role (arn:aws:iam::ACCOUNT:role/NAME): the account id has 12 digits",
+            ],
+        },
+        Case {
+            name: "role path Firehose's pattern refuses",
+            attrs: extra("  role_arn = \"arn:aws:iam::123456789012:role/a~b/r\""),
+            wanted: &[
+                "Firehose takes role paths of letters, digits and + = , . @ _ - / only, and '~' is none of them",
+            ],
+        },
+        Case {
+            name: "KMS alias instead of a key",
+            attrs: s3("    kms_key_arn = \"arn:aws:kms:us-east-1:123456789012:alias/logs\""),
+            wanted: &[
+                "KMS alias instead of a key",
+                "s3.kms_key_arn names a KMS alias; it must name the key itself (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID)",
+                "names an alias grants nothing on the key behind it",
+                "data.aws_kms_alias.<name>.target_key_arn gives the key's ARN",
+            ],
+        },
+        Case {
+            name: "KMS key id that is no UUID",
+            attrs: s3("    kms_key_arn = \"arn:aws:kms:us-east-1:123456789012:key/abcd\""),
+            wanted: &[
+                "s3.kms_key_arn must name a KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID): a key id is a UUID such as 1234abcd-12ab-34cd-56ef-1234567890ab, or mrk- and 32 hex digits; \"abcd\" is neither",
+            ],
+        },
+        Case {
+            name: "error output type in the prefix",
+            attrs: s3(
+                "    prefix = \"logs/!{firehose:error-output-type}/\"\n    error_output_prefix = \"errors/\"",
+            ),
+            wanted: &[
+                "Invalid S3 prefix",
+                "s3.prefix: !{firehose:error-output-type} may appear only in error_output_prefix; Firehose refuses it in prefix",
+            ],
+        },
+        Case {
+            name: "error prefix with expressions but no error output type",
+            attrs: s3("    error_output_prefix = \"errors/!{timestamp:yyyy}/\""),
+            wanted: &[
+                "s3.error_output_prefix: an error_output_prefix with expressions must contain !{firehose:error-output-type}, as Firehose requires",
+            ],
+        },
+        Case {
+            name: "prefix with an unknown namespace",
+            attrs: s3("    prefix = \"logs/!{env:HOME}/\"\n    error_output_prefix = \"errors/\""),
+            wanted: &[
+                "s3.prefix: !{env:HOME} uses the namespace \"env\"; Firehose evaluates only the firehose and timestamp namespaces here",
+            ],
+        },
+        Case {
+            name: "prefix with a partition key",
+            attrs: s3(
+                "    prefix = \"logs/!{partitionKeyFromQuery:api}/\"\n    error_output_prefix = \"errors/\"",
+            ),
+            wanted: &[
+                "s3.prefix: !{partitionKeyFromQuery:api} takes a partition key from the records, which needs Firehose's dynamic partitioning; this resource does not turn it on",
+            ],
+        },
+        Case {
+            name: "prefix with an unknown firehose value",
+            attrs: s3(
+                "    prefix = \"logs/!{firehose:random}/\"\n    error_output_prefix = \"errors/\"",
+            ),
+            wanted: &[
+                "s3.prefix: !{firehose:random} is not a value of the firehose namespace, which has only error-output-type and random-string",
+            ],
+        },
+        Case {
+            name: "prefix with an unclosed expression",
+            attrs: s3(
+                "    prefix = \"logs/!{timestamp:yyyy/\"\n    error_output_prefix = \"errors/\"",
+            ),
+            wanted: &[
+                "s3.prefix: \"!{\" at character 6 is never closed by \"}\"; Firehose allows \"!{\" only in !{namespace:value} expressions",
+            ],
+        },
+        Case {
+            name: "prefix longer than Firehose evaluates",
+            attrs: s3(leak(format!("    prefix = \"{}\"", "p".repeat(600)))),
+            wanted: &[
+                "s3.prefix: evaluates to at least 600 characters, and Firehose allows at most 512 after evaluation",
+            ],
+        },
+        Case {
+            name: "tag key with the reserved aws: prefix",
+            attrs: extra("  tags = { \"aws:team\" = \"a\" }"),
+            wanted: &[
+                "Invalid tag",
+                "tags[\"aws:team\"]: keys may not start with \"aws:\" in any case: AWS reserves that prefix for its own tags.",
+            ],
+        },
+        Case {
+            name: "tag key with the reserved prefix in capitals",
+            attrs: extra("  tags = { \"AWS:Team\" = \"a\" }"),
+            wanted: &["tags[\"AWS:Team\"]: keys may not start with \"aws:\" in any case"],
+        },
+        Case {
+            name: "tag key with a character neither service takes",
+            attrs: extra("  tags = { \"a#b\" = \"x\" }"),
+            wanted: &[
+                "tags[\"a#b\"]: keys may contain only letters, digits, spaces and _ . : / = + - @; '#' is not allowed.",
+            ],
+        },
+        Case {
+            name: "tag value with a character neither service takes",
+            attrs: extra("  tags = { team = \"a*b\" }"),
+            wanted: &[
+                "tags[\"team\"]: values may contain only letters, digits, spaces and _ . : / = + - @; '*' is not allowed.",
+            ],
+        },
+        Case {
+            name: "the provider's ownership tag",
+            attrs: extra("  tags = { \"terraform-provider-apigw:pipeline\" = \"mine\" }"),
+            wanted: &[
+                "tags[\"terraform-provider-apigw:pipeline\"]: is the provider's ownership tag, which it sets itself to know what it made.",
+            ],
+        },
+        Case {
+            name: "fifty tags of the resource's own",
+            attrs: extra(leak(format!("  tags = {{ {} }}", numbered_tags("t", 50)))),
+            wanted: &[
+                "tags: at most 49 tags: Firehose and IAM take 50 per stream and per role, and the provider adds its own ownership tag; got 50.",
+            ],
+        },
+        Case {
+            name: "tags and default tags over fifty together",
+            attrs: Attrs {
+                extra: leak(format!("  tags = {{ {} }}", numbered_tags("t", 25))),
+                provider_extra: leak(format!(
+                    "  default_tags {{\n    tags = {{ {} }}\n  }}",
+                    numbered_tags("d", 25)
+                )),
+                ..VALID
+            },
+            wanted: &[
+                "Too many tags",
+                "tags: with the provider's default_tags and its own ownership tag, the stream and role would carry 51 tags; Firehose and IAM take at most 50 per stream and per role.",
+            ],
+        },
+        Case {
+            name: "percent sign in a tag of the owned role",
+            attrs: extra("  tags = { share = \"50%\" }"),
+            wanted: &[
+                "tags[\"share\"]: IAM does not take '%' in tag keys or values (botocore iam tagKeyType/tagValueType), and these tags go on the role the provider creates.",
+            ],
+        },
     ]
+}
+
+/// `count` tags `<prefix>0 = "v"`, `<prefix>1 = "v"`, ... in HCL map syntax.
+fn numbered_tags(prefix: &str, count: usize) -> String {
+    (0..count)
+        .map(|i| format!("{prefix}{i} = \"v\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A string that lives as long as the test process, for building cases from `format!`.
 fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
+}
+
+/// Where terraform places an error of the resource, and one of the provider block.
+const RESOURCE_ANCHOR: &str = "with apigw_access_log_pipeline.x, on main.tf line";
+const PROVIDER_ANCHOR: &str = "in provider \"apigw\":";
+
+/// Bad values in the provider block: terraform names the provider's block instead.
+fn provider_cases() -> Vec<Case> {
+    let defaults = |provider_extra| Attrs {
+        provider_extra,
+        ..VALID
+    };
+    vec![
+        Case {
+            name: "default tag key with the reserved aws: prefix",
+            attrs: defaults("  default_tags {\n    tags = { \"aws:x\" = \"v\" }\n  }"),
+            wanted: &["default_tags.tags[\"aws:x\"]: keys may not start with \"aws:\" in any case"],
+        },
+        Case {
+            name: "default tags that are the ownership tag",
+            attrs: defaults(
+                "  default_tags {\n    tags = { \"terraform-provider-apigw:pipeline\" = \"v\" }\n  }",
+            ),
+            wanted: &["is the provider's ownership tag"],
+        },
+        Case {
+            name: "fifty default tags",
+            attrs: defaults(leak(format!(
+                "  default_tags {{\n    tags = {{ {} }}\n  }}",
+                numbered_tags("d", 50)
+            ))),
+            wanted: &["default_tags.tags: at most 49 tags"],
+        },
+    ]
+}
+
+/// What is wrong with terraform's answer to a bad case: it must fail with exactly one error that
+/// has every wanted text and sits at `anchor`.
+fn refusal_problems(case: &Case, anchor: &str, out: &acceptance_tests::TfOutput) -> Vec<String> {
+    if out.status.success() {
+        return vec![format!("{}: plan succeeded:\n{}", case.name, out.stdout)];
+    }
+    let mut problems = Vec::new();
+    let stderr = squash(&out.stderr);
+    let missing: Vec<&str> = case
+        .wanted
+        .iter()
+        .copied()
+        .chain([anchor])
+        .filter(|w| !stderr.contains(&squash(w)))
+        .collect();
+    if !missing.is_empty() {
+        problems.push(format!(
+            "{}: stderr lacks {missing:?}:\n{}",
+            case.name, out.stderr
+        ));
+    }
+    // One rule, one error: a broken case must not hide behind an unrelated failure.
+    let errors = out.stderr.matches("Error: ").count();
+    if errors != 1 {
+        problems.push(format!(
+            "{}: expected 1 error, got {errors}:\n{}",
+            case.name, out.stderr
+        ));
+    }
+    problems
 }
 
 /// An endpoint on 127.0.0.1 where nothing listens.
@@ -352,41 +665,142 @@ fn each_plan_time_rule_names_its_attribute() {
     );
 
     let mut failures = Vec::new();
-    for case in cases() {
+    let resource_cases = cases().into_iter().map(|c| (c, RESOURCE_ANCHOR));
+    let provider_cases = provider_cases().into_iter().map(|c| (c, PROVIDER_ANCHOR));
+    for (case, anchor) in resource_cases.chain(provider_cases) {
         tf.write("main.tf", pipeline_hcl(&case.attrs));
         let out = plan(&tf, &endpoint);
-        if out.status.success() {
-            failures.push(format!("{}: plan succeeded:\n{}", case.name, out.stdout));
-            continue;
-        }
-        let stderr = squash(&out.stderr);
-        let missing: Vec<&str> = case
-            .wanted
-            .iter()
-            .copied()
-            .chain(["with apigw_access_log_pipeline.x, on main.tf line"])
-            .filter(|w| !stderr.contains(&squash(w)))
-            .collect();
-        if !missing.is_empty() {
-            failures.push(format!(
-                "{}: stderr lacks {missing:?}:\n{}",
-                case.name, out.stderr
-            ));
-        }
-        // One rule, one error: a broken case must not hide behind an unrelated failure.
-        let errors = out.stderr.matches("Error: ").count();
-        if errors != 1 {
-            failures.push(format!(
-                "{}: expected 1 error, got {errors}:\n{}",
-                case.name, out.stderr
-            ));
-        }
+        failures.extend(refusal_problems(&case, anchor, &out));
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
     assert_eq!(
         proxy.total(),
         0,
         "bad input made AWS calls: {:?}",
+        proxy.counts()
+    );
+}
+
+/// Inputs near the rules that AWS takes: each plans, offline, and only an undocumented
+/// `$context` variable warns (API Gateway adds variables over time).
+#[test]
+fn unknown_format_variables_warn_and_valid_edges_plan() {
+    let tf = TfDir::new();
+    let proxy = Proxy::start(ProxyConfig::new());
+    let endpoint = proxy.endpoint();
+    tf.write("main.tf", pipeline_hcl(&VALID));
+    tf.init().success();
+    let extra = |extra| Attrs { extra, ..VALID };
+    let s3 = |s3_extra| Attrs { s3_extra, ..VALID };
+    // (what, configuration, warnings wanted: empty for none at all)
+    let cases: Vec<(&str, Attrs<'_>, &[&str])> = vec![
+        (
+            "a near miss of a documented variable",
+            extra("  format = \"$context.requestId $context.identity.sourceIP\""),
+            &[
+                "Warning: Unknown access log variable",
+                "format: $context.identity.sourceIP is not in API Gateway's list of access-logging variables",
+                "Did you mean $context.identity.sourceIp?",
+            ],
+        ),
+        (
+            "a variable nothing is near",
+            extra("  format = \"$context.requestId $context.quantumFlux\""),
+            &["format: $context.quantumFlux is not in API Gateway's list"],
+        ),
+        (
+            "the CLF preset",
+            extra("  format = provider::apigw::log_format(\"clf\")"),
+            &[],
+        ),
+        (
+            "the JSON preset",
+            extra("  format = provider::apigw::log_format(\"json\")"),
+            &[],
+        ),
+        (
+            "the XML preset",
+            extra("  format = provider::apigw::log_format(\"xml\")"),
+            &[],
+        ),
+        (
+            "the CSV preset",
+            extra("  format = provider::apigw::log_format(\"csv\")"),
+            &[],
+        ),
+        (
+            "a format ending in a newline",
+            extra("  format = \"$context.requestId $context.authorizer.claims.sub\\n\""),
+            &[],
+        ),
+        (
+            "a format of exactly 3 KB",
+            extra(leak(format!(
+                "  format = \"$context.requestId {}\"",
+                "x".repeat(3053)
+            ))),
+            &[],
+        ),
+        (
+            "an error prefix with expressions and a plain prefix",
+            s3(
+                "    error_output_prefix = \"errors/!{firehose:error-output-type}/!{timestamp:yyyy}/\"",
+            ),
+            &[],
+        ),
+        (
+            "a random string in the prefix",
+            s3(
+                "    prefix = \"!{firehose:random-string}/logs/!{timestamp:yyyy/MM/dd}/\"\n    error_output_prefix = \"errors/\"",
+            ),
+            &[],
+        ),
+        (
+            "a multi-Region KMS key",
+            s3(
+                "    kms_key_arn = \"arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab\"",
+            ),
+            &[],
+        ),
+        (
+            "forty-nine tags and Unicode",
+            extra(leak(format!(
+                "  tags = {{ {}, \"Kostenstelle ü\" = \"a / b @ c\" }}",
+                numbered_tags("t", 48)
+            ))),
+            &[],
+        ),
+        (
+            "a percent sign with a role of one's own",
+            extra(
+                "  role_arn = \"arn:aws:iam::123456789012:role/logs\"\n  tags = { share = \"50%\" }",
+            ),
+            &[],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, attrs, warnings) in cases {
+        tf.write("main.tf", pipeline_hcl(&attrs));
+        let out = plan(&tf, &endpoint);
+        let text = squash(&format!("{}\n{}", out.stdout, out.stderr));
+        if !out.status.success() {
+            failures.push(format!("{what}: plan failed:\n{}", out.stderr));
+            continue;
+        }
+        if warnings.is_empty() && text.contains("Warning:") {
+            failures.push(format!("{what}: unexpected warning:\n{text}"));
+        }
+        for w in warnings {
+            if !text.contains(&squash(w)) {
+                failures.push(format!("{what}: output lacks {w:?}:\n{text}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+    assert_eq!(
+        proxy.total(),
+        0,
+        "planning made AWS calls: {:?}",
         proxy.counts()
     );
 }

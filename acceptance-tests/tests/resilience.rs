@@ -640,7 +640,7 @@ fn bad_input_makes_no_aws_call() {
     let api = "a1b2c3d4e5";
     let bucket = "arn:aws:s3:::some-logs";
     // (what is wrong, the bucket ARN, lines inside `s3`, lines inside the resource, expected)
-    let cases: [(&str, &str, &str, &str, &str); 5] = [
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
         (
             "a stream name without the prefix",
             bucket,
@@ -676,11 +676,53 @@ fn bad_input_makes_no_aws_call() {
             "",
             "s3.kms_key_arn must name a KMS key",
         ),
+        (
+            "a format with a line break",
+            bucket,
+            "",
+            "  format = \"$context.requestId\\n$context.status\"",
+            "format must be a single line",
+        ),
+        (
+            "a bucket name of two characters",
+            "arn:aws:s3:::b1",
+            "",
+            "",
+            "a bucket name has 3 to 63 characters",
+        ),
+        (
+            "a KMS alias",
+            bucket,
+            "    kms_key_arn = \"arn:aws:kms:us-east-1:123456789012:alias/logs\"",
+            "",
+            "s3.kms_key_arn names a KMS alias",
+        ),
+        (
+            "the error output type in the prefix",
+            bucket,
+            "    prefix = \"logs/!{firehose:error-output-type}/\"\n    error_output_prefix = \"errors/\"",
+            "",
+            "may appear only in error_output_prefix",
+        ),
+        (
+            "a tag key with the aws: prefix",
+            bucket,
+            "",
+            "  tags = { \"AWS:team\" = \"a\" }",
+            "keys may not start with \"aws:\"",
+        ),
+        (
+            "a percent sign in a tag of the owned role",
+            bucket,
+            "",
+            "  tags = { share = \"50%\" }",
+            "IAM does not take '%'",
+        ),
     ];
     tf.write("main.tf", one_pipeline_hcl(api, STAGE, "some-logs"));
     tf.init().success();
 
-    for (what, bucket_arn, s3_extra, extra, expected) in cases {
+    for &(what, bucket_arn, s3_extra, extra, expected) in cases {
         let hcl = provider_block()
             + &resource_hcl("x", api, STAGE, bucket_arn, extra).replace(
                 &format!("bucket_arn = \"{bucket_arn}\"\n"),

@@ -1,4 +1,5 @@
-//! Amazon Resource Names: parsing and the checks the schema's validators need.
+//! Amazon Resource Names: parsing, and the service an ARN belongs to. The naming rules of each
+//! kind the provider takes live with the validators (`crate::validators`).
 
 use std::fmt;
 
@@ -33,8 +34,6 @@ pub enum ArnError {
     Partition(String),
     #[error("must be an ARN of service {expected:?}, not {got:?}")]
     Service { expected: &'static str, got: String },
-    #[error("must name {expected}")]
-    Resource { expected: &'static str },
 }
 
 impl Arn {
@@ -85,67 +84,6 @@ impl fmt::Display for Arn {
     }
 }
 
-/// The kinds of ARN the provider accepts, each with its own shape rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArnKind {
-    /// `arn:aws:s3:::bucket-name`
-    Bucket,
-    /// `arn:aws:iam::123456789012:role/path/name`
-    Role,
-    /// `arn:aws:kms:region:account:key/id` or `alias/name`
-    KmsKey,
-}
-
-impl ArnKind {
-    /// Checks that `s` is an ARN of this kind.
-    pub fn check(self, s: &str) -> Result<Arn, ArnError> {
-        match self {
-            ArnKind::Bucket => {
-                let arn = Arn::parse_for(s, "s3")?;
-                let valid_bucket = (3..=63).contains(&arn.resource.len())
-                    && arn.resource.chars().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
-                    })
-                    && arn.region.is_empty()
-                    && arn.account.is_empty();
-                if !valid_bucket {
-                    return Err(ArnError::Resource {
-                        expected: "a bucket (arn:aws:s3:::bucket-name)",
-                    });
-                }
-                Ok(arn)
-            }
-            ArnKind::Role => {
-                let arn = Arn::parse_for(s, "iam")?;
-                let name = arn
-                    .resource
-                    .strip_prefix("role/")
-                    .and_then(|r| r.rsplit('/').next())
-                    .unwrap_or("");
-                if name.is_empty() || name.len() > 64 || arn.account.len() != 12 {
-                    return Err(ArnError::Resource {
-                        expected: "an IAM role (arn:aws:iam::ACCOUNT:role/NAME)",
-                    });
-                }
-                Ok(arn)
-            }
-            ArnKind::KmsKey => {
-                let arn = Arn::parse_for(s, "kms")?;
-                let ok = (arn.resource.starts_with("key/") || arn.resource.starts_with("alias/"))
-                    && arn.resource.len() > 4
-                    && !arn.region.is_empty()
-                    && arn.account.len() == 12;
-                if !ok {
-                    return Err(ArnError::Resource {
-                        expected: "a KMS key (arn:aws:kms:REGION:ACCOUNT:key/ID)",
-                    });
-                }
-                Ok(arn)
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,40 +97,18 @@ mod tests {
     }
 
     #[test]
-    fn kinds_check_service_and_shape() {
-        assert!(ArnKind::Bucket.check("arn:aws:s3:::my-bucket").is_ok());
-        assert!(ArnKind::Bucket.check("arn:aws:s3:::My_Bucket").is_err());
+    fn parsing_checks_form_partition_and_service() {
+        assert_eq!(Arn::parse("not-an-arn"), Err(ArnError::Malformed));
         assert_eq!(
-            ArnKind::Bucket.check("arn:aws:sqs:::my-bucket"),
+            Arn::parse("arn:nope:iam::123456789012:role/r"),
+            Err(ArnError::Partition("nope".into()))
+        );
+        assert_eq!(
+            Arn::parse_for("arn:aws:sqs:::my-bucket", "s3"),
             Err(ArnError::Service {
                 expected: "s3",
                 got: "sqs".into()
             })
         );
-        assert!(
-            ArnKind::Role
-                .check("arn:aws-cn:iam::123456789012:role/r")
-                .is_ok()
-        );
-        assert!(
-            ArnKind::Role
-                .check("arn:aws:iam::123456789012:user/r")
-                .is_err()
-        );
-        assert_eq!(
-            ArnKind::Role.check("arn:nope:iam::123456789012:role/r"),
-            Err(ArnError::Partition("nope".into()))
-        );
-        assert!(
-            ArnKind::KmsKey
-                .check("arn:aws:kms:us-east-1:123456789012:key/abcd")
-                .is_ok()
-        );
-        assert!(
-            ArnKind::KmsKey
-                .check("arn:aws:kms::123456789012:key/abcd")
-                .is_err()
-        );
-        assert_eq!(Arn::parse("not-an-arn"), Err(ArnError::Malformed));
     }
 }

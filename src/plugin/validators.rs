@@ -183,43 +183,6 @@ impl Validator for Duration {
     }
 }
 
-/// Every key and value of a string map is within the given lengths (tags).
-pub struct MapEntries {
-    pub max_key: usize,
-    pub max_value: usize,
-}
-
-impl Validator for MapEntries {
-    fn validate(&self, path: &AttrPath, value: &Value, diags: &mut Diagnostics) {
-        let Some(map) = value.as_map() else { return };
-        for (k, v) in map {
-            let key_len = k.chars().count();
-            if key_len == 0 || key_len > self.max_key {
-                invalid(
-                    diags,
-                    &path.key(k),
-                    format!("keys must be 1 to {} characters long.", self.max_key),
-                );
-            }
-            if v.as_str()
-                .is_some_and(|v| v.chars().count() > self.max_value)
-            {
-                invalid(
-                    diags,
-                    &path.key(k),
-                    format!("values must be at most {} characters long.", self.max_value),
-                );
-            }
-        }
-    }
-    fn describe(&self) -> String {
-        format!(
-            "keys up to {} and values up to {} characters",
-            self.max_key, self.max_value
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,9 +67,9 @@ impl Resource for AccessLogPipeline {
         &self,
         req: &PlanRequest<'_>,
         planned: &mut Value,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
     ) -> Vec<u8> {
-        plan::modify(req, planned, &self.provider.default_tags())
+        plan::modify(req, planned, &self.provider.default_tags(), diags)
     }
 
     async fn create(&self, ctx: &OpContext, planned: &Value, _private: &[u8]) -> ApplyOutcome {

@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::firehose_prefix;
 use crate::plugin::diagnostics::{AttrPath, Diagnostics};
 use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
+use crate::validators::{MAX_TAGS, iam_refuses};
 
 use super::model::{Private, destination_uri, merge_tags, planned_bucket_policy};
 use super::names;
@@ -12,13 +14,66 @@ use super::names;
 /// Rules that involve more than one attribute. Unknown values pass.
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
     let s3 = config.attr("s3");
-    let uses_expressions = s3.attr("prefix").as_str().is_some_and(|p| p.contains("!{"));
+    let uses_expressions = s3
+        .attr("prefix")
+        .as_str()
+        .is_some_and(firehose_prefix::has_expressions);
+    // Firehose Developer Guide, "Understand custom prefixes for Amazon S3 objects":
+    // "ErrorOutputPrefix can be null only if Prefix contains no expressions".
     if uses_expressions && s3.attr("error_output_prefix").is_null() {
         diags.attr_error(
             &AttrPath::attrs(["s3", "error_output_prefix"]),
             "Missing error_output_prefix",
             "s3.error_output_prefix is required when s3.prefix uses !{...} expressions: Firehose needs \
              somewhere to put records whose prefix could not be evaluated.",
+        );
+    }
+}
+
+/// Rules on the tags as AWS receives them: `tags` merged over the provider's `default_tags`,
+/// with the provider's ownership tag added, on the stream and (unless `role_arn` is set) on the
+/// role the provider creates. Checked at plan, where the provider's defaults are known.
+fn check_tags_all(
+    config: &Value,
+    tags_all: &BTreeMap<String, String>,
+    own: Option<&BTreeMap<String, String>>,
+    diags: &mut Diagnostics,
+) {
+    let tags = AttrPath::attrs(["tags"]);
+    let total = tags_all.len() + 1;
+    if total > MAX_TAGS {
+        diags.attr_error(
+            &tags,
+            "Too many tags",
+            format!(
+                "tags: with the provider's default_tags and its own ownership tag, the stream and \
+                 role would carry {total} tags; Firehose and IAM take at most {MAX_TAGS} per stream \
+                 and per role."
+            ),
+        );
+    }
+    if !config.attr("role_arn").is_null() {
+        return;
+    }
+    for (k, v) in tags_all {
+        let Some(c) = k.chars().chain(v.chars()).find(|c| iam_refuses(*c)) else {
+            continue;
+        };
+        let from_resource = own.is_some_and(|t| t.contains_key(k));
+        let (path, origin) = if from_resource {
+            (tags.key(k), format!("tags[{k:?}]"))
+        } else {
+            (tags.clone(), format!("default_tags tag {k:?}"))
+        };
+        diags.attr_error(
+            &path,
+            "Invalid tag",
+            format!(
+                "{origin}: IAM does not take {c:?} in tag keys or values (botocore iam \
+                 tagKeyType/tagValueType), and these tags go on the role the provider creates. \
+                 Leave it out, or set role_arn to a role of your own so that it goes on the stream \
+                 only."
+            ),
         );
     }
 }
@@ -43,6 +98,7 @@ pub fn modify(
     req: &PlanRequest<'_>,
     planned: &mut Value,
     default_tags: &BTreeMap<String, String>,
+    diags: &mut Diagnostics,
 ) -> Vec<u8> {
     let (api, stage) = (
         planned.attr("rest_api_id").clone(),
@@ -78,7 +134,9 @@ pub fn modify(
         Value::Unknown(_) => Value::unknown(),
         tags if !tags.is_wholly_known() => Value::unknown(),
         tags => {
-            let merged = merge_tags(default_tags, string_map(tags).as_ref());
+            let own = string_map(tags);
+            let merged = merge_tags(default_tags, own.as_ref());
+            check_tags_all(req.config, &merged, own.as_ref(), diags);
             Value::Map(
                 merged
                     .into_iter()
@@ -154,7 +212,9 @@ mod tests {
             prior_private: &[],
         };
         let defaults = BTreeMap::from([("team".to_owned(), "a".to_owned())]);
-        modify(&req, &mut planned, &defaults);
+        let mut diags = Diagnostics::new();
+        modify(&req, &mut planned, &defaults, &mut diags);
+        assert!(diags.0.is_empty(), "{diags:?}");
         assert_eq!(planned.attr("id"), &Value::from("abc123/prod"));
         assert_eq!(
             planned.attr("delivery_stream_name"),
@@ -169,5 +229,54 @@ mod tests {
             &Value::from("s3://logs/")
         );
         assert!(planned.attr("role_arn").is_unknown());
+    }
+
+    fn tags_of(n: usize, prefix: &str) -> BTreeMap<String, String> {
+        (0..n)
+            .map(|i| (format!("{prefix}{i}"), "v".to_owned()))
+            .collect()
+    }
+
+    fn tag_rules(
+        config: &Value,
+        tags: &BTreeMap<String, String>,
+        defaults: &BTreeMap<String, String>,
+    ) -> Vec<String> {
+        let mut diags = Diagnostics::new();
+        check_tags_all(
+            config,
+            &merge_tags(defaults, Some(tags)),
+            Some(tags),
+            &mut diags,
+        );
+        diags.0.into_iter().map(|d| d.detail).collect()
+    }
+
+    #[test]
+    fn the_merged_tags_and_the_ownership_tag_fit_in_fifty() {
+        let owned = Value::object([("role_arn", Value::Null)]);
+        assert!(tag_rules(&owned, &tags_of(25, "a"), &tags_of(24, "d")).is_empty());
+        let d = tag_rules(&owned, &tags_of(25, "a"), &tags_of(25, "d"));
+        assert_eq!(d.len(), 1);
+        assert!(d[0].contains("would carry 51 tags"), "{}", d[0]);
+        // A resource tag that overrides a default counts once.
+        assert!(tag_rules(&owned, &tags_of(25, "a"), &tags_of(24, "a")).is_empty());
+    }
+
+    #[test]
+    fn iam_refuses_a_percent_sign_only_on_an_owned_role() {
+        let tags = BTreeMap::from([("share".to_owned(), "50%".to_owned())]);
+        let owned = Value::object([("role_arn", Value::Null)]);
+        let d = tag_rules(&owned, &tags, &BTreeMap::new());
+        assert_eq!(d.len(), 1);
+        assert!(
+            d[0].starts_with("tags[\"share\"]: IAM does not take '%'"),
+            "{}",
+            d[0]
+        );
+        let own_role = Value::object([("role_arn", "arn:aws:iam::123456789012:role/r".into())]);
+        assert!(tag_rules(&own_role, &tags, &BTreeMap::new()).is_empty());
+        let d = tag_rules(&owned, &BTreeMap::new(), &tags);
+        assert!(d[0].starts_with("default_tags tag \"share\""), "{}", d[0]);
     }
 }

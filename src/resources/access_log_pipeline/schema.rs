@@ -1,13 +1,13 @@
 //! The resource's schema: every attribute with its rules beside it.
 
-use crate::aws::arn::ArnKind;
+use crate::firehose_prefix::{self, Kind};
 use crate::log_format;
-use crate::plugin::diagnostics::{AttrPath, Diagnostics};
-use crate::plugin::schema::{Attribute, Mode, Schema, Validator};
+use crate::plugin::schema::{Attribute, Mode, Schema};
 use crate::plugin::types::Type;
-use crate::plugin::validators::{Chars, Duration, IntRange, Length, MapEntries, OneOf, Prefix};
-use crate::plugin::value::Value;
-use crate::validators::Arn;
+use crate::plugin::validators::{Chars, Duration, IntRange, Length, OneOf, Prefix};
+use crate::validators::{AccessLogFormat, Arn, ArnKind, FirehosePrefix, MAX_TAGS, Tags};
+
+use super::model::OWNER_TAG;
 
 /// The only streams API Gateway accepts as access-log destinations start with this.
 pub const STREAM_PREFIX: &str = "amazon-apigateway-";
@@ -15,33 +15,16 @@ pub const STREAM_PREFIX: &str = "amazon-apigateway-";
 /// Firehose's compression formats for S3 destinations.
 pub const COMPRESSIONS: &[&str] = &["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"];
 
-/// The format names at least one request identifier.
-struct IdentifiesRequest;
-
-impl Validator for IdentifiesRequest {
-    fn validate(&self, path: &AttrPath, value: &Value, diags: &mut Diagnostics) {
-        let Some(format) = value.as_str() else { return };
-        if !log_format::identifies_request(format) {
-            diags.attr_error(
-                path,
-                "Invalid access log format",
-                format!("{path} must contain $context.requestId or $context.extendedRequestId, as API Gateway requires."),
-            );
-        }
-    }
-    fn describe(&self) -> String {
-        "contains $context.requestId or $context.extendedRequestId".to_owned()
-    }
-}
-
 pub fn schema() -> Schema {
     let s3 = vec![
         Attribute::required("bucket_arn", Type::String, "ARN of the bucket the logs are delivered to, such as `arn:aws:s3:::my-logs`.")
             .validate(Arn(ArnKind::Bucket)),
-        Attribute::optional("prefix", Type::String, "Key prefix of delivered objects. May use Firehose's `!{timestamp:...}` and `!{firehose:...}` expressions.")
-            .validate(Length { min: 1, max: 1024 }),
-        Attribute::optional("error_output_prefix", Type::String, "Key prefix for records Firehose could not deliver. Required when `prefix` uses `!{...}` expressions.")
-            .validate(Length { min: 1, max: 1024 }),
+        Attribute::optional("prefix", Type::String, "Key prefix of delivered objects. May use Firehose's `!{timestamp:...}` and `!{firehose:random-string}` expressions.")
+            .validate(Length { min: 1, max: firehose_prefix::MAX_CHARS })
+            .validate(FirehosePrefix(Kind::Prefix)),
+        Attribute::optional("error_output_prefix", Type::String, "Key prefix for records Firehose could not deliver. Required when `prefix` uses `!{...}` expressions; when it has expressions itself, one must be `!{firehose:error-output-type}`.")
+            .validate(Length { min: 1, max: firehose_prefix::MAX_CHARS })
+            .validate(FirehosePrefix(Kind::ErrorOutputPrefix)),
         Attribute::optional("buffering_size_mib", Type::Number, "MiB buffered before delivery, 1 to 128.")
             .with_default(5)
             .validate(IntRange { min: 1, max: 128 }),
@@ -88,8 +71,7 @@ pub fn schema() -> Schema {
                 .validate(Chars { allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_', explain: "letters, digits, '-' and '_'" }),
             Attribute::optional("format", Type::String, "Access-log line format, in API Gateway's `$context` variables. `provider::apigw::log_format(\"clf\")` gives the console's presets.")
                 .with_default(log_format::JSON)
-                .validate(Length { min: 1, max: 10000 })
-                .validate(IdentifiesRequest),
+                .validate(AccessLogFormat),
             Attribute::optional("enabled", Type::Bool, "Whether the stage's access logs go to this pipeline. Set to false to detach the stage while keeping the stream; a stage detached outside Terraform reads back as false.")
                 .with_default(true),
             Attribute::optional_computed("delivery_stream_name", Type::String, "Name of the Firehose stream. Must start with `amazon-apigateway-`. Derived from the REST API id and stage name when omitted.")
@@ -99,12 +81,12 @@ pub fn schema() -> Schema {
                 .validate(Chars { allowed: |c| c.is_ascii_alphanumeric() || "._-".contains(c), explain: "letters, digits, '.', '_' and '-'" }),
             Attribute::computed("delivery_stream_arn", Type::String, "ARN of the Firehose stream."),
             Attribute::optional_computed("role_arn", Type::String, "IAM role Firehose assumes to write to the bucket. When omitted the provider creates and owns a least-privilege role; when set, the role is used as given and never modified.")
-                .validate(Arn(ArnKind::Role)),
+                .validate(Arn(ArnKind::DeliveryRole)),
             Attribute::nested("s3", Mode::Required, "Where and how the logs are delivered.", s3),
             Attribute::computed("s3_destination_uri", Type::String, "Where delivered objects land: `s3://<bucket>/<prefix>`."),
             Attribute::computed("bucket_policy_json", Type::String, "A bucket policy (JSON) that lets the pipeline's role deliver into the bucket: what a bucket of another account must allow. Unknown until the role is; merge its statement into the bucket's policy."),
             Attribute::optional("tags", Type::map(Type::String), "Tags of the stream and of the role the provider owns.")
-                .validate(MapEntries { max_key: 128, max_value: 256 }),
+                .validate(Tags { max: MAX_TAGS - 1, reserved: OWNER_TAG }),
             Attribute::computed("tags_all", Type::map(Type::String), "`tags` merged over the provider's `default_tags`."),
             Attribute::nested("timeouts", Mode::Optional, "Deadlines of the resource's operations.", timeouts),
         ],
