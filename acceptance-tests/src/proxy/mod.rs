@@ -30,6 +30,7 @@
 //! ```
 
 mod classify;
+mod contract;
 mod faults;
 mod handler;
 mod limits;
@@ -53,7 +54,7 @@ use realism::{Realism, RealismConfig};
 use stats::Stats;
 
 /// What the proxy does besides forwarding; [`ProxyConfig::new`] does nothing else.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ProxyConfig {
     upstream: Option<String>,
     seed: u64,
@@ -64,12 +65,39 @@ pub struct ProxyConfig {
     fault_mix: FaultMix,
     rate_limits: RateLimits,
     realism: RealismConfig,
+    /// Whether requests are checked against their API's published model (see `contract/`).
+    contract: bool,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> ProxyConfig {
+        ProxyConfig {
+            upstream: None,
+            seed: 0,
+            latency: Latency::default(),
+            service_latency: HashMap::new(),
+            fault_rate: 0.0,
+            api_fault_rates: HashMap::new(),
+            fault_mix: FaultMix::default(),
+            rate_limits: RateLimits::default(),
+            realism: RealismConfig::default(),
+            contract: true,
+        }
+    }
 }
 
 impl ProxyConfig {
-    /// A transparent proxy: forwards and counts, nothing more.
+    /// A transparent proxy: checks each request against its API's published model, forwards
+    /// and counts, nothing more.
     pub fn new() -> ProxyConfig {
         ProxyConfig::default()
+    }
+
+    /// Whether requests that break their API's published model are refused as AWS refuses
+    /// them (default: on). Off only for tests of the layer itself.
+    pub fn contract(mut self, on: bool) -> ProxyConfig {
+        self.contract = on;
+        self
     }
 
     /// AWS-like behaviour without random faults: the documented rate limits, streams
@@ -211,6 +239,9 @@ impl Proxy {
             .clone()
             .unwrap_or_else(|| crate::moto().endpoint.clone());
         let upstream = parse_base_url(&upstream_url);
+        if config.contract {
+            contract::preload();
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("fault-proxy")
