@@ -278,8 +278,8 @@ fn scalar_breaks(shape: &Shape, value: &Value) -> Vec<(&'static str, String)> {
                 ));
             }
             if let Some(pattern) = &shape.pattern
-                && let Some(regex) = compiled(pattern)
-                && !regex.is_match(text)
+                && let Some(compiled) = compiled(pattern)
+                && !compiled.is_match(text)
             {
                 breaks.push((
                     "pattern",
@@ -384,36 +384,72 @@ fn render_full(value: &Value) -> String {
     }
 }
 
+/// A model pattern, compiled.
+#[derive(Debug)]
+struct Pattern {
+    regex: Regex,
+    /// From a leading `^(?!literal)`, AWS's idiom for reserved prefixes (`aws:` in tag keys),
+    /// which the `regex` crate has no look-ahead for: the value must not start with it.
+    forbidden_prefix: Option<String>,
+}
+
+impl Pattern {
+    fn is_match(&self, text: &str) -> bool {
+        self.forbidden_prefix
+            .as_deref()
+            .is_none_or(|prefix| !text.starts_with(prefix))
+            && self.regex.is_match(text)
+    }
+}
+
 /// The model's pattern as a Rust regex, compiled once per process; `None` (and one line in
-/// the proxy's log) for a pattern the `regex` crate cannot take (look-around, say), so such a
-/// rule is skipped rather than reported falsely.
+/// the proxy's log) for a pattern the `regex` crate cannot take (other look-arounds, say), so
+/// such a rule is skipped rather than reported falsely.
 ///
 /// AWS matches a pattern against the whole value, although Smithy's pattern trait is not
 /// anchored: Firehose refuses a stream name with a trailing newline under `[a-zA-Z0-9_.-]+`
 /// (osquery/osquery#3694), which an unanchored match would pass. Java's `\w`, `\d`, `\s` are
 /// ASCII classes, unlike the `regex` crate's Unicode ones, so they are rewritten to ASCII.
-fn compiled(pattern: &str) -> Option<Arc<Regex>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> = OnceLock::new();
+fn compiled(pattern: &str) -> Option<Arc<Pattern>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Pattern>>>>> = OnceLock::new();
     let mut cache = CACHE
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    if let Some(regex) = cache.get(pattern) {
-        return regex.clone();
+    if let Some(compiled) = cache.get(pattern) {
+        return compiled.clone();
     }
-    let anchored = format!(r"\A(?:{})\z", java_classes_to_ascii(pattern));
-    let regex = match Regex::new(&anchored) {
-        Ok(regex) => Some(Arc::new(regex)),
+    let (forbidden_prefix, rest) = split_reserved_prefix(pattern);
+    let anchored = format!(r"\A(?:{})\z", java_classes_to_ascii(rest));
+    let compiled = match Regex::new(&anchored) {
+        Ok(regex) => Some(Arc::new(Pattern {
+            regex,
+            forbidden_prefix,
+        })),
         Err(e) => {
-            let first_line = e.to_string().lines().last().unwrap_or_default().to_owned();
+            let reason = e.to_string().lines().last().unwrap_or_default().to_owned();
             eprintln!(
-                "fault proxy: contract: pattern {pattern:?} is not checked (the regex crate refuses it: {first_line})"
+                "fault proxy: contract: pattern {pattern:?} is not checked (the regex crate refuses it: {reason})"
             );
             None
         }
     };
-    cache.insert(pattern.to_owned(), regex.clone());
-    regex
+    cache.insert(pattern.to_owned(), compiled.clone());
+    compiled
+}
+
+/// `^(?!aws:)rest` as (`Some("aws:")`, `rest`); any other pattern unchanged.
+fn split_reserved_prefix(pattern: &str) -> (Option<String>, &str) {
+    let Some(after) = pattern.strip_prefix("^(?!") else {
+        return (None, pattern);
+    };
+    let Some((literal, rest)) = after.split_once(')') else {
+        return (None, pattern);
+    };
+    if literal.is_empty() || literal.chars().any(|c| r"\.^$|?*+()[]{}".contains(c)) {
+        return (None, pattern);
+    }
+    (Some(literal.to_owned()), rest)
 }
 
 /// Rewrites Java's ASCII shorthand classes (`\w`, `\d`, `\s` and their negations) into the
@@ -483,7 +519,17 @@ mod tests {
 
     #[test]
     fn patterns_the_regex_crate_refuses_are_skipped() {
-        assert!(compiled(r"^(?!aws:).*").is_none());
+        assert!(compiled(r"(?<=a)b").is_none());
+        assert!(compiled(r"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\t]*").is_none());
         assert!(compiled(r"[\u0009\u000A\u000D\u0020-\u00FF]+").is_some());
+    }
+
+    #[test]
+    fn a_reserved_prefix_look_ahead_is_checked_without_look_ahead() {
+        let tag_key = compiled(r"^(?!aws:)[\p{L}\p{Z}\p{N}_.:\/=+\-@%]*$").unwrap();
+        assert!(tag_key.is_match("team"));
+        assert!(tag_key.is_match("my:aws:key"));
+        assert!(!tag_key.is_match("aws:team"));
+        assert!(!tag_key.is_match("team!"));
     }
 }
