@@ -148,7 +148,11 @@ fn json_protocol_rules_are_refused_with_validation_exception() {
     let _serial = serial();
     let proxy = Proxy::start(ProxyConfig::new());
 
-    let missing = firehose(&proxy, "CreateDeliveryStream", r#"{"DeliveryStreamType":"DirectPut"}"#);
+    let missing = firehose(
+        &proxy,
+        "CreateDeliveryStream",
+        r#"{"DeliveryStreamType":"DirectPut"}"#,
+    );
     assert_json_error(
         &missing,
         "ValidationException",
@@ -158,25 +162,40 @@ fn json_protocol_rules_are_refused_with_validation_exception() {
         missing.header("content-type"),
         Some("application/x-amz-json-1.1")
     );
-    assert_breach(&proxy, "firehose.CreateDeliveryStream.DeliveryStreamName.required");
+    assert_breach(
+        &proxy,
+        "firehose.CreateDeliveryStream.DeliveryStreamName.required",
+    );
 
     let long = "a".repeat(65);
     let reply = firehose(&proxy, "CreateDeliveryStream", &stream_request(&long, ""));
     assert_json_error(
         &reply,
         "ValidationException",
-        &format!("Value '{long}' at 'deliveryStreamName' failed to satisfy constraint: Member must have length less than or equal to 64"),
+        &format!(
+            "Value '{long}' at 'deliveryStreamName' failed to satisfy constraint: Member must have length less than or equal to 64"
+        ),
     );
-    assert_breach(&proxy, "firehose.CreateDeliveryStream.DeliveryStreamName.length");
+    assert_breach(
+        &proxy,
+        "firehose.CreateDeliveryStream.DeliveryStreamName.length",
+    );
 
     // A trailing newline breaks the pattern: AWS matches it against the whole value.
-    let reply = firehose(&proxy, "CreateDeliveryStream", &stream_request("bad\\n", ""));
+    let reply = firehose(
+        &proxy,
+        "CreateDeliveryStream",
+        &stream_request("bad\\n", ""),
+    );
     assert_json_error(
         &reply,
         "ValidationException",
         "at 'deliveryStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
     );
-    assert_breach(&proxy, "firehose.CreateDeliveryStream.DeliveryStreamName.pattern");
+    assert_breach(
+        &proxy,
+        "firehose.CreateDeliveryStream.DeliveryStreamName.pattern",
+    );
 
     let reply = firehose(
         &proxy,
@@ -188,7 +207,10 @@ fn json_protocol_rules_are_refused_with_validation_exception() {
         "ValidationException",
         "Value 'Push' at 'deliveryStreamType' failed to satisfy constraint: Member must satisfy enum value set: [DirectPut, KinesisStreamAsSource, MSKAsSource, DatabaseAsSource]",
     );
-    assert_breach(&proxy, "firehose.CreateDeliveryStream.DeliveryStreamType.enum");
+    assert_breach(
+        &proxy,
+        "firehose.CreateDeliveryStream.DeliveryStreamType.enum",
+    );
 
     // A number out of range, two structures deep.
     let reply = firehose(
@@ -253,7 +275,11 @@ fn json_protocol_rules_are_refused_with_validation_exception() {
         "TagDeliveryStream",
         &format!(r#"{{"DeliveryStreamName":"ok","Tags":[{{"Key":"k","Value":"{fits}"}}]}}"#),
     );
-    assert_eq!(proxy.breaches().len(), before, "256 characters refused: {reply:?}");
+    assert_eq!(
+        proxy.breaches().len(),
+        before,
+        "256 characters refused: {reply:?}"
+    );
     let reply = firehose(
         &proxy,
         "TagDeliveryStream",
@@ -266,9 +292,16 @@ fn json_protocol_rules_are_refused_with_validation_exception() {
     );
 
     // The wrong JSON type is refused while the body is read.
-    let reply = firehose(&proxy, "CreateDeliveryStream", r#"{"DeliveryStreamName":5}"#);
+    let reply = firehose(
+        &proxy,
+        "CreateDeliveryStream",
+        r#"{"DeliveryStreamName":5}"#,
+    );
     assert_json_error(&reply, "SerializationException", "'deliveryStreamName'");
-    assert_breach(&proxy, "firehose.CreateDeliveryStream.DeliveryStreamName.type");
+    assert_breach(
+        &proxy,
+        "firehose.CreateDeliveryStream.DeliveryStreamName.type",
+    );
     let reply = firehose(
         &proxy,
         "CreateDeliveryStream",
@@ -286,7 +319,11 @@ fn json_protocol_rules_are_refused_with_validation_exception() {
         "CreateDeliveryStream",
         &stream_request("a b", "").replace("DirectPut", "Push"),
     );
-    assert_json_error(&reply, "ValidationException", "2 validation errors detected: ");
+    assert_json_error(
+        &reply,
+        "ValidationException",
+        "2 validation errors detected: ",
+    );
 
     // Nothing refused reached moto, and every refusal was counted as a breach.
     let refused = proxy
@@ -295,7 +332,11 @@ fn json_protocol_rules_are_refused_with_validation_exception() {
         .filter(|e| e.outcome == Outcome::Breach)
         .count() as u64;
     assert_eq!(refused, proxy.injected().breaches);
-    assert_eq!(refused, proxy.total() - 1, "only the fitting tag value went on");
+    assert_eq!(
+        refused,
+        proxy.total() - 1,
+        "only the fitting tag value went on"
+    );
 }
 
 #[test]
@@ -319,7 +360,10 @@ fn maps_are_checked_key_by_key_in_any_json_service() {
         "ValidationException",
         "at 'databaseInput.parameters' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 255]",
     );
-    assert_breach(&proxy, "glue.CreateDatabase.DatabaseInput.Parameters.key.length");
+    assert_breach(
+        &proxy,
+        "glue.CreateDatabase.DatabaseInput.Parameters.key.length",
+    );
 }
 
 #[test]
@@ -343,7 +387,10 @@ fn rest_json_rules_are_refused_with_api_gateways_bad_request() {
     #[track_caller]
     fn assert_bad_request(reply: &Reply, wanted: &str) {
         assert_eq!(reply.status, 400, "{reply:?}");
-        assert_eq!(reply.header("x-amzn-errortype"), Some("BadRequestException"));
+        assert_eq!(
+            reply.header("x-amzn-errortype"),
+            Some("BadRequestException")
+        );
         let body: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
         let message = body["message"].as_str().unwrap_or_default();
         assert!(message.contains(wanted), "{message:?} lacks {wanted:?}");
@@ -367,7 +414,10 @@ fn rest_json_rules_are_refused_with_api_gateways_bad_request() {
         &reply,
         "Value 'set' at 'patchOperations.1.member.op' failed to satisfy constraint: Member must satisfy enum value set: [add, remove, replace, move, copy, test]",
     );
-    assert_breach(&proxy, "apigateway.UpdateStage.patchOperations.member.op.enum");
+    assert_breach(
+        &proxy,
+        "apigateway.UpdateStage.patchOperations.member.op.enum",
+    );
 
     // A query-string member of the wrong type.
     let reply = gateway("GET", "/restapis?limit=many", "");
@@ -391,7 +441,9 @@ fn query_protocol_rules_are_refused_with_the_validation_error_document() {
     fn assert_validation_error(reply: &Reply, namespace: &str, wanted: &str) {
         assert_eq!(reply.status, 400, "{reply:?}");
         assert!(
-            reply.body.contains(&format!("<ErrorResponse xmlns=\"{namespace}\">")),
+            reply
+                .body
+                .contains(&format!("<ErrorResponse xmlns=\"{namespace}\">")),
             "{reply:?}"
         );
         assert!(reply.body.contains("<Type>Sender</Type>"), "{reply:?}");
@@ -399,7 +451,11 @@ fn query_protocol_rules_are_refused_with_the_validation_error_document() {
             reply.body.contains("<Code>ValidationError</Code>"),
             "{reply:?}"
         );
-        assert!(reply.body.contains(wanted), "{:?} lacks {wanted:?}", reply.body);
+        assert!(
+            reply.body.contains(wanted),
+            "{:?} lacks {wanted:?}",
+            reply.body
+        );
     }
     const IAM: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
     let create_role = |extra: &str| {
@@ -410,7 +466,11 @@ fn query_protocol_rules_are_refused_with_the_validation_error_document() {
         )
     };
 
-    let reply = form(&proxy, "iam", "Action=CreateRole&Version=2010-05-08&RoleName=r");
+    let reply = form(
+        &proxy,
+        "iam",
+        "Action=CreateRole&Version=2010-05-08&RoleName=r",
+    );
     assert_validation_error(
         &reply,
         IAM,
@@ -423,7 +483,9 @@ fn query_protocol_rules_are_refused_with_the_validation_error_document() {
     assert_validation_error(
         &reply,
         IAM,
-        &format!("Value '{long}' at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64"),
+        &format!(
+            "Value '{long}' at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64"
+        ),
     );
     assert_breach(&proxy, "iam.CreateRole.RoleName.length");
 
@@ -450,7 +512,11 @@ fn query_protocol_rules_are_refused_with_the_validation_error_document() {
     assert_validation_error(&reply, IAM, "Value 'a&lt;b' at 'tags.1.member.key'");
     assert_breach(&proxy, "iam.CreateRole.Tags.member.Key.pattern");
 
-    let reply = form(&proxy, "iam", "Action=ListPolicies&Version=2010-05-08&Scope=Mine");
+    let reply = form(
+        &proxy,
+        "iam",
+        "Action=ListPolicies&Version=2010-05-08&Scope=Mine",
+    );
     assert_validation_error(
         &reply,
         IAM,
@@ -490,7 +556,11 @@ fn rest_xml_rules_are_refused_with_s3s_invalid_argument() {
             reply.body.contains("<Code>InvalidArgument</Code>"),
             "{reply:?}"
         );
-        assert!(reply.body.contains(wanted), "{:?} lacks {wanted:?}", reply.body);
+        assert!(
+            reply.body.contains(wanted),
+            "{:?} lacks {wanted:?}",
+            reply.body
+        );
     }
 
     let reply = call(
@@ -504,7 +574,14 @@ fn rest_xml_rules_are_refused_with_s3s_invalid_argument() {
     assert_invalid_argument(&reply, "Value 'COLD' at 'storageClass'");
     assert_breach(&proxy, "s3.PutObject.StorageClass.enum");
 
-    let reply = call(&endpoint, "s3", "GET", "/logs?list-type=2&max-keys=ten", &[], "");
+    let reply = call(
+        &endpoint,
+        "s3",
+        "GET",
+        "/logs?list-type=2&max-keys=ten",
+        &[],
+        "",
+    );
     assert_invalid_argument(&reply, "Value 'ten' at 'maxKeys'");
     assert_breach(&proxy, "s3.ListObjectsV2.MaxKeys.type");
 

@@ -249,7 +249,13 @@ pub(crate) fn query_error(
 }
 
 /// An S3 (REST XML) error; HEAD answers carry only the status, as S3's do.
-pub(crate) fn s3_error(status: u16, code: &str, message: &str, head: bool, request_id: &str) -> Answer {
+pub(crate) fn s3_error(
+    status: u16,
+    code: &str,
+    message: &str,
+    head: bool,
+    request_id: &str,
+) -> Answer {
     let body = if head {
         String::new()
     } else {

@@ -8,6 +8,9 @@
 //!
 //! - counts calls per `service:Operation` (the service from the SigV4 credential scope, the
 //!   operation from each service's protocol);
+//! - always (unless [`ProxyConfig::contract`] turns it off), refuses a request that breaks its
+//!   API's published model (botocore's service models from the emulator's venv), as that
+//!   service refuses it, and records a [`Breach`] per broken rule (`contract/`);
 //! - shows a new Firehose stream as `CREATING` for a while, and a deleted one as `DELETING`;
 //! - refuses Firehose calls naming an IAM role created or changed less than a lag ago, with
 //!   Firehose's "unable to assume role" error;

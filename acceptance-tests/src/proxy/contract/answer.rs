@@ -54,9 +54,13 @@ pub(crate) fn validation_error(
             &xml_escape(&message),
             request_id,
         ),
-        Protocol::RestXml => {
-            faults::s3_error(400, "InvalidArgument", &xml_escape(&message), head, request_id)
-        }
+        Protocol::RestXml => faults::s3_error(
+            400,
+            "InvalidArgument",
+            &xml_escape(&message),
+            head,
+            request_id,
+        ),
     }
 }
 

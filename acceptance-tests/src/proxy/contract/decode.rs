@@ -298,13 +298,15 @@ fn parse_template(template: &str) -> UriTemplate<'_> {
     let segments = path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(label) => match label.strip_suffix('+') {
-                Some(greedy) => Segment::Greedy(greedy),
-                None => Segment::Label(label),
+        .map(
+            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(label) => match label.strip_suffix('+') {
+                    Some(greedy) => Segment::Greedy(greedy),
+                    None => Segment::Label(label),
+                },
+                None => Segment::Literal(s),
             },
-            None => Segment::Literal(s),
-        })
+        )
         .collect();
     let query = query
         .split('&')
@@ -338,7 +340,10 @@ fn match_path(template: &UriTemplate<'_>, path: &str) -> Option<HashMap<String, 
                 if i >= parts.len() {
                     return None;
                 }
-                labels.insert((*name).to_owned(), crate::percent_decode(&parts[i..].join("/")));
+                labels.insert(
+                    (*name).to_owned(),
+                    crate::percent_decode(&parts[i..].join("/")),
+                );
                 i = parts.len();
             }
         }
@@ -380,7 +385,12 @@ fn rest_operation<'m>(
                 .filter(|s| matches!(s, Segment::Literal(_)))
                 .count();
             let (missing, present) = required_bindings(model, operation, &query, request.headers);
-            let rank = (template.query.len(), usize::MAX - missing, present, literals);
+            let rank = (
+                template.query.len(),
+                usize::MAX - missing,
+                present,
+                literals,
+            );
             Some((rank, operation, labels))
         })
         .max_by_key(|(rank, ..)| *rank)
@@ -622,7 +632,10 @@ mod tests {
         assert_eq!(op, "CreateLogGroup");
         let model = model::service("firehose").unwrap();
         let mut wrong = HeaderMap::new();
-        wrong.insert("x-amz-target", "Kinesis_20131202.CreateStream".parse().unwrap());
+        wrong.insert(
+            "x-amz-target",
+            "Kinesis_20131202.CreateStream".parse().unwrap(),
+        );
         let uri: Uri = "/".parse().unwrap();
         assert!(decode(&model, request(&Method::POST, &uri, &wrong, "{}")).is_none());
     }

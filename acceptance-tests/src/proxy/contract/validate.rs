@@ -115,7 +115,15 @@ fn join(path: &str, part: &str) -> String {
 }
 
 impl Walker<'_> {
-    fn push(&mut self, rule: &str, constraint_name: &str, path: &str, value: Option<&Value>, text: String, kind: Kind) {
+    fn push(
+        &mut self,
+        rule: &str,
+        constraint_name: &str,
+        path: &str,
+        value: Option<&Value>,
+        text: String,
+        kind: Kind,
+    ) {
         self.out.push(Violation {
             rule: format!("{}.{}", join(&self.rule_prefix, rule), constraint_name),
             path: path.to_owned(),
@@ -299,7 +307,10 @@ fn scalar_breaks(shape: &Shape, value: &Value) -> Vec<(&'static str, String)> {
             {
                 breaks.push((
                     "range",
-                    format!("Member must have value greater than or equal to {}", number(min)),
+                    format!(
+                        "Member must have value greater than or equal to {}",
+                        number(min)
+                    ),
                 ));
             }
             if let Some(max) = shape.max
@@ -307,7 +318,10 @@ fn scalar_breaks(shape: &Shape, value: &Value) -> Vec<(&'static str, String)> {
             {
                 breaks.push((
                     "range",
-                    format!("Member must have value less than or equal to {}", number(max)),
+                    format!(
+                        "Member must have value less than or equal to {}",
+                        number(max)
+                    ),
                 ));
             }
         }
