@@ -1,6 +1,7 @@
 //! The proxy's contract layer: each kind of model rule, broken once per protocol, is refused
 //! in that service's own validation-error shape and recorded as a breach; valid requests go
-//! through to moto. Requests are raw HTTP with a SigV4-looking `Authorization` header (the
+//! through to moto. (S3's XML payloads are decoded too; a document that is not well-formed is
+//! left to moto.) Requests are raw HTTP with a SigV4-looking `Authorization` header (the
 //! proxy reads the service from its credential scope), since the Rust SDK checks `required`
 //! members itself and would never send some of these.
 
@@ -585,10 +586,23 @@ fn rest_xml_rules_are_refused_with_s3s_invalid_argument() {
     assert_invalid_argument(&reply, "Value 'ten' at 'maxKeys'");
     assert_breach(&proxy, "s3.ListObjectsV2.MaxKeys.type");
 
-    // The XML payload itself is not decoded, but a required one must be there.
+    // A required XML payload, and the members inside one.
     let reply = call(&endpoint, "s3", "PUT", "/logs?tagging", &[], "");
     assert_invalid_argument(&reply, "Value null at 'tagging'");
     assert_breach(&proxy, "s3.PutBucketTagging.Tagging.required");
+    let reply = call(
+        &endpoint,
+        "s3",
+        "POST",
+        "/logs?delete",
+        &[],
+        "<Delete><Object><Key>a</Key></Object><Object><VersionId>v</VersionId></Object></Delete>",
+    );
+    assert_invalid_argument(&reply, "Value null at 'delete.objects.2.member.key'");
+    assert_breach(
+        &proxy,
+        "s3.DeleteObjects.Delete.Objects.member.Key.required",
+    );
 
     // A HEAD answer carries the status only, as S3's do.
     let reply = call(

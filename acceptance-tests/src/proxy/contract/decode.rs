@@ -1,7 +1,7 @@
 //! Which operation of a model a request is, and its input as a JSON tree keyed by the model's
 //! member names, whatever the protocol carried it in: a JSON body (`json`), URI labels, query
-//! string, headers and a JSON body (`rest-json`), a form (`query`), or URI labels, query string
-//! and headers (`rest-xml`; XML payloads are not decoded: see [`OPAQUE`]).
+//! string, headers and a JSON body (`rest-json`), a form (`query`), or URI labels, query string,
+//! headers and an XML payload (`rest-xml`, see `xml.rs`; blob bodies are [`OPAQUE`]).
 
 use std::collections::HashMap;
 
@@ -253,7 +253,7 @@ fn query_value(
 
 /// A text from a form, URI, query string or header as the shape's type, if it parses as one;
 /// otherwise the text itself, which the validator reports as the wrong type.
-fn scalar(shape: &Shape, text: &str) -> Value {
+pub(crate) fn scalar(shape: &Shape, text: &str) -> Value {
     match shape.kind.as_str() {
         "integer" | "long" => text
             .parse::<i64>()
@@ -442,7 +442,7 @@ fn rest_input(
         .members
         .iter()
         .filter(|(_, m)| m.location.as_deref() == Some("querystring"))
-        .filter_map(|(name, m)| Some(m.location_name.as_deref().unwrap_or(name)))
+        .map(|(name, m)| m.location_name.as_deref().unwrap_or(name))
         .collect();
     let mut fields = Map::new();
     for (name, member) in &shape.members {
@@ -553,8 +553,8 @@ fn prefixed_headers(prefix: &str, headers: &HeaderMap) -> Option<Value> {
     (!entries.is_empty()).then_some(Value::Object(entries))
 }
 
-/// The payload member: a JSON structure is decoded (rest-json), anything else is [`OPAQUE`]
-/// when present. `Some(None)`: no payload; `None`: a body that is not JSON.
+/// The payload member: a structure is decoded (JSON for rest-json, XML for rest-xml), a blob
+/// or string is [`OPAQUE`] when present. `Some(None)`: no payload; `None`: a body that is not JSON.
 fn payload(
     model: &ServiceModel,
     shape_name: &str,
@@ -564,7 +564,12 @@ fn payload(
     if body.is_empty() {
         return Some(None);
     }
-    if !xml && model.shape(shape_name).kind == "structure" {
+    if model.shape(shape_name).kind == "structure" {
+        if xml {
+            // A document that is not well-formed is left to moto rather than guessed at.
+            let decoded = super::xml::payload(model, shape_name, body);
+            return Some(Some(decoded.unwrap_or_else(|| Value::from(OPAQUE))));
+        }
         let wire: Value = serde_json::from_slice(body).ok()?;
         return Some(Some(canonical(model, shape_name, &wire)));
     }

@@ -4,7 +4,8 @@
 //! recorded as a [`Breach`] per broken rule.
 //!
 //! - [`model`]: finding and reading the models;
-//! - [`decode`]: which operation a request is and its input, per protocol;
+//! - [`decode`]: which operation a request is and its input, per protocol ([`xml`]: rest-xml
+//!   payloads);
 //! - [`validate`]: the input against its shape;
 //! - [`answer`]: the service's own validation error.
 
@@ -12,6 +13,7 @@ mod answer;
 mod decode;
 mod model;
 mod validate;
+mod xml;
 
 use bytes::Bytes;
 use hyper::http::request;

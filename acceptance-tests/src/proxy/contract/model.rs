@@ -99,6 +99,9 @@ pub(crate) struct MemberRef {
     pub location_name: Option<String>,
     #[serde(default)]
     pub flattened: bool,
+    /// An XML attribute of its parent element rather than a child element (rest-xml).
+    #[serde(default)]
+    pub xml_attribute: bool,
 }
 
 #[derive(Deserialize)]
