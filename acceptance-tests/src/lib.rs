@@ -243,6 +243,17 @@ pub fn moto() -> &'static Moto {
     MOTO.get_or_init(Moto::start)
 }
 
+/// The endpoint every test, the demo and the bench give the provider and the SDK fixtures: a
+/// process-wide proxy in front of moto that only checks each request against its API's
+/// published model (see [`proxy`]), so what moto would take and AWS would refuse fails here.
+/// moto's own endpoint stays for `/moto-api/reset` and as the upstream of other proxies.
+pub fn aws_endpoint() -> String {
+    static CONTRACT: OnceLock<proxy::Proxy> = OnceLock::new();
+    CONTRACT
+        .get_or_init(|| proxy::Proxy::start(proxy::ProxyConfig::new()))
+        .endpoint()
+}
+
 impl Moto {
     fn start() -> Moto {
         let script = workspace_root().join("acceptance-tests/scripts/install-emulator.sh");
@@ -681,14 +692,15 @@ pub struct Aws {
     cleanup: FixtureCleanup,
 }
 
-/// Builds SDK clients for moto (starting it if needed), or with [`REAL_AWS_ENV`] for the real
+/// Builds SDK clients for moto (starting it if needed) through [`aws_endpoint`], or with
+/// [`REAL_AWS_ENV`] for the real
 /// account; drive them with [`block_on`], since their connection pools belong to the runtime
 /// that first uses them.
 pub async fn aws() -> Aws {
     if real_aws() {
         return real_aws_clients().await;
     }
-    let endpoint = moto().endpoint.clone();
+    let endpoint = aws_endpoint();
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(&endpoint)
@@ -965,7 +977,7 @@ fn apply_test_env(cmd: &mut Command) {
         cmd.env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &moto().endpoint);
+            .env("AWS_ENDPOINT_URL", aws_endpoint());
     }
 }
 

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use acceptance_tests::{Aws, TfDir, aws, block_on, moto, provider_binary, workspace_root};
+use acceptance_tests::{
+    Aws, TfDir, aws, aws_endpoint, block_on, moto, provider_binary, workspace_root,
+};
 use aws_sdk_firehose::primitives::Blob;
 use aws_sdk_firehose::types::Record;
 
@@ -20,6 +22,10 @@ fn main() {
     println!("    provider: {}", binary.display());
     let dir = TfDir::new();
     println!("    emulator: {}", moto().endpoint);
+    println!(
+        "    checked against AWS's published API models by the proxy at {}",
+        aws_endpoint()
+    );
     let aws = block_on(aws());
 
     step("Creating what a user already has: a REST API deployed to a stage, and a bucket");

@@ -86,7 +86,7 @@ pub fn classify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) ->
 }
 
 /// The service named in `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
-fn signing_service(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn signing_service(headers: &HeaderMap) -> Option<String> {
     let auth = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let credential = auth.split("Credential=").nth(1)?;
     let scope = credential.split([',', ' ']).next()?;

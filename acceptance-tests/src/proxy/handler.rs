@@ -1,5 +1,6 @@
-//! One request, start to end: classify and count it, delay it, maybe fail it, maybe answer it
-//! the way AWS would where moto differs, otherwise forward it and note its effects.
+//! One request, start to end: classify and count it, delay it, refuse it if it breaks its
+//! API's model, maybe fail it, maybe answer it the way AWS would where moto differs, otherwise
+//! forward it and note its effects.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -147,10 +148,15 @@ pub(crate) async fn handle(
         exchange.head.uri.path(),
         exchange.stream.as_deref(),
     );
-    let reply = match injected_fault(&shared, &exchange, &mut rng) {
-        Some(Injection::Instead(reply)) => reply,
-        Some(Injection::LoseAnswer) => served(&shared, &exchange, &mut rng).await.lost(),
-        None => served(&shared, &exchange, &mut rng).await,
+    // A request AWS would refuse for breaking its API's model never reaches moto.
+    let refusal = super::contract::refusal(&shared, &exchange.head, &exchange.body, &mut rng);
+    let reply = match refusal {
+        Some(answer) => Reply::Answer(answer, Outcome::Breach),
+        None => match injected_fault(&shared, &exchange, &mut rng) {
+            Some(Injection::Instead(reply)) => reply,
+            Some(Injection::LoseAnswer) => served(&shared, &exchange, &mut rng).await.lost(),
+            None => served(&shared, &exchange, &mut rng).await,
+        },
     };
     match reply {
         Reply::Answer(answer, outcome) => {

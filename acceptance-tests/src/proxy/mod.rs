@@ -8,6 +8,9 @@
 //!
 //! - counts calls per `service:Operation` (the service from the SigV4 credential scope, the
 //!   operation from each service's protocol);
+//! - always (unless [`ProxyConfig::contract`] turns it off), refuses a request that breaks its
+//!   API's published model (botocore's service models from the emulator's venv), as that
+//!   service refuses it, and records a [`Breach`] per broken rule (`contract/`);
 //! - shows a new Firehose stream as `CREATING` for a while, and a deleted one as `DELETING`;
 //! - refuses Firehose calls naming an IAM role created or changed less than a lag ago, with
 //!   Firehose's "unable to assume role" error;
@@ -32,6 +35,7 @@
 
 mod buckets;
 mod classify;
+mod contract;
 mod faults;
 mod handler;
 mod limits;
@@ -57,7 +61,7 @@ use realism::{Realism, RealismConfig};
 use stats::Stats;
 
 /// What the proxy does besides forwarding; [`ProxyConfig::new`] does nothing else.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ProxyConfig {
     upstream: Option<String>,
     seed: u64,
@@ -69,12 +73,40 @@ pub struct ProxyConfig {
     rate_limits: RateLimits,
     realism: RealismConfig,
     buckets: Placements,
+    /// Whether requests are checked against their API's published model (see `contract/`).
+    contract: bool,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> ProxyConfig {
+        ProxyConfig {
+            upstream: None,
+            seed: 0,
+            latency: Latency::default(),
+            service_latency: HashMap::new(),
+            fault_rate: 0.0,
+            api_fault_rates: HashMap::new(),
+            fault_mix: FaultMix::default(),
+            rate_limits: RateLimits::default(),
+            realism: RealismConfig::default(),
+            buckets: Placements::default(),
+            contract: true,
+        }
+    }
 }
 
 impl ProxyConfig {
-    /// A transparent proxy: forwards and counts, nothing more.
+    /// A transparent proxy: checks each request against its API's published model, forwards
+    /// and counts, nothing more.
     pub fn new() -> ProxyConfig {
         ProxyConfig::default()
+    }
+
+    /// Whether requests that break their API's published model are refused as AWS refuses
+    /// them (default: on). Off only for tests of the layer itself.
+    pub fn contract(mut self, on: bool) -> ProxyConfig {
+        self.contract = on;
+        self
     }
 
     /// AWS-like behaviour without random faults: the documented rate limits, streams
@@ -223,6 +255,9 @@ impl Proxy {
             .clone()
             .unwrap_or_else(|| crate::moto().endpoint.clone());
         let upstream = parse_base_url(&upstream_url);
+        if config.contract {
+            contract::preload();
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("fault-proxy")
