@@ -6,7 +6,9 @@ demo: require-terraform ## The pipeline end to end against a local AWS emulator.
 
 test: require-terraform ## Every test: unit, protocol, and acceptance through the real terraform CLI.
 	./acceptance-tests/scripts/install-emulator.sh >/dev/null
+	cargo run --quiet -p acceptance-tests --bin contract-report -- --reset
 	cargo test --workspace
+	cargo run --quiet -p acceptance-tests --bin contract-report
 
 check: ## Formatting and lints, as CI holds them.
 	cargo fmt --all -- --check

@@ -86,6 +86,9 @@ fn check_bucket_arn(arn: &ParsedArn) -> Result<(), ArnProblem> {
 /// "General purpose bucket naming rules".
 pub fn bucket_name_rule(name: &str) -> Result<(), String> {
     let len = name.chars().count();
+    if is_legacy_bucket_name(name) {
+        return legacy_bucket_name_rule(name);
+    }
     if !(3..=63).contains(&len) {
         return Err(format!(
             "a bucket name has 3 to 63 characters, and {name:?} has {len}"
@@ -127,6 +130,35 @@ pub fn bucket_name_rule(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Whether `name` can only be a legacy bucket name: buckets made in us-east-1 before
+/// 1 March 2018 may have up to 255 characters, uppercase letters and underscores (S3 User
+/// Guide, "General purpose bucket naming rules", the note on legacy names). Central log
+/// archives are often that old.
+fn is_legacy_bucket_name(name: &str) -> bool {
+    name.chars().count() > 63 || name.chars().any(|c| c.is_ascii_uppercase() || c == '_')
+}
+
+/// A legacy name is held to what Firehose takes as a destination: botocore
+/// data/firehose/2015-08-04/service-2.json, BucketARN pattern `arn:.*:s3:::[\w\.\-]{1,255}`
+/// (`\w` being ASCII letters, digits and `_`).
+fn legacy_bucket_name_rule(name: &str) -> Result<(), String> {
+    let len = name.chars().count();
+    if len > 255 {
+        return Err(format!(
+            "a bucket name has at most 255 characters (63 unless it is a legacy us-east-1 name), and {name:?} has {len}"
+        ));
+    }
+    match name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c)))
+    {
+        Some(c) => Err(format!(
+            "a bucket name has only letters, digits, '.', '-' and (in legacy us-east-1 names) '_', and {c:?} is none of them"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// IAM's rules for a role ARN. Sources: botocore data/iam/2010-05-08 service-2.json
@@ -542,6 +574,10 @@ mod tests {
 
     #[test]
     fn bucket_names_follow_each_s3_rule() {
+        // Legacy us-east-1 names: uppercase, underscores, more than 63 characters.
+        for legacy in ["My_Logs", "LOGS", &*"b".repeat(64)] {
+            assert_eq!(bucket_name_rule(legacy), Ok(()), "{legacy}");
+        }
         for ok in ["abc", "my-logs.2024", "a1", "0aa"]
             .into_iter()
             .filter(|n| n.len() >= 3)
@@ -550,8 +586,9 @@ mod tests {
         }
         for (bad, says) in [
             ("b1", "3 to 63 characters, and \"b1\" has 2"),
-            (&*"b".repeat(64), "has 64"),
-            ("My_Bucket", "only lowercase letters, digits"),
+            (&*"b".repeat(256), "at most 255 characters"),
+            ("My Bucket", "only letters, digits"),
+            ("my logs", "only lowercase letters, digits"),
             ("-logs", "begins and ends with a letter or digit"),
             ("logs.", "begins and ends with a letter or digit"),
             ("my..logs", "no two adjacent periods"),

@@ -222,11 +222,11 @@ fn cases() -> Vec<Case> {
         Case {
             name: "bucket ARN naming an invalid bucket",
             attrs: Attrs {
-                bucket_arn: "arn:aws:s3:::Access_Logs",
+                bucket_arn: "arn:aws:s3:::access logs",
                 ..VALID
             },
             wanted: &[
-                "s3.bucket_arn must name a bucket (arn:aws:s3:::bucket-name): a bucket name has only lowercase letters, digits, '.' and '-', and 'A' is none of them",
+                "s3.bucket_arn must name a bucket (arn:aws:s3:::bucket-name): a bucket name has only lowercase letters, digits, '.' and '-', and ' ' is none of them",
             ],
         },
         Case {
@@ -739,6 +739,14 @@ fn unknown_format_variables_warn_and_valid_edges_plan() {
                 "  format = \"$context.requestId {}\"",
                 "x".repeat(3053)
             ))),
+            &[],
+        ),
+        (
+            "a legacy us-east-1 bucket name, with uppercase letters and an underscore",
+            Attrs {
+                bucket_arn: "arn:aws:s3:::Central_Access_Logs",
+                ..VALID
+            },
             &[],
         ),
         (

@@ -55,26 +55,49 @@ fn check_tags_all(
     if !config.attr("role_arn").is_null() {
         return;
     }
-    for (k, v) in tags_all {
-        let Some(c) = k.chars().chain(v.chars()).find(|c| iam_refuses(*c)) else {
-            continue;
-        };
-        let from_resource = own.is_some_and(|t| t.contains_key(k));
-        let (path, origin) = if from_resource {
+    // The same tags go on the role the provider creates, where IAM adds rules of its own.
+    let origin = |k: &str| {
+        if own.is_some_and(|t| t.contains_key(k)) {
             (tags.key(k), format!("tags[{k:?}]"))
         } else {
             (tags.clone(), format!("default_tags tag {k:?}"))
-        };
+        }
+    };
+    let mut refuse = |k: &str, rule: String| {
+        let (path, origin) = origin(k);
         diags.attr_error(
             &path,
             "Invalid tag",
             format!(
-                "{origin}: IAM does not take {c:?} in tag keys or values (botocore iam \
-                 tagKeyType/tagValueType), and these tags go on the role the provider creates. \
-                 Leave it out, or set role_arn to a role of your own so that it goes on the stream \
-                 only."
+                "{origin}: {rule}, and these tags go on the role the provider creates. Leave it \
+                 out, or set role_arn to a role of your own so that it goes on the stream only."
             ),
         );
+    };
+    let mut lowercase_keys: BTreeMap<String, &str> = BTreeMap::new();
+    for (k, v) in tags_all {
+        if let Some(c) = k.chars().chain(v.chars()).find(|c| iam_refuses(*c)) {
+            refuse(
+                k,
+                format!(
+                    "IAM does not take {c:?} in tag keys or values (botocore iam \
+                     tagKeyType/tagValueType)"
+                ),
+            );
+        }
+        // IAM User Guide, "Tagging IAM resources": "You cannot create a tag key or value that
+        // begins with the text aws:" (keys are checked for both services by the Tags validator).
+        if v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+            refuse(k, "IAM refuses tag values that begin with \"aws:\"".to_owned());
+        }
+        // The same page: tag keys of an IAM resource are not case sensitive, so `Env` and
+        // `env` would be one tag on the role and two on the stream.
+        if let Some(first) = lowercase_keys.insert(k.to_lowercase(), k) {
+            refuse(
+                k,
+                format!("IAM tag keys are not case sensitive, so it is the same key as {first:?}"),
+            );
+        }
     }
 }
 
@@ -278,5 +301,24 @@ mod tests {
         assert!(tag_rules(&own_role, &tags, &BTreeMap::new()).is_empty());
         let d = tag_rules(&owned, &BTreeMap::new(), &tags);
         assert!(d[0].starts_with("default_tags tag \"share\""), "{}", d[0]);
+    }
+
+    #[test]
+    fn iam_refuses_aws_values_and_keys_equal_but_for_case_on_an_owned_role() {
+        let owned = Value::object([("role_arn", Value::Null)]);
+        let own_role = Value::object([("role_arn", "arn:aws:iam::123456789012:role/r".into())]);
+        let tags = BTreeMap::from([("origin".to_owned(), "AWS:console".to_owned())]);
+        let d = tag_rules(&owned, &tags, &BTreeMap::new());
+        assert_eq!(d.len(), 1);
+        assert!(d[0].contains("begin with \"aws:\""), "{}", d[0]);
+        assert!(tag_rules(&own_role, &tags, &BTreeMap::new()).is_empty());
+
+        let tags = BTreeMap::from([("env".to_owned(), "prod".to_owned())]);
+        let defaults = BTreeMap::from([("Env".to_owned(), "dev".to_owned())]);
+        let d = tag_rules(&owned, &tags, &defaults);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].starts_with("tags[\"env\"]"), "{}", d[0]);
+        assert!(d[0].contains("same key as \"Env\""), "{}", d[0]);
+        assert!(tag_rules(&own_role, &tags, &defaults).is_empty());
     }
 }
