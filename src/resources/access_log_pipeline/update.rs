@@ -35,7 +35,7 @@ pub async fn update(
     ApplyOutcome {
         state,
         private: private.encode(),
-        diags: result.err().unwrap_or_default(),
+        diags: result.unwrap_or_else(|errors| errors),
     }
 }
 
@@ -45,8 +45,9 @@ async fn steps_of_update(
     before: &Pipeline,
     p: &Pipeline,
     private: &mut Private,
-) -> Result<(), Diagnostics> {
+) -> Result<Diagnostics, Diagnostics> {
     let deadline = Instant::now() + p.timeout("update", DEFAULT_UPDATE_TIMEOUT);
+    let mut warnings = Diagnostics::new();
 
     // 1. The role: keep the owned one (rewriting its policy if the bucket or key moved), make
     //    one if the configuration stopped bringing its own, or switch to the one brought.
@@ -109,14 +110,13 @@ async fn steps_of_update(
         });
         if !pointed {
             steps::claim_stage(clients, p, &stage, private).await?;
-            steps::point_stage(clients, p, &current.arn, &ctx.cancel)
-                .await
-                .map_err(|e| failed("Cannot point the stage's access logs at the stream", e))?;
+            steps::point_stage(clients, p, &current.arn, &ctx.cancel).await?;
         }
-    } else {
-        steps::release_stage(clients, p, private, &ctx.cancel)
-            .await
-            .map_err(|e| failed("Cannot detach the stage from the stream", e))?;
+    } else if let Some(warning) = steps::release_stage(clients, p, private, &ctx.cancel)
+        .await
+        .map_err(|e| failed("Cannot detach the stage from the stream", e))?
+    {
+        warnings.push(warning);
     }
 
     // 5. A role the provider owned but no longer uses goes last, once nothing refers to it.
@@ -126,7 +126,7 @@ async fn steps_of_update(
             .map_err(|e| failed("Cannot delete the unused IAM role", e))?;
         private.owned_role = None;
     }
-    Ok(())
+    Ok(warnings)
 }
 
 /// Changes the stream's destination, re-reading its version on concurrent modification and
