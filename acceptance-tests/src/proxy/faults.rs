@@ -209,7 +209,7 @@ pub fn firehose_error(status: u16, kind: &str, message: &str, request_id: &str) 
 }
 
 /// An API Gateway (REST JSON) error: the type travels in `x-amzn-ErrorType`.
-fn apigateway_error(status: u16, kind: &str, message: &str, request_id: &str) -> Answer {
+pub(crate) fn apigateway_error(status: u16, kind: &str, message: &str, request_id: &str) -> Answer {
     let body = serde_json::json!({ "message": message }).to_string();
     let mut headers = vec![
         ("content-type", "application/json"),
@@ -223,7 +223,7 @@ fn apigateway_error(status: u16, kind: &str, message: &str, request_id: &str) ->
 }
 
 /// An IAM or STS (query protocol) error document.
-fn query_error(
+pub(crate) fn query_error(
     service: Service,
     status: u16,
     fault: &str,

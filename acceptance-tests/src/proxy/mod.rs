@@ -35,6 +35,7 @@ mod handler;
 mod limits;
 mod realism;
 mod rewrite;
+mod rules;
 mod server;
 mod stats;
 
@@ -46,10 +47,11 @@ use std::time::Duration;
 pub use classify::Service;
 pub use faults::{FaultKind, FaultMix, Latency};
 pub use limits::{RateLimit, RateLimits, Scope};
-pub use stats::{Breach, Event, Injected, Outcome, contract_dir};
+pub use stats::{Breach, Condition, Event, Injected, Outcome, contract_dir};
 
 use limits::Limiter;
 use realism::{Realism, RealismConfig};
+use rules::{Rules, RulesConfig};
 use stats::Stats;
 
 /// What the proxy does besides forwarding; [`ProxyConfig::new`] does nothing else.
@@ -64,6 +66,7 @@ pub struct ProxyConfig {
     fault_mix: FaultMix,
     rate_limits: RateLimits,
     realism: RealismConfig,
+    rules: RulesConfig,
 }
 
 impl ProxyConfig {
@@ -169,6 +172,35 @@ impl ProxyConfig {
         self
     }
 
+    /// The caller may not `iam:CreateServiceLinkedRole`: pointing a stage at a Firehose stream
+    /// while the account has no `AWSServiceRoleForAPIGateway` is refused with API Gateway's
+    /// AccessDeniedException (default: allowed, and the proxy makes the role as AWS would).
+    pub fn deny_service_linked_role(mut self) -> ProxyConfig {
+        self.rules.deny_service_linked_role = true;
+        self
+    }
+
+    /// Stream deletes end in DELETING_FAILED (after the deleting phase) unless made with
+    /// `AllowForceDelete: true` (default: deletes succeed).
+    pub fn fail_deletes(mut self) -> ProxyConfig {
+        self.rules.fail_deletes = true;
+        self
+    }
+
+    /// The account has no CloudWatch Logs role ARN in API Gateway's settings: pointing a stage
+    /// at a CloudWatch Logs group is refused (default: it has one).
+    pub fn cloudwatch_role_unset(mut self) -> ProxyConfig {
+        self.rules.cloudwatch_role_unset = true;
+        self
+    }
+
+    /// The account may have at most `quota` Firehose streams: CreateDeliveryStream beyond it is
+    /// refused with LimitExceededException (default: no quota).
+    pub fn stream_quota(mut self, quota: usize) -> ProxyConfig {
+        self.rules.stream_quota = Some(quota);
+        self
+    }
+
     fn latency_for(&self, service: Service) -> Latency {
         self.service_latency
             .get(&service)
@@ -191,6 +223,7 @@ struct Shared {
     config: ProxyConfig,
     limiter: Limiter,
     realism: Realism,
+    rules: Rules,
     stats: Stats,
 }
 
@@ -227,6 +260,7 @@ impl Proxy {
             upstream,
             limiter: Limiter::new(&config.rate_limits),
             realism: Realism::new(config.realism.clone()),
+            rules: Rules::new(config.rules.clone()),
             stats: Stats::new(),
             config,
         });

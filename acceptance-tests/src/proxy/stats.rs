@@ -35,6 +35,19 @@ pub enum Outcome {
     /// Refused as AWS would refuse it: the request breaks the service's published model or a
     /// documented rule (see [`Breach`]).
     Breach,
+    /// Answered as AWS would in an account in this condition (not a breach).
+    Simulated(Condition),
+}
+
+/// Conditions of the account the proxy can simulate (see `ProxyConfig`'s switches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// A stream delete Firehose gives up on: DELETING, then DELETING_FAILED.
+    DeleteFailed,
+    /// No CloudWatch Logs role ARN in the account's API Gateway settings.
+    CloudWatchRoleUnset,
+    /// The account is at its Firehose stream quota.
+    StreamQuota,
 }
 
 impl Outcome {
@@ -50,6 +63,7 @@ impl Outcome {
                 | Outcome::Conflict
                 | Outcome::RoleNotAssumable
                 | Outcome::Denied
+                | Outcome::Simulated(_)
         )
     }
 }
@@ -92,6 +106,8 @@ pub struct Injected {
     pub shown_deleting: u64,
     /// Requests refused for breaking AWS's contract.
     pub breaches: u64,
+    /// Answers simulating a condition of the account.
+    pub simulated: u64,
 }
 
 impl Injected {
@@ -105,6 +121,7 @@ impl Injected {
             + self.conflicts
             + self.role_not_assumable
             + self.denied
+            + self.simulated
     }
 
     fn add(&mut self, outcome: Outcome) {
@@ -120,6 +137,7 @@ impl Injected {
             Outcome::ShownCreating => &mut self.shown_creating,
             Outcome::ShownDeleting => &mut self.shown_deleting,
             Outcome::Breach => &mut self.breaches,
+            Outcome::Simulated(_) => &mut self.simulated,
             Outcome::Forwarded(_) | Outcome::UpstreamFailed => return,
         };
         *counter += 1;
