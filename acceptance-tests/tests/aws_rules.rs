@@ -52,7 +52,11 @@ async fn direct(proxy: &Proxy) -> Direct {
         .endpoint_url(proxy.endpoint())
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .credentials_provider(aws_sdk_sts::config::Credentials::new(
-            "testing", "testing", None, None, "aws-rules",
+            "testing",
+            "testing",
+            None,
+            None,
+            "aws-rules",
         ))
         .load()
         .await;
@@ -111,11 +115,7 @@ async fn update_stage(
         .map_err(Into::into)
 }
 
-async fn create_stream(
-    c: &Direct,
-    name: &str,
-    tags: usize,
-) -> Result<(), aws_sdk_firehose::Error> {
+async fn create_stream(c: &Direct, name: &str, tags: usize) -> Result<(), aws_sdk_firehose::Error> {
     let tags = (0..tags)
         .map(|i| {
             StreamTag::builder()
@@ -192,7 +192,15 @@ fn the_first_firehose_destination_makes_the_service_linked_role_unless_the_calle
             message,
             "Caller does not have permissions to create a Service Linked Role."
         );
-        assert!(fixtures.iam.get_role().role_name(SERVICE_LINKED_ROLE).send().await.is_err());
+        assert!(
+            fixtures
+                .iam
+                .get_role()
+                .role_name(SERVICE_LINKED_ROLE)
+                .send()
+                .await
+                .is_err()
+        );
 
         let c = direct(&allowed).await;
         update_stage(&c, &api, path, stream_arn)
@@ -490,7 +498,16 @@ fn a_delete_firehose_gives_up_on_is_reported_and_forced() {
     let proxy = Proxy::start(ProxyConfig::realistic().fail_deletes());
     through(&proxy, &tf, "apply").success();
     // API Gateway made its service-linked role for the account's first Firehose destination.
-    assert!(block_on(fixtures.iam.get_role().role_name(SERVICE_LINKED_ROLE).send()).is_ok());
+    assert!(
+        block_on(
+            fixtures
+                .iam
+                .get_role()
+                .role_name(SERVICE_LINKED_ROLE)
+                .send()
+        )
+        .is_ok()
+    );
     let out = through(&proxy, &tf, "destroy").success();
     assert_says(&out, "Delivery stream deleted by force");
     assert_says(&out, "DELETING_FAILED, RETIRE_KMS_GRANT_FAILED");
@@ -505,9 +522,7 @@ fn the_owned_role_is_deleted_even_when_the_stream_outlasts_the_delete_timeout() 
         return;
     }
     let (tf, fixtures, _) = workspace("  timeouts = {\n    delete = \"1s\"\n  }");
-    let proxy = Proxy::start(
-        ProxyConfig::realistic().deleting_phase(Duration::from_secs(8)),
-    );
+    let proxy = Proxy::start(ProxyConfig::realistic().deleting_phase(Duration::from_secs(8)));
     through(&proxy, &tf, "apply").success();
     let out = through(&proxy, &tf, "destroy").failure();
     assert_says(&out, "The delivery stream was not deleted");
@@ -554,7 +569,10 @@ fn destroy_turns_logging_off_when_the_earlier_destination_cannot_be_restored() {
     let out = through(&proxy, &tf, "destroy").success();
     assert_says(&out, "Earlier access-log destination not restored");
     assert_says(&out, log_group);
-    assert_says(&out, "CloudWatch Logs role ARN must be set in account settings");
+    assert_says(
+        &out,
+        "CloudWatch Logs role ARN must be set in account settings",
+    );
     assert_eq!(block_on(fixtures.stage_access_log(&api, STAGE)), None);
     assert_eq!(
         count_of(
@@ -597,7 +615,10 @@ fn a_caller_who_may_not_create_the_service_linked_role_is_told_what_to_allow() {
     let (tf, fixtures, _) = workspace("");
     let proxy = Proxy::start(ProxyConfig::realistic().deny_service_linked_role());
     let out = through(&proxy, &tf, "apply").failure();
-    assert_says(&out, "Caller does not have permissions to create a Service Linked Role.");
+    assert_says(
+        &out,
+        "Caller does not have permissions to create a Service Linked Role.",
+    );
     assert_says(&out, "iam:CreateServiceLinkedRole");
     assert_says(&out, SERVICE_LINKED_ROLE);
     assert!(proxy.breaches().is_empty(), "{:?}", proxy.breaches());

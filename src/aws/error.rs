@@ -259,7 +259,11 @@ mod tests {
             ErrorKind::Throttling
         );
         assert!(is_quota(Some("LimitExceededException"), quota, Some(400)));
-        assert!(!is_quota(Some("LimitExceededException"), "Rate exceeded", Some(400)));
+        assert!(!is_quota(
+            Some("LimitExceededException"),
+            "Rate exceeded",
+            Some(400)
+        ));
         assert_eq!(
             classify(Some("ConcurrentModificationException"), "", None),
             ErrorKind::Conflict

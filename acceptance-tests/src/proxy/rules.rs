@@ -119,7 +119,10 @@ pub(crate) fn described(shared: &Shared, ex: &Exchange, body: &[u8]) -> Option<(
     let (status, outcome) = if Instant::now() < until {
         ("DELETING", Outcome::ShownDeleting)
     } else {
-        ("DELETING_FAILED", Outcome::Simulated(Condition::DeleteFailed))
+        (
+            "DELETING_FAILED",
+            Outcome::Simulated(Condition::DeleteFailed),
+        )
     };
     set_status(&mut json, status).then_some(())?;
     if status == "DELETING_FAILED" {
@@ -269,8 +272,7 @@ fn delete_while_creating(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Optio
     let message = format!(
         "Firehose {name} under account {ACCOUNT} is in CREATING state and cannot be deleted."
     );
-    let answer =
-        faults::firehose_error(400, "ResourceInUseException", &message, &rng.request_id());
+    let answer = faults::firehose_error(400, "ResourceInUseException", &message, &rng.request_id());
     Some(breach(
         shared,
         ex,
@@ -329,8 +331,7 @@ async fn stream_quota(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Option<R
     let message = format!(
         "You have already consumed your firehose quota of {quota} hoses. Firehose names: {names:?}"
     );
-    let answer =
-        faults::firehose_error(400, "LimitExceededException", &message, &rng.request_id());
+    let answer = faults::firehose_error(400, "LimitExceededException", &message, &rng.request_id());
     Some(Reply::Answer(
         answer,
         Outcome::Simulated(Condition::StreamQuota),
@@ -361,9 +362,14 @@ async fn stream_tags_total(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Opt
         "Firehose {name} under account {ACCOUNT} would have {} tags; a Firehose stream can have up to {MAX_TAGS} tags.",
         keys.len()
     );
-    let answer =
-        faults::firehose_error(400, "LimitExceededException", &message, &rng.request_id());
-    Some(breach(shared, ex, "firehose.tagsPerStream", &message, answer))
+    let answer = faults::firehose_error(400, "LimitExceededException", &message, &rng.request_id());
+    Some(breach(
+        shared,
+        ex,
+        "firehose.tagsPerStream",
+        &message,
+        answer,
+    ))
 }
 
 /// The tag keys a stream has in moto, every page.
@@ -523,7 +529,10 @@ mod tests {
             vec![("/accessLogSettings/format".to_owned(), "a\nb".to_owned())]
         );
         assert_eq!(
-            xml_values("<Tags><member><Key>a</Key></member><member><Key>b</Key></member>", "Key"),
+            xml_values(
+                "<Tags><member><Key>a</Key></member><member><Key>b</Key></member>",
+                "Key"
+            ),
             vec!["a".to_owned(), "b".to_owned()]
         );
         assert_eq!(form_encode("/a b/"), "%2Fa%20b%2F");

@@ -173,7 +173,10 @@ pub(crate) fn append_suite_record(file_stem: &str, record: &impl serde::Serializ
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join(format!("{file_stem}-{}.jsonl", std::process::id()));
     if let (Ok(mut file), Ok(line)) = (
-        std::fs::OpenOptions::new().create(true).append(true).open(path),
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path),
         serde_json::to_string(record),
     ) {
         let _ = writeln!(file, "{line}");
