@@ -146,7 +146,8 @@ pub async fn wait_stream_active(
     let check = |found: Result<Stream, AwsError>| match found {
         Ok(s) if s.status == "ACTIVE" => Ok(Seen::Done(s)),
         Ok(s) if s.status.ends_with("FAILED") => {
-            let msg = format!("stream {name} ended in status {}", s.status);
+            let why = s.failure.map(|f| format!(" ({f})")).unwrap_or_default();
+            let msg = format!("stream {name} ended in status {}{why}", s.status);
             Err(AwsError::fatal("firehose:DescribeDeliveryStream", msg))
         }
         Ok(s) if s.status == "CREATING" => Ok(Seen::InPhase),
