@@ -893,7 +893,7 @@ impl Aws {
         out.delivery_stream_names().to_vec()
     }
 
-    /// Names of every IAM role.
+    /// Names of every IAM role but the services' own (service-linked) roles.
     pub async fn role_names(&self) -> Vec<String> {
         let out = self
             .iam
@@ -902,8 +902,11 @@ impl Aws {
             .send()
             .await
             .expect("list_roles");
+        // Service-linked roles are the services' own (API Gateway makes one the first time a
+        // stage logs to Firehose, and the realism proxy does too): never the provider's.
         out.roles()
             .iter()
+            .filter(|r| !r.path().starts_with("/aws-service-role/"))
             .map(|r| r.role_name().to_owned())
             .collect()
     }

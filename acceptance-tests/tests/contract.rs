@@ -147,7 +147,7 @@ fn json_protocol_rules_are_refused_with_validation_exception() {
         return;
     }
     let _serial = serial();
-    let proxy = Proxy::start(ProxyConfig::new());
+    let proxy = Proxy::start(ProxyConfig::new().breaches_expected());
 
     let missing = firehose(
         &proxy,
@@ -346,7 +346,7 @@ fn maps_are_checked_key_by_key_in_any_json_service() {
         return;
     }
     let _serial = serial();
-    let proxy = Proxy::start(ProxyConfig::new());
+    let proxy = Proxy::start(ProxyConfig::new().breaches_expected());
     let long_key = "k".repeat(256);
     let reply = call(
         &proxy.endpoint(),
@@ -373,7 +373,7 @@ fn rest_json_rules_are_refused_with_api_gateways_bad_request() {
         return;
     }
     let _serial = serial();
-    let proxy = Proxy::start(ProxyConfig::new());
+    let proxy = Proxy::start(ProxyConfig::new().breaches_expected());
     let endpoint = proxy.endpoint();
     let gateway = |method: &str, path: &str, body: &str| {
         call(
@@ -437,7 +437,7 @@ fn query_protocol_rules_are_refused_with_the_validation_error_document() {
         return;
     }
     let _serial = serial();
-    let proxy = Proxy::start(ProxyConfig::new());
+    let proxy = Proxy::start(ProxyConfig::new().breaches_expected());
     #[track_caller]
     fn assert_validation_error(reply: &Reply, namespace: &str, wanted: &str) {
         assert_eq!(reply.status, 400, "{reply:?}");
@@ -548,7 +548,7 @@ fn rest_xml_rules_are_refused_with_s3s_invalid_argument() {
         return;
     }
     let _serial = serial();
-    let proxy = Proxy::start(ProxyConfig::new());
+    let proxy = Proxy::start(ProxyConfig::new().breaches_expected());
     let endpoint = proxy.endpoint();
     #[track_caller]
     fn assert_invalid_argument(reply: &Reply, wanted: &str) {

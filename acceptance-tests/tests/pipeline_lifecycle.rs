@@ -389,6 +389,13 @@ fn settings_update_in_place_and_a_new_stream_name_replaces() {
     assert_eq!(describe_stream(&aws, &name).tags, want_tags);
     assert_eq!(role_tags(&aws, &owned_role(&api)), want_tags);
 
+    // A tag taken out of the configuration comes off the stream and the role.
+    let extra = extra.replace("team = \"b\", env = \"dev\"", "team = \"b\"");
+    apply_in_place(&tf, hcl(&s3, &extra), "~ tags");
+    let want_tags = tags(&[(OWNER_TAG, &id), ("team", "b")]);
+    assert_eq!(describe_stream(&aws, &name).tags, want_tags);
+    assert_eq!(role_tags(&aws, &owned_role(&api)), want_tags);
+
     // Earlier changes survived the later ones.
     let stream = describe_stream(&aws, &name);
     assert_eq!(

@@ -163,3 +163,42 @@ fn the_owned_role_grants_only_delivery_to_this_bucket_and_key() {
     }
     tf.destroy().success();
 }
+
+#[test]
+fn with_assume_role_the_provider_calls_aws_as_the_assumed_role() {
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let (api, bucket) = block_on(async {
+        let bucket = aws.create_bucket("assumed-role-logs").await;
+        (aws.rest_api_with_stage("assumed-api", "prod").await, bucket)
+    });
+    let config = pipeline(&api, &bucket).replace(
+        "provider \"apigw\" {}",
+        "provider \"apigw\" {\n  assume_role {\n    role_arn     = \"arn:aws:iam::123456789012:role/terraform-apigw\"\n    session_name = \"acceptance\"\n  }\n}",
+    );
+    assert!(
+        config.contains("assume_role"),
+        "the provider block changed shape"
+    );
+    tf.write("main.tf", config);
+    tf.init().success();
+    let proxy = acceptance_tests::proxy::Proxy::start(acceptance_tests::proxy::ProxyConfig::new());
+    let endpoint = [("AWS_ENDPOINT_URL", proxy.endpoint())];
+    let env: Vec<(&str, &str)> = endpoint.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    tf.tf_env(
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &env,
+    )
+    .success();
+    tf.tf_env(
+        &["destroy", "-auto-approve", "-input=false", "-no-color"],
+        &env,
+    )
+    .success();
+    assert!(
+        proxy.count("sts:AssumeRole") >= 1,
+        "the provider never assumed the role: {:?}",
+        proxy.counts()
+    );
+    assert!(proxy.count("firehose:CreateDeliveryStream") >= 1);
+}

@@ -12,9 +12,13 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_runtime::env_config::file::{
     EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
 };
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
 use aws_types::region::Region;
 
-use super::error::AwsError;
+use super::error::{AwsError, is_quota};
 use super::phase::Phases;
 use super::rate::RateLimits;
 use super::sts::{self, Identity};
@@ -97,6 +101,60 @@ pub const APP_NAME: &str = "terraform-provider-apigw";
 
 /// How many attempts the SDK's own retry makes when `max_retries` is not set.
 pub const DEFAULT_MAX_RETRIES: u32 = 25;
+
+/// Stops the SDK's own retries of a quota error. The SDK's standard classifier counts every
+/// `LimitExceededException` as throttling (`aws-runtime` `retries::classifiers::
+/// THROTTLING_ERRORS`), so an account at its Firehose stream quota would be retried
+/// `max_retries` times, for minutes, before the user heard of it. This classifier runs after
+/// it and forbids a retry when the error is a quota ([`is_quota`]); a `LimitExceededException`
+/// about a rate, and every other throttling error, keep their retries.
+#[derive(Debug, Default)]
+struct QuotaIsFinal;
+
+impl ClassifyRetry for QuotaIsFinal {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let Some(response) = ctx.response() else {
+            return RetryAction::NoActionIndicated;
+        };
+        if response.status().is_success() {
+            return RetryAction::NoActionIndicated;
+        }
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or_default();
+        // JSON protocols name the error in `x-amzn-ErrorType` or `__type`, either possibly
+        // prefixed with a namespace (`ns#Code`) or suffixed with details (`Code:...`).
+        let code = response
+            .headers()
+            .get("x-amzn-errortype")
+            .map(str::to_owned)
+            .or_else(|| body["__type"].as_str().map(str::to_owned))
+            .map(|c| {
+                let c = c.split(':').next().unwrap_or_default();
+                c.rsplit('#').next().unwrap_or_default().to_owned()
+            });
+        let message = body["message"]
+            .as_str()
+            .or_else(|| body["Message"].as_str())
+            .unwrap_or_default();
+        if is_quota(code.as_deref(), message, Some(status)) {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "quota errors are final"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
 
 /// Hands each credential the chain provides to `report` (so logs can redact it) before the
 /// SDK uses it.
@@ -202,28 +260,28 @@ pub async fn build(
 
     let ep = &settings.endpoints;
     let apigateway = {
-        let mut b = aws_sdk_apigateway::config::Builder::from(&sdk);
+        let mut b = aws_sdk_apigateway::config::Builder::from(&sdk).retry_classifier(QuotaIsFinal);
         if let Some(url) = &ep.apigateway {
             b = b.endpoint_url(url);
         }
         aws_sdk_apigateway::Client::from_conf(b.build())
     };
     let firehose = {
-        let mut b = aws_sdk_firehose::config::Builder::from(&sdk);
+        let mut b = aws_sdk_firehose::config::Builder::from(&sdk).retry_classifier(QuotaIsFinal);
         if let Some(url) = &ep.firehose {
             b = b.endpoint_url(url);
         }
         aws_sdk_firehose::Client::from_conf(b.build())
     };
     let iam = {
-        let mut b = aws_sdk_iam::config::Builder::from(&sdk);
+        let mut b = aws_sdk_iam::config::Builder::from(&sdk).retry_classifier(QuotaIsFinal);
         if let Some(url) = &ep.iam {
             b = b.endpoint_url(url);
         }
         aws_sdk_iam::Client::from_conf(b.build())
     };
     let s3 = {
-        let mut b = aws_sdk_s3::config::Builder::from(&sdk);
+        let mut b = aws_sdk_s3::config::Builder::from(&sdk).retry_classifier(QuotaIsFinal);
         if let Some(url) = &ep.s3 {
             b = b.endpoint_url(url);
         }
@@ -233,7 +291,7 @@ pub async fn build(
         aws_sdk_s3::Client::from_conf(b.build())
     };
     let sts = {
-        let mut b = aws_sdk_sts::config::Builder::from(&sdk);
+        let mut b = aws_sdk_sts::config::Builder::from(&sdk).retry_classifier(QuotaIsFinal);
         if let Some(url) = &ep.sts {
             b = b.endpoint_url(url);
         }

@@ -111,6 +111,31 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// Whether a `LimitExceededException` reports a request rate (retry later) rather than a
+/// quota (retrying cannot help). The services use the one code for both:
+/// - API Gateway's is a rate: `botocore data/apigateway/2015-07-09/service-2.json`,
+///   LimitExceededException, HTTP 429, "The request exceeded the rate limit".
+/// - Firehose's is documented as a limit reached (`botocore data/firehose/2015-08-04/
+///   service-2.json`: LimitExceededException "You have already reached the limit for a
+///   requested resource", listed by CreateDeliveryStream, whose streams are capped per Region;
+///   AWS General Reference, "Amazon Data Firehose endpoints and quotas"). Its rate
+///   refusals say so in words: "Rate exceeded ..." or "Please slow down. Max limit of 5 RPS
+///   has breached ..." (the latter as seen from ListTagsForDeliveryStream in
+///   prowler-cloud/prowler#9124).
+///
+/// So: a 429, or a message about a rate, is throttling; anything else is a quota.
+pub fn is_rate_limit(status: Option<u16>, message: &str) -> bool {
+    const RATE_WORDS: &[&str] = &["rate exceeded", "slow down", "throttl", "rate limit"];
+    let lower = message.to_ascii_lowercase();
+    status == Some(429) || RATE_WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// Whether an error is a quota (a `LimitExceededException` that is not about a rate): final,
+/// retried neither by the SDK nor by the provider.
+pub fn is_quota(code: Option<&str>, message: &str, status: Option<u16>) -> bool {
+    code == Some("LimitExceededException") && !is_rate_limit(status, message)
+}
+
 /// Decides the kind from the error code, message and HTTP status.
 pub fn classify(code: Option<&str>, message: &str, status: Option<u16>) -> ErrorKind {
     let lower = message.to_ascii_lowercase();
@@ -121,32 +146,38 @@ pub fn classify(code: Option<&str>, message: &str, status: Option<u16>) -> Error
         | "NoSuchBucket"
         | "NotFound"
         | "404" => ErrorKind::NotFound,
+        "LimitExceededException" if !is_rate_limit(status, message) => ErrorKind::Fatal,
         "ThrottlingException"
         | "Throttling"
         | "TooManyRequestsException"
         | "RequestLimitExceeded"
         | "SlowDown"
-        | "LimitExceededException"
-            if !lower.contains("maximum number") && !lower.contains("quota") =>
-        {
-            ErrorKind::Throttling
-        }
+        | "LimitExceededException" => ErrorKind::Throttling,
         "EntityAlreadyExists"
         | "ResourceAlreadyExistsException"
         | "AlreadyExistsException"
         | "BucketAlreadyOwnedByYou" => ErrorKind::AlreadyExists,
-        // Firehose answers an existing name and a stream busy changing state with one code.
+        // Firehose answers a taken name and a stream busy changing state with one code
+        // (botocore data/firehose/2015-08-04/service-2.json: CreateDeliveryStream and
+        // DeleteDeliveryStream both list ResourceInUseException). A taken name reads
+        // "Firehose <name> under accountId <account> already exists": Firehose words its
+        // stream errors "Firehose <name> ..." (its ResourceNotFoundException reads "Firehose
+        // <name> not found under account.", awslabs/lambda-streams-to-firehose#22), and moto
+        // (moto/firehose/models.py) copies the already-exists text. AWS publishes no list of
+        // its messages, so "already exists" is the narrowest part all these share.
         "ResourceInUseException" if lower.contains("already exists") => ErrorKind::AlreadyExists,
         "ConflictException"
         | "ConcurrentModificationException"
         | "ConcurrentModification"
         | "ResourceInUseException" => ErrorKind::Conflict,
-        // Firehose reports a role it cannot yet use (IAM still propagating) this way.
+        // Firehose refuses a role IAM has not finished propagating with
+        // InvalidArgumentException "Firehose is unable to assume role <arn>. Please check the
+        // role provided.", or with "... is not authorized to perform ..." while the role's
+        // policy propagates: the texts terraform-provider-aws retries on for the same reason
+        // (internal/service/firehose/delivery_stream.go, retryDeliveryStreamOp).
         "InvalidArgumentException" | "InvalidArgument"
-            if lower.contains("assume role")
-                || lower.contains("assume the role")
-                || lower.contains("unable to assume")
-                || lower.contains("is not authorized to perform") =>
+            if lower.contains("is unable to assume role")
+                || lower.contains("is not authorized to") =>
         {
             ErrorKind::Propagation
         }
@@ -211,6 +242,28 @@ mod tests {
             ),
             ErrorKind::Fatal
         );
+        assert_eq!(
+            classify(
+                Some("LimitExceededException"),
+                "The request exceeded the rate limit",
+                Some(429)
+            ),
+            ErrorKind::Throttling
+        );
+        assert_eq!(
+            classify(
+                Some("ThrottlingException"),
+                "Please slow down. Max limit of 5 RPS has breached for",
+                Some(400)
+            ),
+            ErrorKind::Throttling
+        );
+        assert!(is_quota(Some("LimitExceededException"), quota, Some(400)));
+        assert!(!is_quota(
+            Some("LimitExceededException"),
+            "Rate exceeded",
+            Some(400)
+        ));
         assert_eq!(
             classify(Some("ConcurrentModificationException"), "", None),
             ErrorKind::Conflict

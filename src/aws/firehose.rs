@@ -37,6 +37,32 @@ pub struct Stream {
     pub version_id: String,
     pub destination_id: String,
     pub s3: Option<S3Destination>,
+    /// Why a create or delete failed (`CREATING_FAILED`, `DELETING_FAILED`), as Firehose says.
+    pub failure: Option<StreamFailure>,
+}
+
+/// Firehose's `FailureDescription`: a type from its `DeliveryStreamFailureType` enum (such as
+/// `RETIRE_KMS_GRANT_FAILED`) and free-form details
+/// (`botocore data/firehose/2015-08-04/service-2.json`, FailureDescription).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamFailure {
+    pub kind: String,
+    pub details: String,
+}
+
+impl std::fmt::Display for StreamFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind, self.details)
+    }
+}
+
+/// How a wait for a stream's deletion ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// The stream is gone.
+    Gone,
+    /// Firehose gave up: the stream is `DELETING_FAILED`, for this reason.
+    Failed(StreamFailure),
 }
 
 fn sdk_err<E>(
@@ -99,6 +125,10 @@ pub async fn find_stream(aws: &AwsClients, name: &str) -> Result<Stream, AwsErro
             .map(|d| d.destination_id().to_owned())
             .unwrap_or_default(),
         s3,
+        failure: d.failure_description().map(|f| StreamFailure {
+            kind: f.r#type().as_str().to_owned(),
+            details: f.details().to_owned(),
+        }),
     })
 }
 
@@ -116,7 +146,8 @@ pub async fn wait_stream_active(
     let check = |found: Result<Stream, AwsError>| match found {
         Ok(s) if s.status == "ACTIVE" => Ok(Seen::Done(s)),
         Ok(s) if s.status.ends_with("FAILED") => {
-            let msg = format!("stream {name} ended in status {}", s.status);
+            let why = s.failure.map(|f| format!(" ({f})")).unwrap_or_default();
+            let msg = format!("stream {name} ended in status {}{why}", s.status);
             Err(AwsError::fatal("firehose:DescribeDeliveryStream", msg))
         }
         Ok(s) if s.status == "CREATING" => Ok(Seen::InPhase),
@@ -127,23 +158,51 @@ pub async fn wait_stream_active(
     poll_stream(aws, name, phase, created, deadline, cancel, &doing, check).await
 }
 
-/// Polls until the stream is gone. `deleted` is when this provider asked for its deletion.
+/// Polls until the stream is gone, or Firehose reports the deletion failed
+/// (`DELETING_FAILED`, with its `FailureDescription`). `deleted` is when this provider asked
+/// for its deletion.
 pub async fn wait_stream_deleted(
     aws: &AwsClients,
     name: &str,
     deleted: Option<Instant>,
     deadline: Instant,
     cancel: &CancellationToken,
-) -> Result<(), WaitError> {
+) -> Result<Deletion, WaitError> {
     let doing = format!("waiting for stream {name} to be deleted");
     let check = |found: Result<Stream, AwsError>| match found {
         Ok(s) if s.status == "DELETING" => Ok(Seen::InPhase),
+        Ok(s) if s.status == "DELETING_FAILED" => Ok(Seen::Done(Deletion::Failed(
+            s.failure.unwrap_or_else(|| StreamFailure {
+                kind: "UNKNOWN_ERROR".to_owned(),
+                details: "Firehose gave no failure description".to_owned(),
+            }),
+        ))),
         Ok(_) => Ok(Seen::Elsewhere),
-        Err(e) if e.is(ErrorKind::NotFound) => Ok(Seen::Done(())),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(Seen::Done(Deletion::Gone)),
         Err(e) => Err(e),
     };
     let phase = &aws.phases.stream_deleting;
     poll_stream(aws, name, phase, deleted, deadline, cancel, &doing, check).await
+}
+
+/// Polls while the stream is `CREATING`: Firehose deletes a stream only once it is `ACTIVE`,
+/// `DELETING`, `CREATING_FAILED` or `DELETING_FAILED` (DeleteDeliveryStream, Firehose API
+/// Reference). A stream already gone is deletable too.
+pub async fn wait_stream_deletable(
+    aws: &AwsClients,
+    name: &str,
+    deadline: Instant,
+    cancel: &CancellationToken,
+) -> Result<(), WaitError> {
+    let doing = format!("waiting for stream {name} to finish CREATING before deleting it");
+    let check = |found: Result<Stream, AwsError>| match found {
+        Ok(s) if s.status == "CREATING" => Ok(Seen::InPhase),
+        Ok(_) => Ok(Seen::Done(())),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(Seen::Done(())),
+        Err(e) => Err(e),
+    };
+    let phase = &aws.phases.stream_creating;
+    poll_stream(aws, name, phase, None, deadline, cancel, &doing, check).await
 }
 
 /// What one description of a stream tells its waiter.
@@ -284,13 +343,16 @@ pub async fn update_destination(
     Ok(())
 }
 
-/// Deletes a stream; one already gone is not an error.
-pub async fn delete_stream(aws: &AwsClients, name: &str) -> Result<(), AwsError> {
+/// Deletes a stream; one already gone is not an error. `force` sets `AllowForceDelete`, which
+/// gets past a KMS grant Firehose cannot retire (the cause of `DELETING_FAILED`; Firehose API
+/// Reference, DeleteDeliveryStream and DescribeDeliveryStream).
+pub async fn delete_stream(aws: &AwsClients, name: &str, force: bool) -> Result<(), AwsError> {
     aws.slot("firehose:DeleteDeliveryStream").await;
     match aws
         .firehose
         .delete_delivery_stream()
         .delivery_stream_name(name)
+        .set_allow_force_delete(force.then_some(true))
         .send()
         .await
     {

@@ -99,28 +99,6 @@ pub async fn put_role_policy(
     Ok(())
 }
 
-/// Reads an inline policy's document as JSON text.
-pub async fn find_role_policy(
-    aws: &AwsClients,
-    role: &str,
-    policy_name: &str,
-) -> Result<String, AwsError> {
-    aws.slot("iam:GetRolePolicy").await;
-    let out = aws
-        .iam
-        .get_role_policy()
-        .role_name(role)
-        .policy_name(policy_name)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("iam:GetRolePolicy", e))?;
-    // IAM returns policy documents URL-encoded.
-    let doc = out.policy_document();
-    Ok(percent_encoding::percent_decode_str(doc)
-        .decode_utf8_lossy()
-        .into_owned())
-}
-
 /// Makes the role's tags equal `want`.
 pub async fn sync_tags(
     aws: &AwsClients,

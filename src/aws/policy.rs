@@ -5,7 +5,12 @@ use std::time::Duration;
 /// Default operation deadlines, when the resource's `timeouts` leave them unset.
 pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 pub const DEFAULT_UPDATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// As long as the AWS provider gives a Firehose stream's delete (terraform-provider-aws
+/// `internal/service/firehose/delivery_stream.go`: `Timeouts` `Delete: 30 * time.Minute`):
+/// Firehose says a stream "may remain in the DELETING state for several minutes"
+/// (DeleteDeliveryStream, Firehose API Reference), and a stream still CREATING is waited for
+/// before it can be deleted at all.
+pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// How long a new IAM role may take to become usable by Firehose before we give up.
 pub const IAM_PROPAGATION_WINDOW: Duration = Duration::from_secs(2 * 60);

@@ -127,6 +127,17 @@ pub fn form_value(form: &str, key: &str) -> Option<String> {
     })
 }
 
+/// Every decoded `(key, value)` of an `application/x-www-form-urlencoded` text, in order.
+pub fn form_pairs(form: &str) -> Vec<(String, String)> {
+    form.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (form_decode(k), form_decode(v))
+        })
+        .collect()
+}
+
 /// Decodes `+` and `%XX` of a form-encoded component.
 fn form_decode(text: &str) -> String {
     crate::percent_decode(&text.replace('+', " "))

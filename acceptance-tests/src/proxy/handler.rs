@@ -18,7 +18,7 @@ use super::faults::{self, Answer, FaultKind, Rng, Subject};
 use super::realism::stage_key;
 use super::rewrite;
 use super::server::{UpstreamAnswer, copy_headers, send_upstream};
-use super::stats::Outcome;
+use super::stats::{Condition, Outcome};
 
 /// The handler's way of asking for the connection to be dropped without an answer.
 #[derive(Debug)]
@@ -33,13 +33,13 @@ impl std::fmt::Display for ResetConnection {
 impl std::error::Error for ResetConnection {}
 
 /// A request read in full, with what the proxy knows of it.
-struct Exchange {
-    head: request::Parts,
-    body: Bytes,
-    call: Call,
-    key: String,
+pub(crate) struct Exchange {
+    pub(crate) head: request::Parts,
+    pub(crate) body: Bytes,
+    pub(crate) call: Call,
+    pub(crate) key: String,
     /// The Firehose stream it names, if any.
-    stream: Option<String>,
+    pub(crate) stream: Option<String>,
 }
 
 /// What a call is about, for the event log: a stream, or an API Gateway stage.
@@ -70,7 +70,7 @@ impl Exchange {
 }
 
 /// How a request ends.
-enum Reply {
+pub(crate) enum Reply {
     /// This answer, recorded as this outcome.
     Answer(Answer, Outcome),
     /// No answer: the connection is reset, recorded as this outcome.
@@ -218,7 +218,10 @@ fn realistic_answer(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Option<Rep
             .config
             .buckets
             .head_bucket(ex.head.uri.path(), &rng.request_id())?;
-        return Some(Reply::Answer(answer, Outcome::BucketElsewhere(status)));
+        return Some(Reply::Answer(
+            answer,
+            Outcome::Simulated(Condition::BucketElsewhere(status)),
+        ));
     }
     if ex.is(Service::Firehose, "DescribeDeliveryStream") {
         let description = shared
@@ -240,6 +243,9 @@ fn realistic_answer(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Option<Rep
 
 /// Forwards to moto, with the bookkeeping some operations need around it.
 async fn forward(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Reply {
+    if let Some(reply) = super::rules::before_forward(shared, ex, rng).await {
+        return reply;
+    }
     // Held until moto has answered: the stage counts as changing meanwhile.
     let _stage_change = if ex.is(Service::ApiGateway, "UpdateStage") {
         match stage_key(ex.head.uri.path()) {
@@ -287,6 +293,11 @@ fn after_forward(
     let ok = answer.0.status.is_success();
     let status = answer.0.status.as_u16();
     let stream = ex.stream.as_deref();
+    if ok && ex.is(Service::Firehose, "DescribeDeliveryStream") {
+        if let Some((body, outcome)) = super::rules::described(shared, ex, &answer.1) {
+            return Reply::Answer(to_client(ex, answer.0, body), outcome);
+        }
+    }
     match (ex.call.service, ex.call.operation.as_str(), stream) {
         (Service::Firehose, "CreateDeliveryStream", Some(name)) if ok => {
             shared.realism.stream_created(name, now);

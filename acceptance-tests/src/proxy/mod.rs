@@ -41,6 +41,7 @@ mod handler;
 mod limits;
 mod realism;
 mod rewrite;
+mod rules;
 mod server;
 mod stats;
 
@@ -53,11 +54,12 @@ pub use buckets::BucketPlacement;
 pub use classify::Service;
 pub use faults::{FaultKind, FaultMix, Latency};
 pub use limits::{RateLimit, RateLimits, Scope};
-pub use stats::{Breach, Event, Injected, Outcome, contract_dir};
+pub use stats::{Breach, Condition, Event, Injected, Outcome, contract_dir};
 
 use buckets::Placements;
 use limits::Limiter;
 use realism::{Realism, RealismConfig};
+use rules::{Rules, RulesConfig};
 use stats::Stats;
 
 /// What the proxy does besides forwarding; [`ProxyConfig::new`] does nothing else.
@@ -72,9 +74,12 @@ pub struct ProxyConfig {
     fault_mix: FaultMix,
     rate_limits: RateLimits,
     realism: RealismConfig,
+    rules: RulesConfig,
     buckets: Placements,
     /// Whether requests are checked against their API's published model (see `contract/`).
     contract: bool,
+    /// Whether breaches count in the suite's total (see [`ProxyConfig::breaches_expected`]).
+    breaches_in_suite_total: bool,
 }
 
 impl Default for ProxyConfig {
@@ -89,8 +94,10 @@ impl Default for ProxyConfig {
             fault_mix: FaultMix::default(),
             rate_limits: RateLimits::default(),
             realism: RealismConfig::default(),
+            rules: RulesConfig::default(),
             buckets: Placements::default(),
             contract: true,
+            breaches_in_suite_total: true,
         }
     }
 }
@@ -206,10 +213,47 @@ impl ProxyConfig {
         self
     }
 
+    /// For tests of the contract itself, which break AWS's rules on purpose: this proxy still
+    /// refuses and records each breach, but leaves it out of the suite's total, which counts
+    /// the breaches of the provider and the fixtures (default: counted).
+    pub fn breaches_expected(mut self) -> ProxyConfig {
+        self.breaches_in_suite_total = false;
+        self
+    }
+
     /// S3 answers HeadBucket of `bucket` as it does for a bucket in another account or region
     /// (default: every bucket is the caller's, in its region).
     pub fn bucket_placement(mut self, bucket: &str, placement: BucketPlacement) -> ProxyConfig {
         self.buckets.insert(bucket, placement);
+        self
+    }
+
+    /// The caller may not `iam:CreateServiceLinkedRole`: pointing a stage at a Firehose stream
+    /// while the account has no `AWSServiceRoleForAPIGateway` is refused with API Gateway's
+    /// AccessDeniedException (default: allowed, and the proxy makes the role as AWS would).
+    pub fn deny_service_linked_role(mut self) -> ProxyConfig {
+        self.rules.deny_service_linked_role = true;
+        self
+    }
+
+    /// Stream deletes end in DELETING_FAILED (after the deleting phase) unless made with
+    /// `AllowForceDelete: true` (default: deletes succeed).
+    pub fn fail_deletes(mut self) -> ProxyConfig {
+        self.rules.fail_deletes = true;
+        self
+    }
+
+    /// The account has no CloudWatch Logs role ARN in API Gateway's settings: pointing a stage
+    /// at a CloudWatch Logs group is refused (default: it has one).
+    pub fn cloudwatch_role_unset(mut self) -> ProxyConfig {
+        self.rules.cloudwatch_role_unset = true;
+        self
+    }
+
+    /// The account may have at most `quota` Firehose streams: CreateDeliveryStream beyond it is
+    /// refused with LimitExceededException (default: no quota).
+    pub fn stream_quota(mut self, quota: usize) -> ProxyConfig {
+        self.rules.stream_quota = Some(quota);
         self
     }
 
@@ -235,6 +279,7 @@ struct Shared {
     config: ProxyConfig,
     limiter: Limiter,
     realism: Realism,
+    rules: Rules,
     stats: Stats,
 }
 
@@ -274,7 +319,8 @@ impl Proxy {
             upstream,
             limiter: Limiter::new(&config.rate_limits),
             realism: Realism::new(config.realism.clone()),
-            stats: Stats::new(),
+            rules: Rules::new(config.rules.clone()),
+            stats: Stats::new(config.breaches_in_suite_total),
             config,
         });
         {

@@ -76,6 +76,11 @@ impl Realism {
         }
     }
 
+    /// How long a deleted stream shows DELETING.
+    pub(crate) fn deleting_phase(&self) -> Duration {
+        self.config.deleting_phase
+    }
+
     /// Whether deletes should first read the stream, to describe it while DELETING.
     pub(crate) fn wants_description_before_delete(&self) -> bool {
         !self.config.deleting_phase.is_zero()

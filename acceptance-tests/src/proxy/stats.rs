@@ -35,8 +35,21 @@ pub enum Outcome {
     /// Refused as AWS would refuse it: the request breaks the service's published model or a
     /// documented rule (see [`Breach`]).
     Breach,
+    /// Answered as AWS would in an account in this condition (not a breach).
+    Simulated(Condition),
+}
+
+/// Conditions of the account the proxy can simulate (see `ProxyConfig`'s switches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// A stream delete Firehose gives up on: DELETING, then DELETING_FAILED.
+    DeleteFailed,
+    /// No CloudWatch Logs role ARN in the account's API Gateway settings.
+    CloudWatchRoleUnset,
+    /// The account is at its Firehose stream quota.
+    StreamQuota,
     /// S3 HeadBucket answered with this status (403 or 301) for a bucket placed in another
-    /// account or region: a condition of the caller's environment, not a fault.
+    /// account or region.
     BucketElsewhere(u16),
 }
 
@@ -53,6 +66,7 @@ impl Outcome {
                 | Outcome::Conflict
                 | Outcome::RoleNotAssumable
                 | Outcome::Denied
+                | Outcome::Simulated(_)
         )
     }
 }
@@ -95,8 +109,8 @@ pub struct Injected {
     pub shown_deleting: u64,
     /// Requests refused for breaking AWS's contract.
     pub breaches: u64,
-    /// HeadBucket answers for buckets in another account or region.
-    pub buckets_elsewhere: u64,
+    /// Answers simulating a condition of the account.
+    pub simulated: u64,
 }
 
 impl Injected {
@@ -110,6 +124,7 @@ impl Injected {
             + self.conflicts
             + self.role_not_assumable
             + self.denied
+            + self.simulated
     }
 
     fn add(&mut self, outcome: Outcome) {
@@ -125,7 +140,7 @@ impl Injected {
             Outcome::ShownCreating => &mut self.shown_creating,
             Outcome::ShownDeleting => &mut self.shown_deleting,
             Outcome::Breach => &mut self.breaches,
-            Outcome::BucketElsewhere(_) => &mut self.buckets_elsewhere,
+            Outcome::Simulated(_) => &mut self.simulated,
             Outcome::Forwarded(_) | Outcome::UpstreamFailed => return,
         };
         *counter += 1;
@@ -184,6 +199,8 @@ pub(crate) struct Stats {
     breaches: Mutex<Vec<Breach>>,
     /// The APIs the provider itself has called (told apart by its User-Agent).
     provider_apis: Mutex<std::collections::BTreeSet<String>>,
+    /// Whether breaches are also appended to the suite's breach files.
+    breaches_to_suite: bool,
 }
 
 /// One API the provider called, as written to the suite's `actions` files.
@@ -198,7 +215,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Stats {
-    pub(crate) fn new() -> Stats {
+    pub(crate) fn new(breaches_to_suite: bool) -> Stats {
         Stats {
             started: Instant::now(),
             calls: Mutex::new(BTreeMap::new()),
@@ -206,6 +223,7 @@ impl Stats {
             events: Mutex::new(Vec::new()),
             breaches: Mutex::new(Vec::new()),
             provider_apis: Mutex::new(std::collections::BTreeSet::new()),
+            breaches_to_suite,
         }
     }
 
@@ -235,7 +253,9 @@ impl Stats {
     /// answers the request with the service's own error and records the outcome
     /// [`Outcome::Breach`].
     pub(crate) fn breach(&self, breach: Breach) {
-        append_suite_record("breaches", &breach);
+        if self.breaches_to_suite {
+            append_suite_record("breaches", &breach);
+        }
         lock(&self.breaches).push(breach);
     }
 

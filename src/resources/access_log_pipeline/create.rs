@@ -160,9 +160,7 @@ async fn steps_of_create(
     // 6. Point the stage at it.
     let mut stage_access_log = stage.access_log.clone();
     if p.enabled {
-        steps::point_stage(clients, p, &stream.arn, &ctx.cancel)
-            .await
-            .map_err(|e| failed("Cannot point the stage's access logs at the stream", e))?;
+        steps::point_stage(clients, p, &stream.arn, &ctx.cancel).await?;
         stage_access_log = Some(AccessLog {
             destination_arn: stream.arn.clone(),
             format: p.format.clone(),

@@ -5,7 +5,7 @@
 use tokio::time::Instant;
 
 use crate::aws::clients::AwsClients;
-use crate::aws::firehose;
+use crate::aws::firehose::{self, Deletion};
 use crate::aws::policy::{CONFLICT_WINDOW, DEFAULT_DELETE_TIMEOUT};
 use crate::aws::retry::retry;
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
@@ -54,34 +54,94 @@ async fn steps_of_delete(
                 p.delivery_stream_name
             ),
         ));
-    } else {
-        steps::release_stage(clients, p, private, &ctx.cancel)
-            .await
-            .map_err(|e| failed("Cannot restore the stage's access-log settings", e))?;
-    }
-    if owner == Owner::Ours {
-        retry(
-            RETRY_CHANGES,
-            CONFLICT_WINDOW,
-            &ctx.cancel,
-            "deleting the delivery stream",
-            || firehose::delete_stream(clients, &p.delivery_stream_name),
-        )
+    } else if let Some(warning) = steps::release_stage(clients, p, private, &ctx.cancel)
         .await
-        .map_err(|e| failed("Cannot delete the delivery stream", e))?;
-        let deleted = Some(Instant::now());
-        firehose::wait_stream_deleted(
-            clients,
-            &p.delivery_stream_name,
-            deleted,
-            deadline,
-            &ctx.cancel,
-        )
+        .map_err(|e| failed("Cannot restore the stage's access-log settings", e))?
+    {
+        diags.push(warning);
+    }
+
+    // The owned role goes whatever became of the stream: a failed or timed-out stream delete
+    // must not leave the role behind as well.
+    let stream = match owner {
+        Owner::Ours => delete_owned_stream(clients, ctx, p, deadline).await,
+        Owner::Someone | Owner::Nobody => Ok(Diagnostics::new()),
+    };
+    let role = match &private.owned_role {
+        Some(role) => steps::delete_owned_role(clients, p, role, &ctx.cancel).await,
+        None => Ok(()),
+    };
+    match (stream, role) {
+        (Ok(warnings), Ok(())) => {
+            diags.extend(warnings);
+            Ok(diags)
+        }
+        (Err(errors), Ok(())) | (Ok(_), Err(errors)) => Err(errors),
+        (Err(mut errors), Err(more)) => {
+            errors.extend(more);
+            Err(errors)
+        }
+    }
+}
+
+/// Deletes this pipeline's stream and waits until it is gone: a stream still CREATING is
+/// waited for first (Firehose refuses to delete it), and a delete Firehose gives up on
+/// (DELETING_FAILED) is reported and made again with `AllowForceDelete`, which is what gets
+/// past it (DescribeDeliveryStream, Firehose API Reference).
+async fn delete_owned_stream(
+    clients: &AwsClients,
+    ctx: &OpContext,
+    p: &Pipeline,
+    deadline: Instant,
+) -> Result<Diagnostics, Diagnostics> {
+    let name = &p.delivery_stream_name;
+    firehose::wait_stream_deletable(clients, name, deadline, &ctx.cancel)
         .await
-        .map_err(|e| failed("The delivery stream was not deleted", e))?;
+        .map_err(|e| failed("The delivery stream could not be deleted", e))?;
+    let why = match delete_and_wait(clients, ctx, name, false, deadline).await? {
+        Deletion::Gone => return Ok(Diagnostics::new()),
+        Deletion::Failed(why) => why,
+    };
+    match delete_and_wait(clients, ctx, name, true, deadline).await? {
+        Deletion::Gone => Ok(Diagnostic::warning(
+            "Delivery stream deleted by force",
+            format!(
+                "Firehose could not delete stream {name:?} (DELETING_FAILED, {why}), so destroy deleted it \
+                 again with AllowForceDelete, which succeeded. Firehose may have left a KMS grant behind; \
+                 revoke it with KMS RevokeGrant."
+            ),
+        )
+        .into()),
+        Deletion::Failed(again) => Err(failed(
+            "The delivery stream was not deleted",
+            format!(
+                "Firehose could not delete stream {name:?} (DELETING_FAILED, {why}), and deleting it again \
+                 with AllowForceDelete failed too ({again})."
+            ),
+        )),
     }
-    if let Some(role) = &private.owned_role {
-        steps::delete_owned_role(clients, p, role, &ctx.cancel).await?;
-    }
-    Ok(diags)
+}
+
+/// One DeleteDeliveryStream (retried on conflicts and throttling), then the wait for its end.
+async fn delete_and_wait(
+    clients: &AwsClients,
+    ctx: &OpContext,
+    name: &str,
+    force: bool,
+    deadline: Instant,
+) -> Result<Deletion, Diagnostics> {
+    let window = CONFLICT_WINDOW.min(deadline.saturating_duration_since(Instant::now()));
+    retry(
+        RETRY_CHANGES,
+        window,
+        &ctx.cancel,
+        "deleting the delivery stream",
+        || firehose::delete_stream(clients, name, force),
+    )
+    .await
+    .map_err(|e| failed("Cannot delete the delivery stream", e))?;
+    let deleted = Some(Instant::now());
+    firehose::wait_stream_deleted(clients, name, deleted, deadline, &ctx.cancel)
+        .await
+        .map_err(|e| failed("The delivery stream was not deleted", e))
 }

@@ -88,7 +88,10 @@ fn check_tags_all(
         // IAM User Guide, "Tagging IAM resources": "You cannot create a tag key or value that
         // begins with the text aws:" (keys are checked for both services by the Tags validator).
         if v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
-            refuse(k, "IAM refuses tag values that begin with \"aws:\"".to_owned());
+            refuse(
+                k,
+                "IAM refuses tag values that begin with \"aws:\"".to_owned(),
+            );
         }
         // The same page: tag keys of an IAM resource are not case sensitive, so `Env` and
         // `env` would be one tag on the role and two on the stream.

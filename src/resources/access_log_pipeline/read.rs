@@ -9,7 +9,7 @@ use crate::plugin::value::Value;
 
 use super::model::{OWNER_TAG, Observed, Pipeline, Private, S3Settings, state_value};
 use super::names;
-use super::steps::{failed, role_name_of};
+use super::steps::{self, failed, role_name_of};
 
 /// Looks at the pipeline's stream, its tags and the stage; `None` when stream or stage is gone.
 pub async fn observe(clients: &AwsClients, p: &Pipeline) -> Result<Option<Observed>, AwsError> {
@@ -106,21 +106,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             format!("Expected <rest_api_id>/<stage_name>, got {id:?}."),
         ));
     };
-    let stage = apigateway::find_stage(clients, api, stage_name)
-        .await
-        .map_err(|e| {
-            if e.is(ErrorKind::NotFound) {
-                failed(
-                    "Stage not found",
-                    format!(
-                        "REST API {api:?} has no stage {stage_name:?} in region {}.",
-                        clients.region
-                    ),
-                )
-            } else {
-                failed("Cannot read the stage", e)
-            }
-        })?;
+    let stage = steps::find_stage_or_say(clients, api, stage_name, false).await?;
     let pointed = stage
         .access_log
         .as_ref()

@@ -53,7 +53,7 @@ pub fn schema() -> Schema {
         Attribute::optional(
             "delete",
             Type::String,
-            "How long a destroy may take. Defaults to `10m`.",
+            "How long a destroy may take. Defaults to `30m`, as for the AWS provider's Firehose streams.",
         )
         .validate(Duration),
     ];

@@ -128,14 +128,13 @@ async fn steps_of_update(
         });
         if !pointed {
             steps::claim_stage(clients, p, &stage, private).await?;
-            steps::point_stage(clients, p, &current.arn, &ctx.cancel)
-                .await
-                .map_err(|e| failed("Cannot point the stage's access logs at the stream", e))?;
+            steps::point_stage(clients, p, &current.arn, &ctx.cancel).await?;
         }
-    } else {
-        steps::release_stage(clients, p, private, &ctx.cancel)
-            .await
-            .map_err(|e| failed("Cannot detach the stage from the stream", e))?;
+    } else if let Some(warning) = steps::release_stage(clients, p, private, &ctx.cancel)
+        .await
+        .map_err(|e| failed("Cannot detach the stage from the stream", e))?
+    {
+        warnings.push(warning);
     }
 
     // 5. A role the provider owned but no longer uses goes last, once nothing refers to it.
