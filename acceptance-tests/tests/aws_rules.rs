@@ -172,6 +172,100 @@ fn an_access_log_format_with_an_inner_line_break_is_refused() {
 }
 
 #[test]
+fn values_aws_documents_but_no_model_carries_are_refused() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let _emulator = fresh_emulator();
+    let proxy = Proxy::start(ProxyConfig::new().breaches_expected());
+    block_on(async {
+        let api = aws().await.rest_api_with_stage("values", STAGE).await;
+        let c = direct(&proxy).await;
+        let path = "/accessLogSettings/format";
+
+        // API Gateway's access log template is at most 3 KB.
+        let exactly = format!("$context.requestId {}", "x".repeat(3072 - 19));
+        update_stage(&c, &api, path, &exactly)
+            .await
+            .expect("3 KB passes");
+        let (code, _) = refusal(update_stage(&c, &api, path, &format!("{exactly}x")).await);
+        assert_eq!(code, "BadRequestException");
+
+        // Firehose's prefix expressions, and a key in the bucket's region.
+        let destination = |prefix: &str, error_prefix: Option<&str>, key: Option<&str>| {
+            let mut d = ExtendedS3DestinationConfiguration::builder()
+                .role_arn("arn:aws:iam::123456789012:role/r")
+                .bucket_arn("arn:aws:s3:::b")
+                .prefix(prefix)
+                .set_error_output_prefix(error_prefix.map(str::to_owned));
+            if let Some(key) = key {
+                d = d.encryption_configuration(
+                    aws_sdk_firehose::types::EncryptionConfiguration::builder()
+                        .kms_encryption_config(
+                            aws_sdk_firehose::types::KmsEncryptionConfig::builder()
+                                .awskms_key_arn(key)
+                                .build()
+                                .expect("a key"),
+                        )
+                        .build(),
+                );
+            }
+            d.build().expect("a destination")
+        };
+        let create = |d: ExtendedS3DestinationConfiguration| {
+            c.firehose
+                .create_delivery_stream()
+                .delivery_stream_name("amazon-apigateway-values")
+                .delivery_stream_type(DeliveryStreamType::DirectPut)
+                .extended_s3_destination_configuration(d)
+                .send()
+        };
+        for (prefix, error_prefix, key) in [
+            ("logs/!{timestamp:yyyy}/", None, None),
+            ("!{firehose:error-output-type}/", Some("errors/"), None),
+            ("logs/", Some("errors/!{timestamp:yyyy}/"), None),
+            (
+                "logs/",
+                None,
+                Some("arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-0b0a-4000-8000-000000000001"),
+            ),
+        ] {
+            let (code, message) = refusal(create(destination(prefix, error_prefix, key)).await);
+            assert_eq!(code, "InvalidArgumentException", "{prefix}: {message}");
+        }
+
+        // IAM: no aws: values, and keys that differ only in case are one key.
+        let refused: [&[(&str, &str)]; 2] =
+            [&[("origin", "aws:console")], &[("Env", "a"), ("env", "b")]];
+        for tags in refused {
+            let mut request = c
+                .iam
+                .create_role()
+                .role_name("tagged")
+                .assume_role_policy_document("{}");
+            for (k, v) in tags {
+                let tag = RoleTag::builder().key(*k).value(*v).build().expect("a tag");
+                request = request.tags(tag);
+            }
+            let (code, message) = refusal(request.send().await);
+            assert_eq!(code, "InvalidInput", "{message}");
+        }
+    });
+    assert_eq!(
+        breached(&proxy),
+        [
+            "apigateway.accessLogFormatSize",
+            "firehose.prefixExpressions",
+            "firehose.prefixExpressions",
+            "firehose.prefixExpressions",
+            "firehose.kmsKeyRegion",
+            "iam.tagRules",
+            "iam.tagRules",
+        ]
+    );
+}
+
+#[test]
 fn the_first_firehose_destination_makes_the_service_linked_role_unless_the_caller_may_not() {
     if skipped_on_real_aws() {
         return;

@@ -58,6 +58,11 @@ impl Placements {
         self.0.insert(bucket.to_owned(), placement);
     }
 
+    /// The region of `bucket` if it is placed elsewhere.
+    pub(crate) fn region_of(&self, bucket: &str) -> Option<&str> {
+        self.0.get(bucket).map(BucketPlacement::region)
+    }
+
     /// S3's answer to a HeadBucket of `path` (path-style: `/<bucket>`), if its bucket is
     /// placed elsewhere; the status it carries is [`BucketPlacement::status`].
     pub(crate) fn head_bucket(&self, path: &str, request_id: &str) -> Option<(Answer, u16)> {

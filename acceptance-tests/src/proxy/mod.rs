@@ -44,6 +44,7 @@ mod rewrite;
 mod rules;
 mod server;
 mod stats;
+mod value_rules;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;

@@ -26,6 +26,7 @@ use super::handler::{Exchange, Reply};
 use super::rewrite::set_status;
 use super::server::send_upstream;
 use super::stats::{Breach, Condition, Outcome};
+use super::value_rules;
 
 /// The account moto answers for.
 const ACCOUNT: &str = "123456789012";
@@ -82,7 +83,9 @@ pub(crate) async fn before_forward(shared: &Shared, ex: &Exchange, rng: &mut Rng
     match (ex.call.service, ex.call.operation.as_str()) {
         (Service::ApiGateway, "UpdateStage") => {
             let ops = patch_operations(&ex.body);
-            if let Some(reply) = format_single_line(shared, ex, &ops, rng) {
+            if let Some(reply) = format_single_line(shared, ex, &ops, rng)
+                .or_else(|| value_rules::access_log_format(shared, ex, &ops, rng))
+            {
                 return Some(reply);
             }
             let destination = ops
@@ -100,12 +103,24 @@ pub(crate) async fn before_forward(shared: &Shared, ex: &Exchange, rng: &mut Rng
         (Service::Firehose, "DeleteDeliveryStream") => {
             delete_while_creating(shared, ex, rng).or_else(|| failing_delete(shared, ex, rng))
         }
-        (Service::Firehose, "CreateDeliveryStream") => match stream_quota(shared, ex, rng).await {
-            Some(reply) => Some(reply),
-            None => stream_tags_total(shared, ex, rng).await,
-        },
+        (Service::Firehose, "CreateDeliveryStream") => {
+            if let Some(reply) = value_rules::firehose_destination(shared, ex, rng) {
+                return Some(reply);
+            }
+            match stream_quota(shared, ex, rng).await {
+                Some(reply) => Some(reply),
+                None => stream_tags_total(shared, ex, rng).await,
+            }
+        }
+        (Service::Firehose, "UpdateDestination") => {
+            value_rules::firehose_destination(shared, ex, rng)
+        }
+        (Service::Iam, "CreateRole") => value_rules::iam_tags(shared, ex, rng),
         (Service::Firehose, "TagDeliveryStream") => stream_tags_total(shared, ex, rng).await,
-        (Service::Iam, "TagRole") => role_tags_total(shared, ex, rng).await,
+        (Service::Iam, "TagRole") => match value_rules::iam_tags(shared, ex, rng) {
+            Some(reply) => Some(reply),
+            None => role_tags_total(shared, ex, rng).await,
+        },
         _ => None,
     }
 }
@@ -157,7 +172,14 @@ fn patch_operations(body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn breach(shared: &Shared, ex: &Exchange, rule: &str, detail: &str, answer: Answer) -> Reply {
+/// Records a breach and answers with AWS's refusal.
+pub(crate) fn breach(
+    shared: &Shared,
+    ex: &Exchange,
+    rule: &str,
+    detail: &str,
+    answer: Answer,
+) -> Reply {
     shared.stats.breach(Breach {
         api: ex.key.clone(),
         rule: rule.to_owned(),
