@@ -12,7 +12,10 @@ use acceptance_tests::{
 use serde_json::{Value, json};
 
 const ADDR: &str = "apigw_access_log_pipeline.x";
-const KMS_KEY: &str = "arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-0b0a-4000-8000-000000000002";
+/// A KMS key of `region`: Firehose needs one of the bucket's region.
+fn kms_key(region: &str) -> String {
+    format!("arn:aws:kms:{region}:123456789012:key/0f0e0d0c-0b0a-4000-8000-000000000002")
+}
 
 /// The proxy and a moto of the harness's own account and region only.
 fn skipped_on_real_aws() -> bool {
@@ -22,7 +25,8 @@ fn skipped_on_real_aws() -> bool {
     real_aws()
 }
 
-fn pipeline(api: &str, bucket: &str) -> String {
+fn pipeline(api: &str, bucket: &str, key_region: &str) -> String {
+    let key = kms_key(key_region);
     format!(
         r#"{}
 resource "apigw_access_log_pipeline" "x" {{
@@ -30,7 +34,7 @@ resource "apigw_access_log_pipeline" "x" {{
   stage_name  = "prod"
   s3 = {{
     bucket_arn  = "arn:aws:s3:::{bucket}"
-    kms_key_arn = "{KMS_KEY}"
+    kms_key_arn = "{key}"
   }}
 }}
 "#,
@@ -38,8 +42,9 @@ resource "apigw_access_log_pipeline" "x" {{
     )
 }
 
-/// A REST API deployed to `prod`, a bucket, and the configuration, initialised.
-fn workspace(bucket_name: &str) -> (TfDir, Aws, String, String) {
+/// A REST API deployed to `prod`, a bucket, and the configuration with a key of `key_region`,
+/// initialised.
+fn workspace(bucket_name: &str, key_region: &str) -> (TfDir, Aws, String, String) {
     let tf = TfDir::new();
     let aws = block_on(aws());
     let (api, bucket) = block_on(async {
@@ -49,7 +54,7 @@ fn workspace(bucket_name: &str) -> (TfDir, Aws, String, String) {
             bucket,
         )
     });
-    tf.write("main.tf", pipeline(&api, &bucket));
+    tf.write("main.tf", pipeline(&api, &bucket, key_region));
     tf.init().success();
     (tf, aws, api, bucket)
 }
@@ -135,7 +140,7 @@ fn documented_bucket_policy(role_arn: &str, bucket: &str) -> Value {
 /// Apply through a proxy placing the bucket elsewhere: it succeeds, warns with `warning`, and
 /// leaves a role able to deliver with the key through S3 of `region`.
 fn applies_with_a_warning(placement: BucketPlacement, warning: &str, region: &str) {
-    let (tf, aws, _api, bucket) = workspace("archive-logs");
+    let (tf, aws, _api, bucket) = workspace("archive-logs", region);
     let proxy = Proxy::start(ProxyConfig::new().bucket_placement(&bucket, placement));
     let apply = through(
         &proxy,
@@ -223,11 +228,44 @@ fn a_bucket_in_another_region_gets_the_key_granted_through_s3_of_that_region() {
 }
 
 #[test]
+fn a_key_of_another_region_than_the_bucket_is_refused_and_leaves_nothing() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let (tf, aws, _api, bucket) = workspace("far-key-logs", "eu-west-1");
+    let proxy = Proxy::start(ProxyConfig::new());
+    let apply = through(
+        &proxy,
+        &tf,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    )
+    .failure();
+    // Terraform wraps diagnostics: compare with the line breaks taken out.
+    let output = format!("{}{}", apply.stdout, apply.stderr)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for wanted in [
+        "Error: KMS key in another region",
+        "s3.kms_key_arn is a key of region eu-west-1",
+        &format!("bucket {bucket:?} is in us-east-1"),
+    ] {
+        assert!(
+            output.contains(wanted),
+            "the apply lacks {wanted:?}:\n{output}"
+        );
+    }
+    assert!(proxy.breaches().is_empty(), "{:?}", proxy.breaches());
+    assert_eq!(proxy.count("firehose:CreateDeliveryStream"), 0);
+    assert_nothing_left(&aws);
+}
+
+#[test]
 fn a_stage_repointed_from_outside_is_warned_about_in_the_plan() {
     if skipped_on_real_aws() {
         return;
     }
-    let (tf, aws, api, _bucket) = workspace("repointed-logs");
+    let (tf, aws, api, _bucket) = workspace("repointed-logs", "us-east-1");
     tf.apply().success();
     tf.assert_plan_empty();
 

@@ -38,7 +38,23 @@ pub async fn check(clients: &AwsClients, p: &Pipeline) -> Result<CheckedBucket, 
         }
         Err(e) => return Err(failed("Cannot check the bucket", e)),
     };
+    let known_region = found.region.is_some();
     let region = found.region.unwrap_or_else(|| clients.region.clone());
+    if let Some(key) = &p.s3.kms_key_arn {
+        // "Must belong to the same Amazon Web Services Region as the destination Amazon S3
+        // bucket" (KMSEncryptionConfig.AWSKMSKeyARN, botocore data/firehose/2015-08-04/
+        // service-2.json). Only S3's own word on the bucket's region is trusted here.
+        let key_region = key.split(':').nth(3).unwrap_or_default();
+        if known_region && key_region != region {
+            return Err(failed_at(
+                &["s3", "kms_key_arn"],
+                "KMS key in another region",
+                format!(
+                    "s3.kms_key_arn is a key of region {key_region}, but bucket {name:?} is in                      {region}: Firehose needs a key of the bucket's region."
+                ),
+            ));
+        }
+    }
     let mut warnings = Diagnostics::new();
     let why = match found.access {
         BucketAccess::Listable => None,
