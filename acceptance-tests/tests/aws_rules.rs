@@ -116,7 +116,8 @@ async fn update_stage(
 }
 
 async fn create_stream(c: &Direct, name: &str, tags: usize) -> Result<(), aws_sdk_firehose::Error> {
-    let tags = (0..tags)
+    // Firehose's model takes no empty tag list (TagDeliveryStreamInputTagList: at least 1).
+    let tags: Vec<StreamTag> = (0..tags)
         .map(|i| {
             StreamTag::builder()
                 .key(format!("k{i}"))
@@ -136,7 +137,7 @@ async fn create_stream(c: &Direct, name: &str, tags: usize) -> Result<(), aws_sd
                 .build()
                 .expect("a destination"),
         )
-        .set_tags(Some(tags))
+        .set_tags((!tags.is_empty()).then_some(tags))
         .send()
         .await
         .map(|_| ())

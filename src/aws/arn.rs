@@ -15,6 +15,20 @@ pub const PARTITIONS: &[&str] = &[
     "aws-eusc",
 ];
 
+/// The DNS suffix of a partition's service endpoints (botocore data/partitions.json,
+/// `outputs.dnsSuffix`); `amazonaws.com` for a partition this table does not know.
+pub fn dns_suffix(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "amazonaws.com.cn",
+        "aws-eusc" => "amazonaws.eu",
+        "aws-iso" => "c2s.ic.gov",
+        "aws-iso-b" => "sc2s.sgov.gov",
+        "aws-iso-e" => "cloud.adc-e.uk",
+        "aws-iso-f" => "csp.hci.ic.gov",
+        _ => "amazonaws.com",
+    }
+}
+
 /// A parsed ARN: `arn:partition:service:region:account:resource`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arn {

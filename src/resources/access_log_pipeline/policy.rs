@@ -4,6 +4,13 @@
 
 use serde_json::json;
 
+use crate::aws::arn::dns_suffix;
+
+/// The partition of an ARN (`aws` in `arn:aws:s3:::b`).
+fn partition_of(arn: &str) -> &str {
+    arn.split(':').nth(1).unwrap_or("aws")
+}
+
 /// What Firehose does in the bucket, from the Amazon Data Firehose Developer Guide, "Grant
 /// Firehose access to an Amazon S3 destination". `s3:PutObjectAcl` is there for a bucket of
 /// another account ("Cross-account delivery to an Amazon S3 destination": Firehose then sets
@@ -54,8 +61,9 @@ pub fn permissions_policy(
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": [key],
             "Condition": {
-                // S3 calls KMS from the bucket's region, whatever region the stream is in.
-                "StringEquals": {"kms:ViaService": format!("s3.{bucket_region}.amazonaws.com")},
+                // S3 calls KMS from the bucket's region, whatever region the stream is in,
+                // under its partition's endpoint suffix.
+                "StringEquals": {"kms:ViaService": format!("s3.{bucket_region}.{}", dns_suffix(partition_of(bucket_arn)))},
                 // Without an S3 Bucket Key the encryption context is the object's ARN; with
                 // one it is the bucket's ARN (Amazon S3 User Guide, "Reducing the cost of
                 // SSE-KMS with Amazon S3 Bucket Keys"). Either may hold.
@@ -128,6 +136,18 @@ mod tests {
         assert_eq!(
             condition["StringLike"]["kms:EncryptionContext:aws:s3:arn"],
             json!(["arn:aws:s3:::b/*", "arn:aws:s3:::b"])
+        );
+        // China's S3 endpoints end in amazonaws.com.cn.
+        let k = "arn:aws-cn:kms:cn-north-1:123456789012:key/k";
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws-cn:s3:::b",
+            Some(k),
+            "cn-north-1",
+        ))
+        .unwrap();
+        assert_eq!(
+            p["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"],
+            "s3.cn-north-1.amazonaws.com.cn"
         );
     }
 
