@@ -692,6 +692,26 @@ pub struct Aws {
     cleanup: FixtureCleanup,
 }
 
+/// SDK configuration for the emulator at `endpoint` (moto, or a proxy in front of it): the
+/// harness's region and dummy credentials. Without `retries` the SDK makes one attempt a call,
+/// so a test sees each answer the proxy gives.
+pub async fn emulator_sdk_config(endpoint: &str, retries: bool) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "acceptance-tests",
+        ));
+    if !retries {
+        loader = loader.retry_config(aws_config::retry::RetryConfig::disabled());
+    }
+    loader.load().await
+}
+
 /// Builds SDK clients for moto (starting it if needed) through [`aws_endpoint`], or with
 /// [`REAL_AWS_ENV`] for the real
 /// account; drive them with [`block_on`], since their connection pools belong to the runtime
@@ -700,19 +720,7 @@ pub async fn aws() -> Aws {
     if real_aws() {
         return real_aws_clients().await;
     }
-    let endpoint = aws_endpoint();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(&endpoint)
-        .credentials_provider(aws_sdk_sts::config::Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "acceptance-tests",
-        ))
-        .load()
-        .await;
+    let config = emulator_sdk_config(&aws_endpoint(), true).await;
     let s3_config = aws_sdk_s3::config::Builder::from(&config)
         .force_path_style(true)
         .build();

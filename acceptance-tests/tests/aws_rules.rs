@@ -47,19 +47,7 @@ struct Direct {
 }
 
 async fn direct(proxy: &Proxy) -> Direct {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(proxy.endpoint())
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .credentials_provider(aws_sdk_sts::config::Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "aws-rules",
-        ))
-        .load()
-        .await;
+    let config = acceptance_tests::emulator_sdk_config(&proxy.endpoint(), false).await;
     Direct {
         firehose: aws_sdk_firehose::Client::new(&config),
         apigateway: aws_sdk_apigateway::Client::new(&config),

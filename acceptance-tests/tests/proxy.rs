@@ -391,19 +391,7 @@ struct Direct {
 }
 
 async fn direct(proxy: &Proxy) -> Direct {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(proxy.endpoint())
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .credentials_provider(aws_sdk_sts::config::Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "proxy-tests",
-        ))
-        .load()
-        .await;
+    let config = acceptance_tests::emulator_sdk_config(&proxy.endpoint(), false).await;
     let s3 = aws_sdk_s3::config::Builder::from(&config)
         .force_path_style(true)
         .build();

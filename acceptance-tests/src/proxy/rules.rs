@@ -156,6 +156,13 @@ pub(crate) fn described(shared: &Shared, ex: &Exchange, body: &[u8]) -> Option<(
     Some((Bytes::from(json.to_string()), outcome))
 }
 
+/// The access-log format a stage's patch operations set, if they set one.
+pub(crate) fn access_log_format_of(ops: &[(String, String)]) -> Option<&str> {
+    ops.iter()
+        .find(|(path, _)| path == "/accessLogSettings/format")
+        .map(|(_, format)| format.as_str())
+}
+
 /// `(path, value)` of each operation of an API Gateway PATCH body.
 fn patch_operations(body: &[u8]) -> Vec<(String, String)> {
     let json: Value = serde_json::from_slice(body).unwrap_or_default();
@@ -200,9 +207,7 @@ fn format_single_line(
     ops: &[(String, String)],
     rng: &mut Rng,
 ) -> Option<Reply> {
-    let (_, format) = ops
-        .iter()
-        .find(|(path, _)| path == "/accessLogSettings/format")?;
+    let format = access_log_format_of(ops)?;
     let body = format.strip_suffix('\n').unwrap_or(format);
     if !body.contains(['\n', '\r']) {
         return None;

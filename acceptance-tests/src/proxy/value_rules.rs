@@ -14,7 +14,7 @@ use super::Shared;
 use super::classify::{Service, form_pairs};
 use super::faults::{self, Rng};
 use super::handler::{Exchange, Reply};
-use super::rules::breach;
+use super::rules::{access_log_format_of, breach};
 
 /// "Access log template size: 3 KB", not adjustable ("Quotas for configuring and running a
 /// REST API in API Gateway", API Gateway Developer Guide); read as 3,072 bytes of UTF-8.
@@ -27,9 +27,7 @@ pub(crate) fn access_log_format(
     ops: &[(String, String)],
     rng: &mut Rng,
 ) -> Option<Reply> {
-    let (_, format) = ops
-        .iter()
-        .find(|(path, _)| path == "/accessLogSettings/format")?;
+    let format = access_log_format_of(ops)?;
     if format.len() <= MAX_FORMAT_BYTES {
         return None;
     }

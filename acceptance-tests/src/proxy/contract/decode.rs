@@ -9,6 +9,7 @@ use hyper::header::HeaderMap;
 use hyper::{Method, Uri};
 use serde_json::{Map, Value};
 
+use super::super::classify::form_pairs;
 use super::model::{MemberRef, Operation, Protocol, ServiceModel, Shape};
 
 /// Stands for a payload the layer does not decode (an XML document, a blob body): present, so
@@ -159,21 +160,6 @@ fn query_pairs(request: Request<'_>) -> HashMap<String, String> {
         request.uri.query().unwrap_or_default()
     };
     form_pairs(text).into_iter().collect()
-}
-
-/// `k=v&k=v` decoded (`+` is a space, `%XX` a byte).
-fn form_pairs(text: &str) -> Vec<(String, String)> {
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (form_decode(k), form_decode(v))
-        })
-        .collect()
-}
-
-fn form_decode(text: &str) -> String {
-    crate::percent_decode(&text.replace('+', " "))
 }
 
 fn join(prefix: &str, name: &str) -> String {
