@@ -248,10 +248,13 @@ pub fn moto() -> &'static Moto {
 /// published model (see [`proxy`]), so what moto would take and AWS would refuse fails here.
 /// moto's own endpoint stays for `/moto-api/reset` and as the upstream of other proxies.
 pub fn aws_endpoint() -> String {
+    contract_proxy().endpoint()
+}
+
+/// The process-wide proxy behind [`aws_endpoint`] (contract checks on, nothing else).
+pub fn contract_proxy() -> &'static proxy::Proxy {
     static CONTRACT: OnceLock<proxy::Proxy> = OnceLock::new();
-    CONTRACT
-        .get_or_init(|| proxy::Proxy::start(proxy::ProxyConfig::new()))
-        .endpoint()
+    CONTRACT.get_or_init(|| proxy::Proxy::start(proxy::ProxyConfig::new()))
 }
 
 impl Moto {

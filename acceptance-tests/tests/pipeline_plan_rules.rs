@@ -222,11 +222,11 @@ fn cases() -> Vec<Case> {
         Case {
             name: "bucket ARN naming an invalid bucket",
             attrs: Attrs {
-                bucket_arn: "arn:aws:s3:::access logs",
+                bucket_arn: "arn:aws:s3:::access+logs",
                 ..VALID
             },
             wanted: &[
-                "s3.bucket_arn must name a bucket (arn:aws:s3:::bucket-name): a bucket name has only lowercase letters, digits, '.' and '-', and ' ' is none of them",
+                "s3.bucket_arn must name a bucket (arn:aws:s3:::bucket-name): a bucket name has only lowercase letters, digits, '.' and '-', and '+' is none of them",
             ],
         },
         Case {

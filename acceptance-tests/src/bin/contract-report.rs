@@ -140,6 +140,9 @@ fn iam_actions(api: &str) -> Option<Vec<String>> {
         // "No permissions are required to perform this operation" (STS API reference,
         // GetCallerIdentity); listed anyway, so the list stays complete if an SCP denies it.
         ("sts", "GetCallerIdentity") => one("sts:GetCallerIdentity"),
+        // The base credentials assume the provider block's `assume_role` (STS API reference,
+        // AssumeRole).
+        ("sts", "AssumeRole") => one("sts:AssumeRole"),
         // A stream's destination role is passed to Firehose ("Grant Firehose access to an
         // Amazon S3 destination"; iam:PassRole in the IAM user guide).
         ("firehose", op @ ("CreateDeliveryStream" | "UpdateDestination")) => {
