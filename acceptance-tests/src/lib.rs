@@ -1137,8 +1137,17 @@ struct FixtureCleanup {
     created: Mutex<Created>,
 }
 
-/// Tag the provider puts on the streams and roles it makes: `<rest_api_id>/<stage_name>`.
-const PROVIDER_OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
+/// Tag the provider puts on the streams and roles it makes: the pipeline's own id.
+pub const PROVIDER_OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
+/// Tags (this key, then `<key>:1`, ...) recording a stage's earlier access-log settings.
+pub const PROVIDER_RECORD_TAG: &str = "terraform-provider-apigw:earlier";
+
+/// An object's tags without the provider's record of the stage's earlier settings.
+pub fn without_record(tags: Vec<(String, String)>) -> Vec<(String, String)> {
+    tags.into_iter()
+        .filter(|(k, _)| !k.starts_with(PROVIDER_RECORD_TAG))
+        .collect()
+}
 
 impl FixtureCleanup {
     fn disabled() -> FixtureCleanup {
@@ -1258,9 +1267,14 @@ async fn delete_created(c: &CleanupClients, created: &Created) -> Vec<String> {
     let mut left = Vec::new();
     let mut streams = created.streams.clone();
     let mut roles = created.roles.clone();
-    let owned_by_test = |tag: Option<&str>| {
-        tag.and_then(|t| t.split_once('/'))
-            .is_some_and(|(api, _)| created.rest_apis.iter().any(|a| a == api))
+    // The provider's objects (they carry its owner tag) whose derived names hold one of this
+    // test's REST API ids: `amazon-apigateway-<api>-<stage>`, `apigw-logs-<region>-<api>-<stage>`.
+    let owned_by_test = |tag: Option<&str>, name: &str| {
+        tag.is_some()
+            && created
+                .rest_apis
+                .iter()
+                .any(|a| name.contains(&format!("-{a}-")))
     };
 
     // Streams the provider made for this test's REST APIs.
@@ -1293,7 +1307,7 @@ async fn delete_created(c: &CleanupClients, created: &Created) -> Vec<String> {
                     .iter()
                     .find(|t| t.key() == PROVIDER_OWNER_TAG)
                     .and_then(|t| t.value());
-                if owned_by_test(owner) {
+                if owned_by_test(owner, name) {
                     streams.push(name.clone());
                 }
             }
@@ -1345,7 +1359,7 @@ async fn delete_created(c: &CleanupClients, created: &Created) -> Vec<String> {
                     .iter()
                     .find(|t| t.key() == PROVIDER_OWNER_TAG)
                     .map(|t| t.value());
-                if owned_by_test(owner) {
+                if owned_by_test(owner, name) {
                     roles.push(name.to_owned());
                 }
             }

@@ -99,6 +99,31 @@ pub async fn put_role_policy(
     Ok(())
 }
 
+/// The document of a role's inline policy, decoded; a missing role or policy is
+/// `ErrorKind::NotFound`. IAM returns the document URL-encoded ("GetRolePolicy", IAM API
+/// Reference: "The policy document returned in this structure is URL-encoded compliant with RFC
+/// 3986").
+pub async fn get_role_policy(
+    aws: &AwsClients,
+    role: &str,
+    policy_name: &str,
+) -> Result<String, AwsError> {
+    aws.slot("iam:GetRolePolicy").await;
+    let out = aws
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(policy_name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("iam:GetRolePolicy", e))?;
+    let doc = out.policy_document();
+    Ok(percent_encoding::percent_decode_str(doc)
+        .decode_utf8()
+        .map(|d| d.into_owned())
+        .unwrap_or_else(|_| doc.to_owned()))
+}
+
 /// Makes the role's tags equal `want`.
 pub async fn sync_tags(
     aws: &AwsClients,

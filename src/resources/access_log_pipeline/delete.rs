@@ -13,7 +13,9 @@ use crate::plugin::framework::OpContext;
 use crate::plugin::value::Value;
 
 use super::model::{Pipeline, Private};
-use super::steps::{self, Owner, RETRY_CHANGES, failed};
+use super::ownership::{Claim, Earlier};
+use super::read::decode_private;
+use super::steps::{self, RETRY_CHANGES, failed};
 
 pub async fn delete(
     clients: &AwsClients,
@@ -22,31 +24,45 @@ pub async fn delete(
     private: &[u8],
 ) -> Diagnostics {
     let p = Pipeline::from_value(prior);
-    let private = Private::decode(private);
-    steps_of_delete(clients, ctx, &p, &private)
-        .await
-        .unwrap_or_else(|errors| errors)
+    let mut diags = Diagnostics::new();
+    let cache = decode_private(private, &mut diags);
+    match steps_of_delete(clients, ctx, &p, &cache).await {
+        Ok(more) | Err(more) => diags.extend(more),
+    }
+    diags
 }
 
 async fn steps_of_delete(
     clients: &AwsClients,
     ctx: &OpContext,
     p: &Pipeline,
-    private: &Private,
+    cache: &Private,
 ) -> Result<Diagnostics, Diagnostics> {
     let deadline = Instant::now() + p.timeout("delete", DEFAULT_DELETE_TIMEOUT);
 
-    // Only what this pipeline made is touched: after a failed create the name may belong to
-    // a stream someone else made.
-    let owner = if p.delivery_stream_name.is_empty() {
-        Owner::Nobody
+    // Only what this pipeline made is touched: the stream of its name may be one made by hand
+    // (an import) or by another pipeline.
+    let tags = if p.delivery_stream_name.is_empty() {
+        None
     } else {
-        steps::stream_owner(clients, p)
+        steps::stream_tags(clients, &p.delivery_stream_name)
             .await
             .map_err(|e| failed("Cannot read the delivery stream", e))?
     };
+    let claim = tags.as_ref().map(Claim::of);
+    // The state of the previous version has no pipeline_id: its owner tag held one.
+    let id = p
+        .pipeline_id
+        .clone()
+        .or_else(|| claim.as_ref().and_then(|c| c.id()).map(str::to_owned))
+        .unwrap_or_else(|| p.id());
+    let ours = claim.as_ref().is_some_and(|c| c.is(&id));
+    let role_name = cache
+        .owned_role
+        .clone()
+        .unwrap_or_else(|| steps::owned_role_name(clients, p));
     let mut diags = Diagnostics::new();
-    if owner == Owner::Someone {
+    if claim.is_some() && !ours {
         diags.push(Diagnostic::warning(
             "Delivery stream left alone",
             format!(
@@ -54,23 +70,34 @@ async fn steps_of_delete(
                 p.delivery_stream_name
             ),
         ));
-    } else if let Some(warning) = steps::release_stage(clients, p, private, &ctx.cancel)
-        .await
-        .map_err(|e| failed("Cannot restore the stage's access-log settings", e))?
-    {
-        diags.push(warning);
+    } else {
+        // The record on the stream, else the cache, else the record on the owned role.
+        let mut earlier = tags
+            .as_ref()
+            .and_then(|t| Earlier::from_tags(t).ok().flatten())
+            .or_else(|| cache.earlier.clone());
+        if earlier.is_none() {
+            earlier = steps::find_owned_role(clients, p, &id, &role_name)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|role| Earlier::from_tags(&role.tags).ok().flatten());
+        }
+        if let Some(warning) = steps::release_stage(clients, p, earlier.as_ref(), &ctx.cancel)
+            .await
+            .map_err(|e| failed("Cannot restore the stage's access-log settings", e))?
+        {
+            diags.push(warning);
+        }
     }
 
     // The owned role goes whatever became of the stream: a failed or timed-out stream delete
     // must not leave the role behind as well.
-    let stream = match owner {
-        Owner::Ours => delete_owned_stream(clients, ctx, p, deadline).await,
-        Owner::Someone | Owner::Nobody => Ok(Diagnostics::new()),
+    let stream = match ours {
+        true => delete_owned_stream(clients, ctx, p, deadline).await,
+        false => Ok(Diagnostics::new()),
     };
-    let role = match &private.owned_role {
-        Some(role) => steps::delete_owned_role(clients, p, role, &ctx.cancel).await,
-        None => Ok(()),
-    };
+    let role = steps::delete_owned_role(clients, &id, &role_name, &ctx.cancel).await;
     match (stream, role) {
         (Ok(warnings), Ok(())) => {
             diags.extend(warnings);

@@ -6,6 +6,7 @@ mod create;
 mod delete;
 mod model;
 mod names;
+mod ownership;
 mod plan;
 mod policy;
 mod read;
@@ -23,8 +24,8 @@ use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
 use crate::provider::ProviderState;
 
-pub use model::OWNER_TAG;
 pub use names::{ROLE_POLICY_NAME, default_stream_name, role_name};
+pub use ownership::{OWNER_TAG, RESERVED_PREFIX};
 
 /// The resource type.
 pub struct AccessLogPipeline {
@@ -72,22 +73,24 @@ impl Resource for AccessLogPipeline {
         plan::modify(req, planned, &self.provider.default_tags(), diags)
     }
 
-    async fn create(&self, ctx: &OpContext, planned: &Value, _private: &[u8]) -> ApplyOutcome {
+    async fn create(&self, ctx: &OpContext, planned: &Value, private: &[u8]) -> ApplyOutcome {
         match self.provider.clients().await {
-            Ok(clients) => create::create(&clients, ctx, planned).await,
+            Ok(clients) => create::create(&clients, ctx, planned, private).await,
             Err(diags) => failed_outcome(&Value::Null, &[], diags),
         }
     }
 
     async fn read(&self, _ctx: &OpContext, state: &Value, private: &[u8]) -> ReadOutcome {
         let outcome = match self.provider.clients().await {
-            Ok(clients) => read::refresh(&clients, &model::Pipeline::from_value(state)).await,
+            Ok(clients) => {
+                read::refresh(&clients, &model::Pipeline::from_value(state), private).await
+            }
             Err(diags) => Err(diags),
         };
         match outcome {
-            Ok((new_state, diags)) => ReadOutcome {
-                state: new_state,
-                private: private.to_vec(),
+            Ok((state, private, diags)) => ReadOutcome {
+                state,
+                private,
                 diags,
             },
             Err(diags) => ReadOutcome {

@@ -11,14 +11,14 @@ use crate::aws::firehose::S3Destination;
 use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
 
+use super::ownership::{self, Earlier};
 use super::policy;
-
-/// Tag that marks the stream and role as made by this provider for one pipeline.
-pub const OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
 
 /// The resource's values, as known at apply time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
+    /// This instance's identity, on what it makes; None until the create makes it.
+    pub pipeline_id: Option<String>,
     pub rest_api_id: String,
     pub stage_name: String,
     pub format: String,
@@ -79,6 +79,7 @@ impl Pipeline {
     pub fn from_value(v: &Value) -> Pipeline {
         let s3 = v.attr("s3");
         Pipeline {
+            pipeline_id: opt_string(v.attr("pipeline_id")),
             rest_api_id: string(v.attr("rest_api_id")),
             stage_name: string(v.attr("stage_name")),
             format: string(v.attr("format")),
@@ -101,7 +102,7 @@ impl Pipeline {
         }
     }
 
-    /// `<rest_api_id>/<stage_name>`: the resource id, import id and ownership tag value.
+    /// `<rest_api_id>/<stage_name>`: the resource id and import id.
     pub fn id(&self) -> String {
         format!("{}/{}", self.rest_api_id, self.stage_name)
     }
@@ -129,11 +130,22 @@ impl Pipeline {
         }
     }
 
-    /// The tags to put on the stream and owned role: `tags_all` plus the ownership tag.
-    pub fn remote_tags(&self) -> BTreeMap<String, String> {
+    /// The tags to put on the stream and owned role: `tags_all` plus the provider's own (the
+    /// owner tag of pipeline `id` and the record of the stage's earlier settings).
+    pub fn remote_tags(
+        &self,
+        id: &str,
+        creating: bool,
+        earlier: &Earlier,
+    ) -> BTreeMap<String, String> {
         let mut tags = self.tags_all.clone();
-        tags.insert(OWNER_TAG.to_owned(), self.id());
+        tags.extend(ownership::provider_tags(id, creating, earlier));
         tags
+    }
+
+    /// The key of the stage in this process's register of claims.
+    pub fn stage_key(&self, region: &str) -> String {
+        format!("{region}/{}/{}", self.rest_api_id, self.stage_name)
     }
 }
 
@@ -166,24 +178,48 @@ pub fn merge_tags(
     all
 }
 
-/// What the provider remembers about a pipeline beyond its attributes.
+/// What the provider caches about a pipeline beyond its attributes. Everything here is also
+/// found in AWS (see `ownership`); a lost or unreadable cache is recovered from there.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Private {
-    /// The stage's access-log settings before this pipeline took them over; restored on destroy.
-    #[serde(default)]
-    pub previous_access_log: Option<AccessLog>,
+    /// The stage's access-log settings before this pipeline took them over, as recorded on the
+    /// stream and the owned role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<Earlier>,
+    /// What the previous version kept instead of `earlier` (only ever read).
+    #[serde(default, skip_serializing)]
+    previous_access_log: Option<AccessLog>,
     /// Name of the IAM role the provider made and will delete; None for a role brought along.
     #[serde(default)]
     pub owned_role: Option<String>,
+    /// The bucket's region, as S3 last said: the owned role's policy depends on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_region: Option<String>,
+    /// In a plan: the pipeline this one replaces (`create_before_destroy` may take the stage
+    /// over from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
+    /// The stream was not made by this provider (an import): the pipeline only points the stage
+    /// at it, and the plan keeps its role.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub foreign_stream: bool,
 }
 
 impl Private {
-    pub fn decode(bytes: &[u8]) -> Private {
+    /// The cache, or why it could not be read.
+    pub fn decode(bytes: &[u8]) -> Result<Private, String> {
         if bytes.is_empty() {
-            Private::default()
-        } else {
-            serde_json::from_slice(bytes).unwrap_or_default()
+            return Ok(Private::default());
         }
+        let mut private: Private = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if private.earlier.is_none() {
+            if let Some(log) = private.previous_access_log.take() {
+                private.earlier = Some(Earlier {
+                    access_log: Some(log),
+                });
+            }
+        }
+        Ok(private)
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -194,11 +230,24 @@ impl Private {
 /// What was found in AWS for one pipeline.
 #[derive(Debug, Clone)]
 pub struct Observed {
-    pub stream_arn: String,
-    pub destination: S3Destination,
+    pub pipeline_id: String,
+    /// None when the stream is gone: the state then keeps the prior settings without an ARN,
+    /// so the next plan makes the stream again.
+    pub stream: Option<ObservedStream>,
+    /// The stage's access-log settings (None also when the stage is gone).
     pub stage_access_log: Option<AccessLog>,
-    /// The stream's tags without the ownership tag.
+    /// False when the owned role is gone or its policy was changed outside Terraform: the
+    /// state then has no role ARN, so the next plan restores the role.
+    pub role_intact: bool,
+    /// The stream's tags without the provider's own.
     pub tags: BTreeMap<String, String>,
+}
+
+/// The stream as found.
+#[derive(Debug, Clone)]
+pub struct ObservedStream {
+    pub arn: String,
+    pub destination: S3Destination,
 }
 
 /// The state to record: identity and settings from `base` (plan or prior state), everything
@@ -208,15 +257,27 @@ pub fn state_value(
     observed: &Observed,
     default_tags: &BTreeMap<String, String>,
 ) -> Value {
-    let enabled = observed
-        .stage_access_log
-        .as_ref()
-        .is_some_and(|l| l.destination_arn == observed.stream_arn);
+    let stream_arn = observed.stream.as_ref().map(|s| s.arn.as_str());
+    let enabled = match (&observed.stage_access_log, stream_arn) {
+        (Some(l), Some(arn)) => l.destination_arn == arn,
+        _ => false,
+    };
     let format = match (&observed.stage_access_log, enabled) {
         (Some(log), true) => log.format.clone(),
         _ => base.format.clone(),
     };
-    let d = &observed.destination;
+    let d = match &observed.stream {
+        Some(s) => s.destination.clone(),
+        None => base.destination(base.role_arn.as_deref().unwrap_or_default()),
+    };
+    let role_arn = match observed.role_intact && !d.role_arn.is_empty() {
+        true => Value::from(d.role_arn.as_str()),
+        false => Value::Null,
+    };
+    let bucket_policy = match &role_arn {
+        Value::String(role) => policy::bucket_policy(&d.bucket_arn, role).into(),
+        _ => Value::Null,
+    };
     // Tags that only repeat a provider default are not the resource's own.
     let own: BTreeMap<String, String> = observed
         .tags
@@ -234,6 +295,7 @@ pub fn state_value(
     let num = |n: i32| Value::int(i64::from(n));
     Value::object([
         ("id", base.id().into()),
+        ("pipeline_id", observed.pipeline_id.as_str().into()),
         ("rest_api_id", base.rest_api_id.as_str().into()),
         ("stage_name", base.stage_name.as_str().into()),
         ("format", format.into()),
@@ -242,8 +304,8 @@ pub fn state_value(
             "delivery_stream_name",
             base.delivery_stream_name.as_str().into(),
         ),
-        ("delivery_stream_arn", observed.stream_arn.as_str().into()),
-        ("role_arn", d.role_arn.as_str().into()),
+        ("delivery_stream_arn", stream_arn.map(str::to_owned).into()),
+        ("role_arn", role_arn),
         (
             "s3",
             Value::object([
@@ -263,10 +325,7 @@ pub fn state_value(
             "s3_destination_uri",
             destination_uri(&d.bucket_arn, d.prefix.as_deref()).into(),
         ),
-        (
-            "bucket_policy_json",
-            policy::bucket_policy(&d.bucket_arn, &d.role_arn).into(),
-        ),
+        ("bucket_policy_json", bucket_policy),
         ("tags", tags),
         ("tags_all", map_value(&observed.tags)),
         ("timeouts", base.timeouts.clone()),
@@ -275,8 +334,16 @@ pub fn state_value(
 
 /// The state to record after a failure part-way through a create: what is known so far, with
 /// nothing unknown, so Terraform keeps (and taints) it and the next apply cleans it up.
-pub fn partial_state(planned: &Value, stream_arn: Option<&str>, role_arn: Option<&str>) -> Value {
+pub fn partial_state(
+    planned: &Value,
+    pipeline_id: &str,
+    stream_arn: Option<&str>,
+    role_arn: Option<&str>,
+) -> Value {
     let mut state = known_or_null(planned);
+    if let Some(v) = state.attr_mut("pipeline_id") {
+        *v = pipeline_id.into();
+    }
     if let Some(arn) = stream_arn {
         if let Some(v) = state.attr_mut("delivery_stream_arn") {
             *v = arn.into();
@@ -337,12 +404,19 @@ mod tests {
 
     #[test]
     fn private_state_survives_garbage() {
-        assert_eq!(Private::decode(b"not json"), Private::default());
+        assert!(Private::decode(b"not json").is_err());
         let p = Private {
-            previous_access_log: None,
             owned_role: Some("r".into()),
+            ..Private::default()
         };
-        assert_eq!(Private::decode(&p.encode()), p);
+        assert_eq!(Private::decode(&p.encode()).unwrap(), p);
+        // The previous version's record of the stage's earlier settings is still read.
+        let old = br#"{"previous_access_log":{"destination_arn":"arn:aws:logs:r:1:log-group:g","format":"$context.requestId"},"owned_role":null}"#;
+        let earlier = Private::decode(old).unwrap().earlier.unwrap();
+        assert_eq!(
+            earlier.access_log.unwrap().destination_arn,
+            "arn:aws:logs:r:1:log-group:g"
+        );
     }
 
     #[test]
@@ -351,7 +425,7 @@ mod tests {
             ("id", "a/b".into()),
             ("delivery_stream_arn", Value::unknown()),
         ]);
-        let state = partial_state(&planned, None, None);
+        let state = partial_state(&planned, "p1", None, None);
         assert!(state.is_wholly_known());
         assert!(state.attr("delivery_stream_arn").is_null());
     }

@@ -10,6 +10,7 @@ use crate::validators::{MAX_TAGS, iam_refuses};
 
 use super::model::{Private, destination_uri, merge_tags, planned_bucket_policy};
 use super::names;
+use super::ownership::RESERVED_TAGS;
 
 /// Rules that involve more than one attribute. Unknown values pass.
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
@@ -40,14 +41,15 @@ fn check_tags_all(
     diags: &mut Diagnostics,
 ) {
     let tags = AttrPath::attrs(["tags"]);
-    let total = tags_all.len() + 1;
+    let total = tags_all.len() + RESERVED_TAGS;
     if total > MAX_TAGS {
         diags.attr_error(
             &tags,
             "Too many tags",
             format!(
-                "tags: with the provider's default_tags and its own ownership tag, the stream and \
-                 role would carry {total} tags; Firehose and IAM take at most {MAX_TAGS} per stream \
+                "tags: with the provider's default_tags and its own {RESERVED_TAGS} tags (the owner \
+                 and the record of the stage's earlier settings), the stream and role would carry \
+                 {total} tags; Firehose and IAM take at most {MAX_TAGS} per stream \
                  and per role."
             ),
         );
@@ -149,11 +151,26 @@ pub fn modify(
     }
 
     // A configuration that drops role_arn asks for a provider-owned role. If the prior role was
-    // brought along rather than owned, one will be made, so its ARN is not known yet.
-    let private = Private::decode(req.prior_private);
-    if !req.prior.is_null() && req.config.attr("role_arn").is_null() && private.owned_role.is_none()
-    {
-        set(planned, "role_arn", Value::unknown());
+    // brought along rather than owned, one will be made, so its ARN is not known yet; so too
+    // when refresh found the owned role gone or changed (its ARN then reads null). A stream
+    // made outside this provider (an import) keeps its role: the pipeline never changes it.
+    let mut private = Private::decode(req.prior_private).unwrap_or_default();
+    if !req.prior.is_null() && req.config.attr("role_arn").is_null() {
+        let prior_role = req.prior.attr("role_arn");
+        let brought_along = private.owned_role.is_none() && !private.foreign_stream;
+        if prior_role.is_null() || brought_along {
+            set(planned, "role_arn", Value::unknown());
+        }
+    }
+    // A stream deleted outside Terraform reads back without an ARN: the apply makes it again.
+    if !req.prior.is_null() && req.prior.attr("delivery_stream_arn").is_null() {
+        set(planned, "delivery_stream_arn", Value::unknown());
+    }
+    // A replacement's create may take the stage over from the pipeline it replaces (with
+    // `create_before_destroy`, that one still points the stage at its stream). Terraform plans
+    // the create half with the first plan's private state as prior private state.
+    if let Some(id) = req.prior.attr("pipeline_id").as_str() {
+        private.replaces = Some(id.to_owned());
     }
 
     let tags_all = match planned.attr("tags") {
@@ -184,7 +201,7 @@ pub fn modify(
     set(planned, "s3_destination_uri", uri);
     let bucket_policy = planned_bucket_policy(planned);
     set(planned, "bucket_policy_json", bucket_policy);
-    req.prior_private.to_vec()
+    private.encode()
 }
 
 #[cfg(test)]
@@ -279,10 +296,10 @@ mod tests {
     }
 
     #[test]
-    fn the_merged_tags_and_the_ownership_tag_fit_in_fifty() {
+    fn the_merged_tags_and_the_providers_own_fit_in_fifty() {
         let owned = Value::object([("role_arn", Value::Null)]);
-        assert!(tag_rules(&owned, &tags_of(25, "a"), &tags_of(24, "d")).is_empty());
-        let d = tag_rules(&owned, &tags_of(25, "a"), &tags_of(25, "d"));
+        assert!(tag_rules(&owned, &tags_of(25, "a"), &tags_of(23, "d")).is_empty());
+        let d = tag_rules(&owned, &tags_of(25, "a"), &tags_of(24, "d"));
         assert_eq!(d.len(), 1);
         assert!(d[0].contains("would carry 51 tags"), "{}", d[0]);
         // A resource tag that overrides a default counts once.

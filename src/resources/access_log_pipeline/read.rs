@@ -1,68 +1,301 @@
 //! Read and import: everything is read back from AWS, so out-of-band changes reach the plan.
+//! A pipeline stays in state while anything it owns exists (its stream, its role, or the
+//! stage's pointer at its stream), so the plan shows the repair and destroy cleans up.
+
+use std::collections::BTreeMap;
 
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
-use crate::aws::{apigateway, firehose, iam};
+use crate::aws::{apigateway, firehose, iam, s3};
 use crate::log_format;
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::value::Value;
 
-use super::model::{OWNER_TAG, Observed, Pipeline, Private, S3Settings, state_value};
-use super::names;
+use super::bucket::bucket_name;
+use super::model::{Observed, ObservedStream, Pipeline, Private, S3Settings, state_value};
+use super::names::{self, ROLE_POLICY_NAME};
+use super::ownership::{self, Claim, Earlier};
+use super::policy;
 use super::steps::{self, failed, role_name_of};
 
-/// Looks at the pipeline's stream, its tags and the stage; `None` when stream or stage is gone.
-pub async fn observe(clients: &AwsClients, p: &Pipeline) -> Result<Option<Observed>, AwsError> {
-    let stream = match firehose::find_stream(clients, &p.delivery_stream_name).await {
-        Ok(s) => s,
-        Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
+/// What a look at AWS found, with the cache brought up to date and what is worth a warning.
+pub struct Looked {
+    pub observed: Observed,
+    pub cache: Private,
+    pub warnings: Diagnostics,
+}
+
+/// Looks at the pipeline's stream and its tags, the stage, and the owned role; `None` when
+/// nothing of the pipeline is left.
+pub async fn observe(
+    clients: &AwsClients,
+    p: &Pipeline,
+    cache: &Private,
+) -> Result<Option<Looked>, AwsError> {
+    let mut cache = cache.clone();
+    let mut warnings = Diagnostics::new();
+    let name = &p.delivery_stream_name;
+    let found = match firehose::find_stream(clients, name).await {
+        Ok(s) => Some(s),
+        Err(e) if e.is(ErrorKind::NotFound) => None,
         Err(e) => return Err(e),
     };
-    let stage = match apigateway::find_stage(clients, &p.rest_api_id, &p.stage_name).await {
-        Ok(s) => s,
-        Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+    let tags = match &found {
+        Some(_) => steps::stream_tags(clients, name).await?.unwrap_or_default(),
+        None => BTreeMap::new(),
     };
-    let mut tags = firehose::list_tags(clients, &p.delivery_stream_name).await?;
-    tags.remove(OWNER_TAG);
-    let destination = stream.s3.ok_or_else(|| {
-        AwsError::fatal(
-            "firehose:DescribeDeliveryStream",
-            format!("stream {} has no S3 destination", p.delivery_stream_name),
-        )
-    })?;
-    Ok(Some(Observed {
-        stream_arn: stream.arn,
-        destination,
-        stage_access_log: stage.access_log,
-        tags,
+    let claim = Claim::of(&tags);
+    // The state of the previous version has no pipeline_id: its owner tag held one.
+    let id = p
+        .pipeline_id
+        .clone()
+        .or_else(|| claim.id().map(str::to_owned))
+        .unwrap_or_else(ownership::new_pipeline_id);
+    // A stream of this name made by another pipeline is not this one's.
+    let stream = found.filter(|_| claim.id().is_none_or(|owner| owner == id));
+    if stream.is_some() {
+        cache.foreign_stream = claim.id().is_none();
+        match ownership::Earlier::from_tags(&tags) {
+            Ok(Some(earlier)) if claim.is(&id) => cache.earlier = Some(earlier),
+            Ok(_) => {}
+            Err(why) => warnings.push(Diagnostic::warning(
+                "Record of the stage's earlier settings unreadable",
+                format!(
+                    "The {} tags of stream {name:?} do not decode ({why}); destroy will use the copy kept \
+                     in Terraform's state, if any.",
+                    ownership::EARLIER_TAG
+                ),
+            )),
+        }
+    }
+    let stage_access_log =
+        match apigateway::find_stage(clients, &p.rest_api_id, &p.stage_name).await {
+            Ok(s) => s.access_log,
+            Err(e) if e.is(ErrorKind::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+    let in_use = stream
+        .as_ref()
+        .and_then(|s| s.s3.as_ref())
+        .map(|d| d.role_arn.clone())
+        .or_else(|| p.role_arn.clone());
+    let role = observe_owned_role(clients, p, &id, in_use.as_deref(), &stream, &mut cache).await?;
+    if let Some(warning) = role.warning.clone() {
+        warnings.push(warning);
+    }
+    let pointed_at_us = stage_access_log
+        .as_ref()
+        .is_some_and(|l| steps::is_our_stream(&l.destination_arn, name));
+    if stream.is_none() && !role.exists && !pointed_at_us {
+        return Ok(None);
+    }
+    let stream = match stream {
+        Some(s) => Some(ObservedStream {
+            destination: s.s3.ok_or_else(|| {
+                AwsError::fatal(
+                    "firehose:DescribeDeliveryStream",
+                    format!("stream {name} has no S3 destination"),
+                )
+            })?,
+            arn: s.arn,
+        }),
+        None => {
+            warnings.push(Diagnostic::warning(
+                "Delivery stream gone",
+                format!(
+                    "Stream {name:?} of this pipeline was deleted outside Terraform. The plan makes it again; \
+                     destroy gives the stage back its earlier settings and removes what is left."
+                ),
+            ));
+            None
+        }
+    };
+    let tags = match &stream {
+        Some(_) => ownership::user_tags(&tags),
+        None => p.tags_all.clone(),
+    };
+    Ok(Some(Looked {
+        observed: Observed {
+            pipeline_id: id,
+            stream,
+            stage_access_log,
+            role_intact: role.intact,
+            tags,
+        },
+        cache,
+        warnings,
     }))
 }
 
-/// The state after observing; null when the pipeline is gone.
-pub async fn read_state(clients: &AwsClients, p: &Pipeline) -> Result<Value, Diagnostics> {
-    match observe(clients, p).await {
-        Ok(Some(o)) => Ok(state_value(p, &o, &clients.default_tags)),
-        Ok(None) => Ok(Value::Null),
+/// What was found of the role the provider owns for the pipeline.
+struct RoleSeen {
+    /// The role exists and this pipeline made it.
+    exists: bool,
+    /// False when the pipeline should own a role and it is gone or its policy was changed.
+    intact: bool,
+    warning: Option<Diagnostic>,
+}
+
+/// Looks at the role the provider made for the pipeline, when the pipeline uses one (or used
+/// one, per the cache): gone, or with a policy other than the one the provider writes, it is
+/// reported so the plan restores it. A role brought along is never read.
+async fn observe_owned_role(
+    clients: &AwsClients,
+    p: &Pipeline,
+    id: &str,
+    in_use: Option<&str>,
+    stream: &Option<firehose::Stream>,
+    cache: &mut Private,
+) -> Result<RoleSeen, AwsError> {
+    let name = steps::owned_role_name(clients, p);
+    let uses_owned = in_use.is_none_or(|arn| role_name_of(arn) == name);
+    if !uses_owned && cache.owned_role.is_none() {
+        return Ok(RoleSeen {
+            exists: false,
+            intact: true,
+            warning: None,
+        });
+    }
+    let role = match iam::find_role(clients, &name).await {
+        Ok(role) if Claim::of(&role.tags).is(id) => role,
+        Ok(_) => {
+            return Ok(RoleSeen {
+                exists: false,
+                intact: true,
+                warning: None,
+            });
+        }
+        Err(e) if e.is(ErrorKind::NotFound) => {
+            let expected = uses_owned && in_use.is_some();
+            return Ok(RoleSeen {
+                exists: false,
+                intact: !expected,
+                warning: expected.then(|| {
+                    Diagnostic::warning(
+                        "IAM role gone",
+                        format!(
+                            "Role {name:?}, which this pipeline made for its stream, was deleted outside \
+                             Terraform: Firehose cannot deliver. The plan makes it again."
+                        ),
+                    )
+                }),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    cache.owned_role = Some(role.name.clone());
+    if cache.earlier.is_none() {
+        cache.earlier = Earlier::from_tags(&role.tags).ok().flatten();
+    }
+    let Some(destination) = stream.as_ref().and_then(|s| s.s3.as_ref()) else {
+        return Ok(RoleSeen {
+            exists: true,
+            intact: true,
+            warning: None,
+        });
+    };
+    let bucket_region = match &cache.bucket_region {
+        Some(r) => r.clone(),
+        None => {
+            let region = s3::find_bucket(clients, bucket_name(&destination.bucket_arn))
+                .await
+                .ok()
+                .and_then(|b| b.region)
+                .unwrap_or_else(|| clients.region.clone());
+            cache.bucket_region = Some(region.clone());
+            region
+        }
+    };
+    let want = policy::permissions_policy(
+        &destination.bucket_arn,
+        destination.kms_key_arn.as_deref(),
+        &bucket_region,
+    );
+    let have = match iam::get_role_policy(clients, &role.name, ROLE_POLICY_NAME).await {
+        Ok(doc) => Some(doc),
+        Err(e) if e.is(ErrorKind::NotFound) => None,
+        Err(e) => return Err(e),
+    };
+    let same = have.as_deref().is_some_and(|doc| same_json(doc, &want));
+    Ok(RoleSeen {
+        exists: true,
+        intact: same,
+        warning: (!same).then(|| {
+            Diagnostic::warning(
+                "IAM role's policy changed",
+                format!(
+                    "The {ROLE_POLICY_NAME:?} policy of role {:?}, which this pipeline made, was {} outside \
+                     Terraform. The plan writes it again.",
+                    role.name,
+                    if have.is_some() { "changed" } else { "deleted" }
+                ),
+            )
+        }),
+    })
+}
+
+/// Whether two JSON documents hold the same value, whatever their layout.
+fn same_json(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The state after observing (null when the pipeline is gone) and the updated cache.
+pub async fn read_state(
+    clients: &AwsClients,
+    p: &Pipeline,
+    cache: &Private,
+) -> Result<(Value, Private), Diagnostics> {
+    match observe(clients, p, cache).await {
+        Ok(Some(l)) => Ok((state_value(p, &l.observed, &clients.default_tags), l.cache)),
+        Ok(None) => Ok((Value::Null, cache.clone())),
         Err(e) => Err(failed("Cannot read the pipeline", e)),
     }
 }
 
-/// A refresh: the state after observing (null when the pipeline is gone), with a warning when
-/// a stage this pipeline had pointed at its stream no longer is.
+/// The cache in `private`, or the default with a warning that it was unreadable and what
+/// is recovered from AWS instead.
+pub fn decode_private(private: &[u8], diags: &mut Diagnostics) -> Private {
+    Private::decode(private).unwrap_or_else(|why| {
+        diags.push(Diagnostic::warning(
+            "Private state unreadable",
+            format!(
+                "The provider's private data for this pipeline in Terraform's state does not decode ({why}). \
+                 It is only a cache: what it held is read again from AWS (the owner and record tags on the \
+                 stream and role)."
+            ),
+        ));
+        Private::default()
+    })
+}
+
+/// A refresh: the state after observing (null when the pipeline is gone) and the cache, with
+/// warnings for what changed outside Terraform.
 pub async fn refresh(
     clients: &AwsClients,
     p: &Pipeline,
-) -> Result<(Value, Diagnostics), Diagnostics> {
-    match observe(clients, p).await {
-        Ok(Some(o)) => {
-            let mut diags = Diagnostics::new();
-            if let Some(warning) = repointed_warning(p, &o) {
+    private: &[u8],
+) -> Result<(Value, Vec<u8>, Diagnostics), Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let cache = decode_private(private, &mut diags);
+    match observe(clients, p, &cache).await {
+        Ok(Some(l)) => {
+            diags.extend(l.warnings);
+            if let Some(warning) = repointed_warning(p, &l.observed) {
                 diags.push(warning);
             }
-            Ok((state_value(p, &o, &clients.default_tags), diags))
+            Ok((
+                state_value(p, &l.observed, &clients.default_tags),
+                l.cache.encode(),
+                diags,
+            ))
         }
-        Ok(None) => Ok((Value::Null, Diagnostics::new())),
+        Ok(None) => Ok((Value::Null, Vec::new(), diags)),
         Err(e) => Err(failed("Cannot read the pipeline", e)),
     }
 }
@@ -74,11 +307,12 @@ pub async fn refresh(
 /// settings when it says nothing (terraform-provider-aws,
 /// `internal/service/apigateway/stage.go`, `resourceStageUpdate`).
 fn repointed_warning(p: &Pipeline, o: &Observed) -> Option<Diagnostic> {
+    let stream_arn = &o.stream.as_ref()?.arn;
     if !p.enabled {
         return None;
     }
     let now = match &o.stage_access_log {
-        Some(log) if log.destination_arn == o.stream_arn => return None,
+        Some(log) if &log.destination_arn == stream_arn => return None,
         Some(log) => format!("now sends them to {}", log.destination_arn),
         None => "has access logging turned off".to_owned(),
     };
@@ -90,7 +324,7 @@ fn repointed_warning(p: &Pipeline, o: &Observed) -> Option<Diagnostic> {
              for the same stage: each of its applies writes its own access_log_settings (or removes them), \
              so the two resources undo each other. Add `lifecycle {{ ignore_changes = [access_log_settings] }}` \
              to the aws_api_gateway_stage. The plan below points the stage back at the stream.",
-            p.stage_name, p.rest_api_id, o.stream_arn
+            p.stage_name, p.rest_api_id, stream_arn
         ),
     ))
 }
@@ -130,19 +364,23 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             format!("Stream {stream_name:?} does not deliver to S3."),
         ));
     };
-    // The role is ours to delete only if this provider made it for this very pipeline.
-    let owned_role = match iam::find_role(clients, role_name_of(&dest.role_arn)).await {
-        Ok(role) if role.tags.get(OWNER_TAG).map(String::as_str) == Some(id) => Some(role.name),
-        Ok(_) => None,
-        Err(e) if e.is(ErrorKind::NotFound) => None,
-        Err(e) => return Err(failed("Cannot read the stream's IAM role", e)),
-    };
+    // A stream this provider made carries its pipeline's id, which the import takes on; one
+    // made by hand is only pointed at, never changed, and destroy leaves it and the stage.
+    let tags = steps::stream_tags(clients, &stream_name)
+        .await
+        .map_err(|e| failed("Cannot read the stream's tags", e))?
+        .unwrap_or_default();
+    let pipeline_id = Claim::of(&tags)
+        .id()
+        .map(str::to_owned)
+        .unwrap_or_else(ownership::new_pipeline_id);
     let format = stage
         .access_log
         .as_ref()
         .map(|l| l.format.clone())
         .unwrap_or_else(|| log_format::JSON.to_owned());
     let base = Pipeline {
+        pipeline_id: Some(pipeline_id),
         rest_api_id: api.to_owned(),
         stage_name: stage_name.to_owned(),
         format,
@@ -162,12 +400,8 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         tags_all: Default::default(),
         timeouts: Value::Null,
     };
-    let state = read_state(clients, &base).await?;
-    let private = Private {
-        previous_access_log: None,
-        owned_role,
-    };
-    Ok((state, private.encode()))
+    let (state, cache) = read_state(clients, &base, &Private::default()).await?;
+    Ok((state, cache.encode()))
 }
 
 #[cfg(test)]
@@ -178,17 +412,21 @@ mod tests {
 
     fn observed(stage: Option<&str>) -> Observed {
         Observed {
-            stream_arn: "arn:aws:firehose:us-east-1:1:deliverystream/s".into(),
-            destination: S3Destination {
-                role_arn: "arn:aws:iam::1:role/r".into(),
-                bucket_arn: "arn:aws:s3:::b".into(),
-                prefix: None,
-                error_output_prefix: None,
-                buffering_size_mib: 5,
-                buffering_interval_seconds: 300,
-                compression: "GZIP".into(),
-                kms_key_arn: None,
-            },
+            pipeline_id: "p1".into(),
+            role_intact: true,
+            stream: Some(ObservedStream {
+                arn: "arn:aws:firehose:us-east-1:1:deliverystream/s".into(),
+                destination: S3Destination {
+                    role_arn: "arn:aws:iam::1:role/r".into(),
+                    bucket_arn: "arn:aws:s3:::b".into(),
+                    prefix: None,
+                    error_output_prefix: None,
+                    buffering_size_mib: 5,
+                    buffering_interval_seconds: 300,
+                    compression: "GZIP".into(),
+                    kms_key_arn: None,
+                },
+            }),
             stage_access_log: stage.map(|arn| AccessLog {
                 destination_arn: arn.into(),
                 format: "$context.requestId".into(),

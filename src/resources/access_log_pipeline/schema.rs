@@ -7,7 +7,7 @@ use crate::plugin::types::Type;
 use crate::plugin::validators::{Chars, Duration, IntRange, Length, OneOf, Prefix};
 use crate::validators::{AccessLogFormat, Arn, ArnKind, FirehosePrefix, MAX_TAGS, Tags};
 
-use super::model::OWNER_TAG;
+use super::ownership::{OWNER_TAG, RESERVED_TAGS};
 
 /// The only streams API Gateway accepts as access-log destinations start with this.
 pub const STREAM_PREFIX: &str = "amazon-apigateway-";
@@ -61,6 +61,7 @@ pub fn schema() -> Schema {
         "API Gateway access logs delivered to S3 through a Kinesis Data Firehose stream: the stream, its IAM role and the stage's access-log settings, as one resource.",
         vec![
             Attribute::computed("id", Type::String, "`<rest_api_id>/<stage_name>`."),
+            Attribute::computed("pipeline_id", Type::String, "Identity of this pipeline instance, made on create: the value of the `terraform-provider-apigw:pipeline` tag on the stream and role it makes. Another resource, state or workspace aimed at the same stage has another, and never takes this one's objects."),
             Attribute::required("rest_api_id", Type::String, "Id of the REST API whose stage is logged.")
                 .requires_replace()
                 .validate(Length { min: 1, max: 64 })
@@ -86,7 +87,7 @@ pub fn schema() -> Schema {
             Attribute::computed("s3_destination_uri", Type::String, "Where delivered objects land: `s3://<bucket>/<prefix>`."),
             Attribute::computed("bucket_policy_json", Type::String, "A bucket policy (JSON) that lets the pipeline's role deliver into the bucket: what a bucket of another account must allow. Unknown until the role is; merge its statement into the bucket's policy."),
             Attribute::optional("tags", Type::map(Type::String), "Tags of the stream and of the role the provider owns.")
-                .validate(Tags { max: MAX_TAGS - 1, reserved: OWNER_TAG }),
+                .validate(Tags { max: MAX_TAGS - RESERVED_TAGS, reserved: OWNER_TAG }),
             Attribute::computed("tags_all", Type::map(Type::String), "`tags` merged over the provider's `default_tags`."),
             Attribute::nested("timeouts", Mode::Optional, "Deadlines of the resource's operations.", timeouts),
         ],

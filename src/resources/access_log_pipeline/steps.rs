@@ -15,8 +15,9 @@ use crate::aws::retry::{WaitError, retry};
 use crate::aws::{firehose, iam};
 use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 
-use super::model::{OWNER_TAG, Pipeline, Private};
+use super::model::Pipeline;
 use super::names::{self, ROLE_POLICY_NAME};
+use super::ownership::{self, Claim, Earlier};
 use super::policy;
 
 /// Kinds worth retrying for calls that change a stage or stream.
@@ -99,41 +100,108 @@ pub async fn find_stage_or_say(
     }
 }
 
-/// Refuses a stage already delivering to another pipeline's stream, and otherwise remembers
-/// what the stage had so destroy can put it back.
-pub async fn claim_stage(
+/// The name of the Firehose stream an access-log destination names, if it is one.
+pub fn stream_of_destination(destination_arn: &str) -> Option<&str> {
+    destination_arn.split(":deliverystream/").nth(1)
+}
+
+/// The tags of the stream called `name`; None when there is no such stream.
+pub async fn stream_tags(
+    clients: &AwsClients,
+    name: &str,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    match firehose::list_tags(clients, name).await {
+        Ok(tags) => Ok(Some(tags)),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the objects of pipeline `other` were left by a create that died: it is not one of
+/// this process's, and the stream of the pipeline's name is missing or still marked as being
+/// created by `other`. A finished pipeline's objects are never adoptable.
+pub async fn abandoned(
     clients: &AwsClients,
     p: &Pipeline,
+    other: &str,
+) -> Result<bool, Diagnostics> {
+    if ownership::is_live_in_process(other) {
+        return Ok(false);
+    }
+    let tags = stream_tags(clients, &p.delivery_stream_name)
+        .await
+        .map_err(|e| failed("Cannot read the delivery stream", e))?;
+    Ok(match tags.map(|t| Claim::of(&t)) {
+        None => true,
+        Some(Claim::Creating(id)) => id == other,
+        Some(_) => false,
+    })
+}
+
+/// The error for an object that belongs to another pipeline instance.
+pub fn taken_by_other(what: &str, other: &str, p: &Pipeline, attr: &str) -> Diagnostics {
+    failed_at(
+        &[attr],
+        "Stage already has a pipeline",
+        format!(
+            "{what} belongs to another apigw_access_log_pipeline (pipeline_id {other:?}), for stage {:?} of \
+             REST API {:?}. A stage has one access-log destination, and this provider never takes another \
+             pipeline's objects. If that pipeline is no longer wanted, destroy it where it is managed (its \
+             state or workspace). If it is this very pipeline, managed elsewhere, move it here: \
+             `terraform state rm` it there, then `terraform import <address> {}` here.",
+            p.stage_name,
+            p.rest_api_id,
+            p.id()
+        ),
+    )
+}
+
+/// Decides whether pipeline `id` may take the stage, and finds what the stage had before any
+/// pipeline: the stage's current settings, or, when it points at the stream of the pipeline
+/// being replaced (`replaces`) or of a create that died, that stream's record. A stage that
+/// delivers to another live pipeline's stream is refused.
+pub async fn resolve_stage(
+    clients: &AwsClients,
+    p: &Pipeline,
+    id: &str,
     stage: &apigateway::Stage,
-    private: &mut Private,
-) -> Result<(), Diagnostics> {
-    let Some(current) = &stage.access_log else {
-        return Ok(());
+    replaces: Option<&str>,
+) -> Result<Earlier, Diagnostics> {
+    let current = Earlier {
+        access_log: stage.access_log.clone(),
     };
-    if is_our_stream(&current.destination_arn, &p.delivery_stream_name) {
-        return Ok(());
+    let Some(other_stream) = current
+        .access_log
+        .as_ref()
+        .and_then(|l| stream_of_destination(&l.destination_arn))
+    else {
+        return Ok(current);
+    };
+    let Some(tags) = stream_tags(clients, other_stream)
+        .await
+        .map_err(|e| failed("Cannot read the stream the stage logs to", e))?
+    else {
+        return Ok(current);
+    };
+    let claim = Claim::of(&tags);
+    let Some(other) = claim.id() else {
+        // A stream someone made by hand: it is what the stage had.
+        return Ok(current);
+    };
+    let record = || Earlier::from_tags(&tags).ok().flatten().unwrap_or_default();
+    if other == id || replaces == Some(other) {
+        return Ok(record());
     }
-    if let Some(other) = current.destination_arn.split(":deliverystream/").nth(1) {
-        let tags = firehose::list_tags(clients, other)
-            .await
-            .unwrap_or_default();
-        if tags.contains_key(OWNER_TAG) {
-            return Err(failed_at(
-                &["stage_name"],
-                "Stage already has a pipeline",
-                format!(
-                    "Stage {:?} of REST API {:?} already delivers its access logs to stream {other:?}, made by \
-                     another apigw_access_log_pipeline ({}). A stage has one access-log destination; remove \
-                     the other pipeline first.",
-                    p.stage_name, p.rest_api_id, tags[OWNER_TAG]
-                ),
-            ));
-        }
+    let died = matches!(claim, Claim::Creating(_)) && other_stream == p.delivery_stream_name;
+    if died && abandoned(clients, p, other).await? {
+        return Ok(record());
     }
-    if private.previous_access_log.is_none() {
-        private.previous_access_log = Some(current.clone());
-    }
-    Ok(())
+    Err(taken_by_other(
+        &format!("The stage logs to stream {other_stream:?}, which"),
+        other,
+        p,
+        "stage_name",
+    ))
 }
 
 /// The service-linked role API Gateway makes the first time a stage of the account logs to
@@ -198,7 +266,7 @@ fn refused_for_service_linked_role(e: &AwsError) -> bool {
 pub async fn release_stage(
     clients: &AwsClients,
     p: &Pipeline,
-    private: &Private,
+    earlier: Option<&Earlier>,
     cancel: &CancellationToken,
 ) -> Result<Option<Diagnostic>, WaitError> {
     let stage = match apigateway::find_stage(clients, &p.rest_api_id, &p.stage_name).await {
@@ -213,7 +281,7 @@ pub async fn release_stage(
     if !ours {
         return Ok(None);
     }
-    let Some(earlier) = &private.previous_access_log else {
+    let Some(earlier) = earlier.and_then(|e| e.access_log.as_ref()) else {
         return set_stage_log(clients, p, None, cancel).await.map(|()| None);
     };
     match set_stage_log(clients, p, Some(earlier), cancel).await {
@@ -257,53 +325,37 @@ async fn set_stage_log(
     .await
 }
 
-/// Whether tags mark an object as made by this provider for this pipeline.
-pub fn is_ours(tags: &BTreeMap<String, String>, p: &Pipeline) -> bool {
-    tags.get(OWNER_TAG) == Some(&p.id())
-}
-
-/// Who a stream of the pipeline's name belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner {
-    Ours,
-    Someone,
-    Nobody,
-}
-
-/// Whether the stream of the pipeline's name exists and whether this pipeline made it.
-pub async fn stream_owner(clients: &AwsClients, p: &Pipeline) -> Result<Owner, AwsError> {
-    match firehose::list_tags(clients, &p.delivery_stream_name).await {
-        Ok(tags) if is_ours(&tags, p) => Ok(Owner::Ours),
-        Ok(_) => Ok(Owner::Someone),
-        Err(e) if e.is(ErrorKind::NotFound) => Ok(Owner::Nobody),
-        Err(e) => Err(e),
-    }
-}
-
 /// The provider-owned role's name for this pipeline.
 pub fn owned_role_name(clients: &AwsClients, p: &Pipeline) -> String {
     names::role_name(&clients.region, &p.delivery_stream_name)
 }
 
-/// The role called `name` if this provider made it for this pipeline, None if there is no
-/// such role, and an error if the name belongs to something else.
-async fn find_owned_role(
+/// The role called `name` if pipeline `id` made it, None if there is no such role, and an
+/// error if the name belongs to something else.
+pub async fn find_owned_role(
     clients: &AwsClients,
     p: &Pipeline,
+    id: &str,
     name: &str,
 ) -> Result<Option<iam::Role>, Diagnostics> {
     match iam::find_role(clients, name).await {
-        Ok(role) if is_ours(&role.tags, p) => Ok(Some(role)),
-        Ok(role) => Err(failed(
-            "IAM role name taken",
-            format!(
-                "An IAM role named {:?} ({}) exists but was not made by this provider for pipeline {}. \
-                 Delete or rename it, or set role_arn to use a role of your own.",
-                role.name,
-                role.arn,
-                p.id()
-            ),
-        )),
+        Ok(role) if Claim::of(&role.tags).is(id) => Ok(Some(role)),
+        Ok(role) => match Claim::of(&role.tags).id() {
+            Some(other) => Err(taken_by_other(
+                &format!("IAM role {:?}", role.name),
+                other,
+                p,
+                "delivery_stream_name",
+            )),
+            None => Err(failed(
+                "IAM role name taken",
+                format!(
+                    "An IAM role named {:?} ({}) exists but was not made by this provider. Delete or \
+                     rename it, or set role_arn to use a role of your own.",
+                    role.name, role.arn
+                ),
+            )),
+        },
         Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(failed("Cannot read the IAM role", e)),
     }
@@ -316,12 +368,15 @@ pub struct OwnedRole {
     pub made: Option<Instant>,
 }
 
-/// Finds or makes the provider-owned role for this pipeline, with its policy written for the
-/// pipeline's bucket (in `bucket_region`) and key. A role of that name not tagged as ours is
-/// never adopted.
+/// Finds or makes pipeline `id`'s own role, tagged with its owner and the stage's earlier
+/// settings, with its policy written for the pipeline's bucket (in `bucket_region`) and key.
+/// A role of that name is adopted only if this pipeline made it, or a create that died did;
+/// any other is never touched.
 pub async fn ensure_owned_role(
     clients: &AwsClients,
     p: &Pipeline,
+    id: &str,
+    earlier: &Earlier,
     bucket_region: &str,
 ) -> Result<OwnedRole, Diagnostics> {
     let name = owned_role_name(clients, p);
@@ -335,35 +390,55 @@ pub async fn ensure_owned_role(
         p.id()
     );
     let trust = policy::trust_policy(account);
-    let owned = match iam::create_role(clients, &name, &description, &trust, &p.remote_tags()).await
-    {
+    let want = p.remote_tags(id, false, earlier);
+    let owned = match iam::create_role(clients, &name, &description, &trust, &want).await {
         Ok(role) => OwnedRole {
             role,
             made: Some(Instant::now()),
         },
-        // Made by an earlier run (a crash, or an answer lost on the way back): adopted if it
-        // carries this pipeline's tag, an error otherwise.
-        Err(e) if e.is(ErrorKind::AlreadyExists) => OwnedRole {
-            role: find_owned_role(clients, p, &name)
-                .await?
-                .ok_or_else(|| failed("Cannot create the IAM role", e))?,
-            made: None,
-        },
+        // Made by an earlier attempt (an answer lost on the way back, or a create that died).
+        Err(e) if e.is(ErrorKind::AlreadyExists) => {
+            let found = iam::find_role(clients, &name)
+                .await
+                .map_err(|e| failed("Cannot read the IAM role", e))?;
+            let claim = Claim::of(&found.tags);
+            let adoptable = match claim.id() {
+                Some(other) if other == id => true,
+                Some(other) => abandoned(clients, p, other).await?,
+                None => false,
+            };
+            if !adoptable {
+                return Err(find_owned_role(clients, p, id, &name)
+                    .await
+                    .err()
+                    .unwrap_or_else(|| failed("Cannot create the IAM role", e)));
+            }
+            iam::sync_tags(clients, &name, &found.tags, &want)
+                .await
+                .map_err(|e| failed("Cannot tag the IAM role", e))?;
+            OwnedRole {
+                role: found,
+                made: None,
+            }
+        }
         Err(e) => return Err(failed("Cannot create the IAM role", e)),
     };
     write_role_policy(clients, p, &owned.role.name, bucket_region).await?;
     Ok(owned)
 }
 
-/// Deletes the owned role, if it is still there and still ours.
+/// Deletes the role called `name`, if it is still there and pipeline `id` made it.
 pub async fn delete_owned_role(
     clients: &AwsClients,
-    p: &Pipeline,
+    id: &str,
     name: &str,
     cancel: &CancellationToken,
 ) -> Result<(), Diagnostics> {
-    if find_owned_role(clients, p, name).await?.is_none() {
-        return Ok(());
+    match iam::find_role(clients, name).await {
+        Ok(role) if Claim::of(&role.tags).is(id) => {}
+        Ok(_) => return Ok(()),
+        Err(e) if e.is(ErrorKind::NotFound) => return Ok(()),
+        Err(e) => return Err(failed("Cannot read the IAM role", e)),
     }
     retry(
         RETRY_CHANGES,

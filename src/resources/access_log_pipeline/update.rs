@@ -14,8 +14,10 @@ use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 
 use super::bucket;
+use super::create::{commit, make_stream};
 use super::model::{Pipeline, Private};
-use super::read::read_state;
+use super::ownership::{Claim, Earlier};
+use super::read::{decode_private, read_state};
 use super::steps::{self, failed, role_name_of};
 
 pub async fn update(
@@ -25,22 +27,24 @@ pub async fn update(
     planned: &Value,
     private: &[u8],
 ) -> ApplyOutcome {
-    let (before, p) = (Pipeline::from_value(prior), Pipeline::from_value(planned));
-    let mut private = Private::decode(private);
+    let (before, mut p) = (Pipeline::from_value(prior), Pipeline::from_value(planned));
     let mut diags = Diagnostics::new();
-    let result = steps_of_update(clients, ctx, &before, &p, &mut private, &mut diags).await;
+    let mut cache = decode_private(private, &mut diags);
+    cache.replaces = None;
+    let result = steps_of_update(clients, ctx, &before, &mut p, &mut cache, &mut diags).await;
     // Whatever happened, record what AWS now holds; a failed read keeps the prior state.
-    let state = match read_state(clients, &p).await {
-        Ok(state) if !state.is_null() => state,
+    let state = match read_state(clients, &p, &cache).await {
+        Ok((state, read)) if !state.is_null() => {
+            cache = read;
+            state
+        }
         _ => prior.clone(),
     };
+    diags.extend(result.err().unwrap_or_default());
     ApplyOutcome {
         state,
-        private: private.encode(),
-        diags: {
-            diags.extend(result.err().unwrap_or_default());
-            diags
-        },
+        private: cache.encode(),
+        diags,
     }
 }
 
@@ -48,101 +52,218 @@ async fn steps_of_update(
     clients: &AwsClients,
     ctx: &OpContext,
     before: &Pipeline,
-    p: &Pipeline,
-    private: &mut Private,
+    p: &mut Pipeline,
+    cache: &mut Private,
     warnings: &mut Diagnostics,
 ) -> Result<(), Diagnostics> {
     let deadline = Instant::now() + p.timeout("update", DEFAULT_UPDATE_TIMEOUT);
 
-    // 0. A new bucket is checked as on create; its region is needed to rewrite the role's
-    //    key grant.
-    let mut bucket_region = None;
+    // 0. The stream as AWS has it, and whose it is. The state of the previous version has no
+    //    pipeline_id: the owner tag held one.
+    let have_tags = steps::stream_tags(clients, &p.delivery_stream_name)
+        .await
+        .map_err(|e| failed("Cannot read the delivery stream", e))?;
+    let claim = have_tags.as_ref().map(Claim::of);
+    let id = p
+        .pipeline_id
+        .clone()
+        .or_else(|| before.pipeline_id.clone())
+        .or_else(|| claim.as_ref().and_then(|c| c.id()).map(str::to_owned))
+        .unwrap_or_else(|| before.id());
+    p.pipeline_id = Some(id.clone());
+    match claim.as_ref().map(|c| c.id()) {
+        Some(Some(other)) if other != id => {
+            return Err(steps::taken_by_other(
+                &format!("Stream {:?}", p.delivery_stream_name),
+                other,
+                p,
+                "delivery_stream_name",
+            ));
+        }
+        Some(None) => return update_foreign(clients, ctx, before, p, cache, warnings).await,
+        _ => {}
+    }
+    let recorded = have_tags
+        .as_ref()
+        .and_then(|t| Earlier::from_tags(t).ok().flatten());
+    let mut earlier = recorded
+        .clone()
+        .or_else(|| cache.earlier.clone())
+        .unwrap_or_default();
+
+    // 1. A stage pointed at the pipeline again, after it was detached: what it has now is what
+    //    destroy gives back, recorded before the stage is changed.
+    let mut stage = None;
+    if p.enabled && !before.enabled {
+        let found = steps::require_stage(clients, p).await?;
+        let pointed = found
+            .access_log
+            .as_ref()
+            .is_some_and(|l| steps::is_our_stream(&l.destination_arn, &p.delivery_stream_name));
+        if !pointed {
+            earlier = steps::resolve_stage(clients, p, &id, &found, None).await?;
+        }
+        stage = Some(found);
+    }
+    cache.earlier = Some(earlier.clone());
+
+    // 2. The bucket is checked as on create (a missing one is refused); its region is needed
+    //    to write the role's key grant.
+    let checked = bucket::check(clients, p).await?;
+    warnings.extend(checked.warnings);
+    let bucket_region = checked.region;
+    cache.bucket_region = Some(bucket_region.clone());
     let policy_changes =
         before.s3.bucket_arn != p.s3.bucket_arn || before.s3.kms_key_arn != p.s3.kms_key_arn;
-    if policy_changes || p.role_arn.is_none() {
-        let checked = bucket::check(clients, p).await?;
-        warnings.extend(checked.warnings);
-        bucket_region = Some(checked.region);
-    }
-    let bucket_region = bucket_region.unwrap_or_else(|| clients.region.clone());
 
-    // 1. The role: keep the owned one (rewriting its policy if the bucket or key moved), make
-    //    one if the configuration stopped bringing its own, or switch to the one brought.
-    let owned_arn_matches = |arn: &str| private.owned_role.as_deref() == Some(role_name_of(arn));
+    // 3. The role: keep the owned one (rewriting its policy if the bucket or key moved), make
+    //    one (again, if it was deleted outside Terraform) if the configuration brings none, or
+    //    switch to the one brought.
+    let owned_name = steps::owned_role_name(clients, p);
     let mut retire_owned: Option<String> = None;
+    let mut role_made = None;
     let role_arn = match &p.role_arn {
         None => {
-            let role = steps::ensure_owned_role(clients, p, &bucket_region)
-                .await?
-                .role;
-            private.owned_role = Some(role.name.clone());
-            role.arn
+            let owned = steps::ensure_owned_role(clients, p, &id, &earlier, &bucket_region).await?;
+            cache.owned_role = Some(owned.role.name.clone());
+            role_made = owned.made;
+            owned.role.arn
         }
-        Some(arn) if owned_arn_matches(arn) => {
+        Some(arn) if role_name_of(arn) == owned_name => {
             if policy_changes {
-                steps::write_role_policy(clients, p, role_name_of(arn), &bucket_region).await?;
+                steps::write_role_policy(clients, p, &owned_name, &bucket_region).await?;
             }
             arn.clone()
         }
         Some(arn) => {
-            retire_owned = private.owned_role.clone();
+            retire_owned = cache.owned_role.clone();
             arn.clone()
         }
     };
 
-    // 2. The stream's destination.
-    let desired = p.destination(&role_arn);
-    let current = firehose::find_stream(clients, &p.delivery_stream_name)
-        .await
-        .map_err(|e| failed("Cannot read the delivery stream", e))?;
-    if current.s3.as_ref() != Some(&desired) {
-        update_destination(clients, ctx, p, &desired, deadline).await?;
-    }
-
-    // 3. Tags, on the stream and on the owned role.
-    if before.tags_all != p.tags_all {
-        let want = p.remote_tags();
-        let have = firehose::list_tags(clients, &p.delivery_stream_name)
-            .await
-            .map_err(|e| failed("Cannot read the stream's tags", e))?;
-        firehose::sync_tags(clients, &p.delivery_stream_name, &have, &want)
-            .await
-            .map_err(|e| failed("Cannot tag the stream", e))?;
-        if let Some(role) = &private.owned_role {
-            let have = iam::find_role(clients, role)
+    // 4. The stream: made again if it was deleted outside Terraform, else its destination.
+    let stream_arn = match &have_tags {
+        None => {
+            let stream = make_stream(
+                clients, ctx, p, &id, &earlier, &role_arn, role_made, deadline,
+            )
+            .await?;
+            commit(clients, p, &id).await?;
+            stream.arn
+        }
+        Some(_) => {
+            let desired = p.destination(&role_arn);
+            let current = firehose::find_stream(clients, &p.delivery_stream_name)
                 .await
-                .map_err(|e| failed("Cannot read the IAM role", e))?
-                .tags;
-            iam::sync_tags(clients, role, &have, &want)
+                .map_err(|e| failed("Cannot read the delivery stream", e))?;
+            if current.s3.as_ref() != Some(&desired) {
+                update_destination(clients, ctx, p, &desired, deadline).await?;
+            }
+            current.arn
+        }
+    };
+
+    // 5. Tags, on the stream and on the owned role: the user's, the owner's and the record.
+    let want = p.remote_tags(&id, false, &earlier);
+    if let Some(have) = &have_tags {
+        if have != &want {
+            firehose::sync_tags(clients, &p.delivery_stream_name, have, &want)
+                .await
+                .map_err(|e| failed("Cannot tag the stream", e))?;
+        }
+    }
+    let retag_role = before.tags_all != p.tags_all || recorded.as_ref() != Some(&earlier);
+    if retag_role && role_name_of(&role_arn) == owned_name {
+        let have = iam::find_role(clients, &owned_name)
+            .await
+            .map_err(|e| failed("Cannot read the IAM role", e))?
+            .tags;
+        if have != want {
+            iam::sync_tags(clients, &owned_name, &have, &want)
                 .await
                 .map_err(|e| failed("Cannot tag the IAM role", e))?;
         }
     }
 
-    // 4. The stage.
+    // 6. The stage.
     if p.enabled {
-        let stage = steps::require_stage(clients, p).await?;
+        let stage = match stage {
+            Some(s) => s,
+            None => steps::require_stage(clients, p).await?,
+        };
         let pointed = stage.access_log.as_ref().is_some_and(|l| {
             steps::is_our_stream(&l.destination_arn, &p.delivery_stream_name)
                 && l.format == p.format
         });
         if !pointed {
-            steps::claim_stage(clients, p, &stage, private).await?;
-            steps::point_stage(clients, p, &current.arn, &ctx.cancel).await?;
+            // Repointed outside Terraform: the record stays what the stage had before the
+            // pipeline; only another pipeline's claim stops the repair.
+            steps::resolve_stage(clients, p, &id, &stage, None).await?;
+            steps::point_stage(clients, p, &stream_arn, &ctx.cancel).await?;
         }
-    } else if let Some(warning) = steps::release_stage(clients, p, private, &ctx.cancel)
+    } else if let Some(warning) = steps::release_stage(clients, p, Some(&earlier), &ctx.cancel)
         .await
         .map_err(|e| failed("Cannot detach the stage from the stream", e))?
     {
         warnings.push(warning);
     }
 
-    // 5. A role the provider owned but no longer uses goes last, once nothing refers to it.
+    // 7. A role the provider owned but no longer uses goes last, once nothing refers to it.
     if let Some(role) = retire_owned {
-        iam::delete_role(clients, &role)
-            .await
-            .map_err(|e| failed("Cannot delete the unused IAM role", e))?;
-        private.owned_role = None;
+        steps::delete_owned_role(clients, &id, &role, &ctx.cancel).await?;
+        cache.owned_role = None;
+    }
+    Ok(())
+}
+
+/// An update of a pipeline whose stream was not made by this provider (an import): only the
+/// stage is the pipeline's to change; the stream and its role stay exactly as they are.
+async fn update_foreign(
+    clients: &AwsClients,
+    ctx: &OpContext,
+    before: &Pipeline,
+    p: &Pipeline,
+    cache: &mut Private,
+    warnings: &mut Diagnostics,
+) -> Result<(), Diagnostics> {
+    let current = firehose::find_stream(clients, &p.delivery_stream_name)
+        .await
+        .map_err(|e| failed("Cannot read the delivery stream", e))?;
+    let role = current
+        .s3
+        .as_ref()
+        .map(|d| d.role_arn.clone())
+        .unwrap_or_default();
+    let stream_changes = p.role_arn.as_deref() != Some(role.as_str())
+        || current.s3.as_ref() != Some(&p.destination(&role))
+        || before.tags_all != p.tags_all;
+    if stream_changes {
+        return Err(failed(
+            "Stream not made by this provider",
+            format!(
+                "Stream {:?} was made outside this provider (the pipeline was imported), so the pipeline \
+                 only points the stage at it and never changes the stream, its role or its tags. Make the \
+                 configuration's s3, role_arn and tags match the stream (role_arn = {role:?}), or change \
+                 the stream where it is managed.",
+                p.delivery_stream_name
+            ),
+        ));
+    }
+    cache.foreign_stream = true;
+    if p.enabled {
+        let stage = steps::require_stage(clients, p).await?;
+        let pointed = stage
+            .access_log
+            .as_ref()
+            .is_some_and(|l| l.destination_arn == current.arn && l.format == p.format);
+        if !pointed {
+            steps::point_stage(clients, p, &current.arn, &ctx.cancel).await?;
+        }
+    } else if let Some(warning) = steps::release_stage(clients, p, None, &ctx.cancel)
+        .await
+        .map_err(|e| failed("Cannot detach the stage from the stream", e))?
+    {
+        warnings.push(warning);
     }
     Ok(())
 }
