@@ -507,7 +507,14 @@ fn cases() -> Vec<Case> {
             name: "the provider's ownership tag",
             attrs: extra("  tags = { \"terraform-provider-apigw:pipeline\" = \"mine\" }"),
             wanted: &[
-                "tags[\"terraform-provider-apigw:pipeline\"]: is the provider's ownership tag, which it sets itself to know what it made.",
+                "tags[\"terraform-provider-apigw:pipeline\"]: keys starting with \"terraform-provider-apigw:\" (in any case) are reserved for the tags the provider sets itself to know what it made.",
+            ],
+        },
+        Case {
+            name: "another key under the provider's reserved prefix, in another case",
+            attrs: extra("  tags = { \"Terraform-Provider-Apigw:owner\" = \"mine\" }"),
+            wanted: &[
+                "tags[\"Terraform-Provider-Apigw:owner\"]: keys starting with \"terraform-provider-apigw:\" (in any case) are reserved",
             ],
         },
         Case {
@@ -576,7 +583,18 @@ fn provider_cases() -> Vec<Case> {
             attrs: defaults(
                 "  default_tags {\n    tags = { \"terraform-provider-apigw:pipeline\" = \"v\" }\n  }",
             ),
-            wanted: &["is the provider's ownership tag"],
+            wanted: &[
+                "default_tags.tags[\"terraform-provider-apigw:pipeline\"]: keys starting with \"terraform-provider-apigw:\" (in any case) are reserved",
+            ],
+        },
+        Case {
+            name: "a default tag under the provider's reserved prefix",
+            attrs: defaults(
+                "  default_tags {\n    tags = { \"terraform-provider-apigw:future\" = \"v\" }\n  }",
+            ),
+            wanted: &[
+                "default_tags.tags[\"terraform-provider-apigw:future\"]: keys starting with \"terraform-provider-apigw:\" (in any case) are reserved",
+            ],
         },
         Case {
             name: "fifty default tags",

@@ -11,6 +11,7 @@ mod policy;
 mod read;
 pub mod schema;
 mod steps;
+mod tags;
 mod update;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use crate::provider::ProviderState;
 
 pub use model::OWNER_TAG;
 pub use names::{ROLE_POLICY_NAME, default_stream_name, role_name};
+pub use tags::RESERVED_TAG_PREFIX;
 
 /// The resource type.
 pub struct AccessLogPipeline {
@@ -69,7 +71,7 @@ impl Resource for AccessLogPipeline {
         planned: &mut Value,
         diags: &mut Diagnostics,
     ) -> Vec<u8> {
-        plan::modify(req, planned, &self.provider.default_tags(), diags)
+        plan::modify(req, planned, self.provider.default_tags().as_ref(), diags)
     }
 
     async fn create(&self, ctx: &OpContext, planned: &Value, _private: &[u8]) -> ApplyOutcome {

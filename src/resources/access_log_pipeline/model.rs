@@ -12,6 +12,7 @@ use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
 
 use super::policy;
+use super::tags::own_tags;
 
 /// Tag that marks the stream and role as made by this provider for one pipeline.
 pub const OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
@@ -217,16 +218,12 @@ pub fn state_value(
         _ => base.format.clone(),
     };
     let d = &observed.destination;
-    // Tags that only repeat a provider default are not the resource's own.
-    let own: BTreeMap<String, String> = observed
-        .tags
-        .iter()
-        .filter(|(k, v)| {
-            base.tags.as_ref().is_some_and(|t| t.contains_key(*k))
-                || default_tags.get(*k) != Some(*v)
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let own = own_tags(
+        base.tags.as_ref(),
+        &base.tags_all,
+        &observed.tags,
+        default_tags,
+    );
     let tags = match (&base.tags, own.is_empty()) {
         (None, true) => Value::Null,
         _ => map_value(&own),

@@ -24,7 +24,7 @@ pub async fn observe(clients: &AwsClients, p: &Pipeline) -> Result<Option<Observ
         Err(e) => return Err(e),
     };
     let mut tags = firehose::list_tags(clients, &p.delivery_stream_name).await?;
-    tags.remove(OWNER_TAG);
+    tags.retain(|k, _| !super::tags::is_reserved(k));
     let destination = stream.s3.ok_or_else(|| {
         AwsError::fatal(
             "firehose:DescribeDeliveryStream",
