@@ -44,6 +44,23 @@ fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The pipeline's `tags` and `tags_all` in `state` are `own` and `all`, and its stream
+/// carries `all` and the ownership tag.
+#[track_caller]
+fn assert_tags(
+    aws: &Aws,
+    state: &serde_json::Value,
+    own: &BTreeMap<String, String>,
+    all: &BTreeMap<String, String>,
+) {
+    assert_eq!(&string_map(&state["tags"]), own, "{state}");
+    assert_eq!(&string_map(&state["tags_all"]), all, "{state}");
+    let stream = state["delivery_stream_name"].as_str().expect("stream name");
+    let mut on_stream = block_on(aws.stream_tags(stream));
+    assert!(on_stream.remove(OWNER_TAG).is_some(), "{on_stream:?}");
+    assert_eq!(&on_stream, all);
+}
+
 /// Applies (which plans first, with the unknowns), then expects an empty plan; prints timings.
 #[track_caller]
 fn apply_then_plan_empty(tf: &TfDir, what: &str) {
@@ -142,14 +159,12 @@ resource "apigw_access_log_pipeline" "x" {{
     apply_then_plan_empty(&tf, "every provider argument unknown");
 
     let state = tf.state_resource(ADDR);
-    let tags_all = map(&[("fixed", "yes"), ("run", "first"), ("team", "a")]);
-    assert_eq!(string_map(&state["tags_all"]), tags_all, "{state}");
-    assert_eq!(string_map(&state["tags"]), map(&[("team", "a")]), "{state}");
-    let stream = state["delivery_stream_name"].as_str().expect("stream name");
-    let mut on_stream = block_on(aws.stream_tags(stream));
-    assert!(on_stream.remove(OWNER_TAG).is_some(), "{on_stream:?}");
-    assert_eq!(on_stream, tags_all);
-
+    assert_tags(
+        &aws,
+        &state,
+        &map(&[("team", "a")]),
+        &map(&[("fixed", "yes"), ("run", "first"), ("team", "a")]),
+    );
     tf.destroy().success();
     assert_nothing_left(&aws);
 }
@@ -255,13 +270,12 @@ resource "apigw_access_log_pipeline" "x" {{
     assert_eq!(s3["compression"], "Snappy", "{s3}");
     assert_eq!(s3["kms_key_arn"], KMS_KEY, "{s3}");
     assert_eq!(state["timeouts"]["delete"], "25m", "{state}");
-    assert_eq!(string_map(&state["tags"]), map(&[("team", "b")]), "{state}");
-    let tags_all = map(&[("run", "second"), ("team", "b")]);
-    assert_eq!(string_map(&state["tags_all"]), tags_all, "{state}");
-    let mut on_stream = block_on(aws.stream_tags(stream));
-    assert!(on_stream.remove(OWNER_TAG).is_some(), "{on_stream:?}");
-    assert_eq!(on_stream, tags_all);
-
+    assert_tags(
+        &aws,
+        &state,
+        &map(&[("team", "b")]),
+        &map(&[("run", "second"), ("team", "b")]),
+    );
     tf.destroy().success();
     assert_nothing_left(&aws);
 }
@@ -355,13 +369,12 @@ resource "apigw_access_log_pipeline" "x" {{
     tf.tf(&["apply", "-input=false", "-no-color", "change.tfplan"])
         .success();
     tf.assert_plan_empty();
-    let stream = tf.state_resource(ADDR)["delivery_stream_name"]
-        .as_str()
-        .expect("stream name")
-        .to_owned();
-    let mut on_stream = block_on(aws.stream_tags(&stream));
-    on_stream.remove(OWNER_TAG);
-    assert_eq!(on_stream, map(&[("run", "two"), ("team", "a")]));
+    assert_tags(
+        &aws,
+        &tf.state_resource(ADDR),
+        &map(&[("team", "a")]),
+        &map(&[("run", "two"), ("team", "a")]),
+    );
 
     tf.destroy().success();
     assert_nothing_left(&aws);
