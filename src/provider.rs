@@ -14,7 +14,7 @@ use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::types::Type;
 use crate::plugin::validators::{Chars, HttpUrl, IntRange, Length};
 use crate::plugin::value::Value;
-use crate::resources::access_log_pipeline::OWNER_TAG;
+use crate::resources::access_log_pipeline::{RESERVED_TAG_PREFIX, RESERVED_TAGS};
 use crate::validators::{Arn, ArnKind, MAX_TAGS, Region, Tags};
 
 /// The provider's configured state, shared with its resources.
@@ -27,8 +27,11 @@ pub struct ProviderState {
 enum Configured {
     #[default]
     NotYet,
-    /// The provider block held values only known after apply (it depends on other resources).
-    Unknown,
+    /// The provider block held values only known after apply (it depends on other resources);
+    /// `default_tags` is kept when it is known all the same.
+    Unknown {
+        default_tags: Option<BTreeMap<String, String>>,
+    },
     Ready(Arc<Configuration>),
 }
 
@@ -88,7 +91,7 @@ impl ProviderState {
                 );
                 return Err(diags);
             }
-            Configured::Unknown => {
+            Configured::Unknown { .. } => {
                 diags.error(
                     "Provider configuration not yet known",
                     "The apigw provider block depends on values known only after apply, so AWS cannot be reached yet. \
@@ -101,11 +104,13 @@ impl ProviderState {
         configuration.clients().await
     }
 
-    /// The provider's `default_tags`; empty until configured.
-    pub fn default_tags(&self) -> BTreeMap<String, String> {
+    /// The provider's `default_tags`; None while they are not known (before configuration,
+    /// or during a plan where the provider block depends on values known only after apply).
+    pub fn default_tags(&self) -> Option<BTreeMap<String, String>> {
         match &*self.configured.read().unwrap_or_else(|e| e.into_inner()) {
-            Configured::Ready(c) => c.default_tags.clone(),
-            _ => BTreeMap::new(),
+            Configured::Ready(c) => Some(c.default_tags.clone()),
+            Configured::Unknown { default_tags } => default_tags.clone(),
+            Configured::NotYet => None,
         }
     }
 
@@ -182,7 +187,7 @@ fn provider_schema() -> Schema {
             name: "default_tags",
             description: "Tags added to every taggable object the provider creates; a resource's own `tags` win on conflicts.",
             attributes: vec![Attribute::optional("tags", Type::map(Type::String), "The default tags.")
-                .validate(Tags { max: MAX_TAGS - 1, reserved: OWNER_TAG })],
+                .validate(Tags { max: MAX_TAGS - RESERVED_TAGS, reserved_prefix: RESERVED_TAG_PREFIX })],
         },
     ])
 }
@@ -197,6 +202,24 @@ fn strings(v: &Value) -> Vec<String> {
         .iter()
         .filter_map(|s| s.as_str().map(str::to_owned))
         .collect()
+}
+
+/// The block's `default_tags`, empty when it has none; None while any of them is unknown.
+fn default_tags_from(config: &Value) -> Option<BTreeMap<String, String>> {
+    let block = config.attr("default_tags");
+    if !block.is_wholly_known() {
+        return None;
+    }
+    let tags = block.attr("tags");
+    Some(
+        tags.as_map()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
 }
 
 /// Reads the provider block into settings. The block must be wholly known.
@@ -227,17 +250,7 @@ fn settings_from(config: &Value) -> (AwsSettings, BTreeMap<String, String>) {
             .map(|n| n as u32),
         s3_use_path_style: config.attr("s3_use_path_style").as_bool(),
     };
-    let tags = config
-        .attr("default_tags")
-        .attr("tags")
-        .as_map()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default();
-    (settings, tags)
+    (settings, default_tags_from(config).unwrap_or_default())
 }
 
 #[async_trait]
@@ -254,7 +267,11 @@ impl Provider for ApigwProvider {
             return diags;
         }
         if !config.is_wholly_known() {
-            self.state.set(Configured::Unknown);
+            // Terraform configures with unknown values during plan when the block depends on
+            // other resources; what the plan derives from an unknown value must be unknown too.
+            self.state.set(Configured::Unknown {
+                default_tags: default_tags_from(config),
+            });
             return diags;
         }
         let (settings, default_tags) = settings_from(config);

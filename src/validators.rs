@@ -424,10 +424,19 @@ pub fn iam_refuses(c: char) -> bool {
 /// A tag map: at most `max` tags (room left for the provider's own), keys of 1 to 128 and
 /// values of at most 256 characters that both Firehose and IAM take, no key starting with
 /// `aws:` in any case (reserved by AWS: Firehose's TagKey pattern refuses it, and the Tagging
-/// AWS Resources guide reserves it in any case), and not the provider's `reserved` key.
+/// AWS Resources guide reserves it in any case), and no key under the provider's own
+/// `reserved_prefix`, in any case: IAM tag keys are not case sensitive (IAM User Guide,
+/// "Tagging IAM resources"), so on the role a key differing only in case would be the
+/// provider's own.
 pub struct Tags {
     pub max: usize,
-    pub reserved: &'static str,
+    pub reserved_prefix: &'static str,
+}
+
+/// Whether `key` starts with `prefix`, ignoring ASCII case.
+pub fn has_prefix_ignoring_case(key: &str, prefix: &str) -> bool {
+    key.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
 impl Validator for Tags {
@@ -441,8 +450,10 @@ impl Validator for Tags {
                 path,
                 format!(
                     "at most {} tags: Firehose and IAM take {MAX_TAGS} per stream and per role, and \
-                     the provider adds its own ownership tag; got {}.",
+                     the provider adds {} of its own (the owner tag and the record of the stage's \
+                     earlier settings); got {}.",
                     self.max,
+                    MAX_TAGS - self.max,
                     map.len()
                 ),
             );
@@ -453,18 +464,21 @@ impl Validator for Tags {
             if key_len == 0 || key_len > 128 {
                 refuse(&at, "keys must be 1 to 128 characters long.".to_owned());
             }
-            if k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+            if has_prefix_ignoring_case(k, "aws:") {
                 refuse(
                     &at,
                     "keys may not start with \"aws:\" in any case: AWS reserves that prefix for its own tags."
                         .to_owned(),
                 );
             }
-            if k == self.reserved {
+            if has_prefix_ignoring_case(k, self.reserved_prefix) {
                 refuse(
                     &at,
-                    "is the provider's ownership tag, which it sets itself to know what it made."
-                        .to_owned(),
+                    format!(
+                        "keys starting with {:?} (in any case) are reserved for the tags the \
+                         provider sets itself to know what it made.",
+                        self.reserved_prefix
+                    ),
                 );
             }
             if let Some(c) = k.chars().find(|c| !tag_char_allowed(*c)) {
@@ -773,7 +787,7 @@ mod tests {
     fn tags_follow_firehose_and_iam_rules() {
         let v = Tags {
             max: 49,
-            reserved: "owner:tag",
+            reserved_prefix: "owner:",
         };
         let tags = |pairs: &[(&str, &str)]| {
             Value::Map(
@@ -799,7 +813,14 @@ mod tests {
             (vec![("aws:x", "v")], "may not start with \"aws:\""),
             (vec![("AWS:x", "v")], "may not start with \"aws:\""),
             (vec![("Aws:x", "v")], "may not start with \"aws:\""),
-            (vec![("owner:tag", "v")], "ownership tag"),
+            (
+                vec![("owner:tag", "v")],
+                "reserved for the tags the provider sets",
+            ),
+            (
+                vec![("Owner:other", "v")],
+                "reserved for the tags the provider sets",
+            ),
             (vec![("a#b", "v")], "'#' is not allowed"),
             (vec![("k", "a*b")], "'*' is not allowed"),
             (vec![("", "v")], "keys must be 1 to 128"),

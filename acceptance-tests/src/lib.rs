@@ -892,6 +892,21 @@ impl Aws {
         ))
     }
 
+    /// The tags of delivery stream `name`, the provider's own among them.
+    pub async fn stream_tags(&self, name: &str) -> std::collections::BTreeMap<String, String> {
+        let out = self
+            .firehose
+            .list_tags_for_delivery_stream()
+            .delivery_stream_name(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("list_tags_for_delivery_stream {name}: {e:?}"));
+        out.tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
+            .collect()
+    }
+
     /// Names of every Firehose delivery stream.
     pub async fn delivery_stream_names(&self) -> Vec<String> {
         let out = self

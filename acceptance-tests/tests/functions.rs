@@ -74,7 +74,7 @@ fn console_answers_every_preset_and_refuses_unknown_names() {
     for wanted in [
         "Invalid function argument",
         "\"name\" parameter",
-        "unknown log format \"yaml\"",
+        "not the name of a log format preset",
         "valid names are clf, json, xml, csv",
     ] {
         assert!(
@@ -84,4 +84,32 @@ fn console_answers_every_preset_and_refuses_unknown_names() {
         );
     }
     assert!(bad.stdout.trim().is_empty(), "{}", bad.stdout);
+}
+
+#[test]
+fn a_sensitive_argument_is_not_echoed_in_the_error() {
+    const CANARY: &str = "fn-arg-canary-7c41e2";
+    let tf = TfDir::new();
+    tf.write(
+        "main.tf",
+        format!(
+            "{}\nvariable \"secret\" {{\n  type      = string\n  sensitive = true\n  default   = \"{CANARY}\"\n}}\n\noutput \"format\" {{\n  value     = provider::apigw::log_format(var.secret)\n  sensitive = true\n}}\n",
+            provider_block()
+        ),
+    );
+    tf.init().success();
+    let plan = tf.plan().failure();
+    let console = console(&tf, "provider::apigw::log_format(var.secret)").failure();
+    for (what, out) in [("plan", &plan), ("console", &console)] {
+        let text = format!("{}{}", out.stdout, out.stderr);
+        // The call really failed in the provider, so the absence below means something.
+        assert!(
+            text.contains("not the name of a log format preset"),
+            "{what} did not reach the function:\n{text}"
+        );
+        assert!(
+            !text.contains(CANARY),
+            "{what} echoes the argument:\n{text}"
+        );
+    }
 }

@@ -507,14 +507,21 @@ fn cases() -> Vec<Case> {
             name: "the provider's ownership tag",
             attrs: extra("  tags = { \"terraform-provider-apigw:pipeline\" = \"mine\" }"),
             wanted: &[
-                "tags[\"terraform-provider-apigw:pipeline\"]: is the provider's ownership tag, which it sets itself to know what it made.",
+                "tags[\"terraform-provider-apigw:pipeline\"]: keys starting with \"terraform-provider-apigw:\" (in any case) are reserved for the tags the provider sets itself to know what it made.",
             ],
         },
         Case {
-            name: "fifty tags of the resource's own",
-            attrs: extra(leak(format!("  tags = {{ {} }}", numbered_tags("t", 50)))),
+            name: "another key under the provider's reserved prefix, in another case",
+            attrs: extra("  tags = { \"Terraform-Provider-Apigw:owner\" = \"mine\" }"),
             wanted: &[
-                "tags: at most 49 tags: Firehose and IAM take 50 per stream and per role, and the provider adds its own ownership tag; got 50.",
+                "tags[\"Terraform-Provider-Apigw:owner\"]: keys starting with \"terraform-provider-apigw:\" (in any case) are reserved",
+            ],
+        },
+        Case {
+            name: "forty-nine tags of the resource's own",
+            attrs: extra(leak(format!("  tags = {{ {} }}", numbered_tags("t", 49)))),
+            wanted: &[
+                "tags: at most 48 tags: Firehose and IAM take 50 per stream and per role, and the provider adds 2 of its own (the owner tag and the record of the stage's earlier settings); got 49.",
             ],
         },
         Case {
@@ -529,7 +536,7 @@ fn cases() -> Vec<Case> {
             },
             wanted: &[
                 "Too many tags",
-                "tags: with the provider's default_tags and its own ownership tag, the stream and role would carry 51 tags; Firehose and IAM take at most 50 per stream and per role.",
+                "tags: with the provider's default_tags and its own 2 tags (the owner and the record of the stage's earlier settings), the stream and role would carry 52 tags; Firehose and IAM take at most 50 per stream and per role.",
             ],
         },
         Case {
@@ -576,15 +583,26 @@ fn provider_cases() -> Vec<Case> {
             attrs: defaults(
                 "  default_tags {\n    tags = { \"terraform-provider-apigw:pipeline\" = \"v\" }\n  }",
             ),
-            wanted: &["is the provider's ownership tag"],
+            wanted: &[
+                "default_tags.tags[\"terraform-provider-apigw:pipeline\"]: keys starting with \"terraform-provider-apigw:\" (in any case) are reserved",
+            ],
         },
         Case {
-            name: "fifty default tags",
+            name: "a default tag under the provider's reserved prefix",
+            attrs: defaults(
+                "  default_tags {\n    tags = { \"terraform-provider-apigw:future\" = \"v\" }\n  }",
+            ),
+            wanted: &[
+                "default_tags.tags[\"terraform-provider-apigw:future\"]: keys starting with \"terraform-provider-apigw:\" (in any case) are reserved",
+            ],
+        },
+        Case {
+            name: "forty-nine default tags",
             attrs: defaults(leak(format!(
                 "  default_tags {{\n    tags = {{ {} }}\n  }}",
-                numbered_tags("d", 50)
+                numbered_tags("d", 49)
             ))),
-            wanted: &["default_tags.tags: at most 49 tags"],
+            wanted: &["default_tags.tags: at most 48 tags"],
         },
     ]
 }
@@ -771,10 +789,10 @@ fn unknown_format_variables_warn_and_valid_edges_plan() {
             &[],
         ),
         (
-            "forty-nine tags and Unicode",
+            "forty-eight tags and Unicode",
             extra(leak(format!(
                 "  tags = {{ {}, \"Kostenstelle ü\" = \"a / b @ c\" }}",
-                numbered_tags("t", 48)
+                numbered_tags("t", 47)
             ))),
             &[],
         ),

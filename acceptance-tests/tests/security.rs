@@ -84,15 +84,7 @@ fn credentials_never_reach_state_plans_or_trace_logs() {
     ];
     for (what, text) in &texts {
         for secret in [ACCESS_KEY, SECRET_KEY, SESSION_TOKEN] {
-            if let Some(at) = text.find(secret) {
-                let from = text[..at]
-                    .char_indices()
-                    .rev()
-                    .nth(200)
-                    .map_or(0, |(i, _)| i);
-                let shown: String = text[from..].chars().take(300).collect();
-                panic!("{what} contains a credential ({secret}) in:\n{shown}");
-            }
+            assert_absent(what, text, secret);
         }
     }
 }
@@ -201,4 +193,83 @@ fn with_assume_role_the_provider_calls_aws_as_the_assumed_role() {
         proxy.counts()
     );
     assert!(proxy.count("firehose:CreateDeliveryStream") >= 1);
+}
+
+/// Fails the test if `secret` is anywhere in `text`, showing where.
+#[track_caller]
+fn assert_absent(what: &str, text: &str, secret: &str) {
+    if let Some(at) = text.find(secret) {
+        let from = text[..at]
+            .char_indices()
+            .rev()
+            .nth(200)
+            .map_or(0, |(i, _)| i);
+        let shown: String = text[from..].chars().take(300).collect();
+        panic!("{what} contains the secret {secret:?} in:\n{shown}");
+    }
+}
+
+#[test]
+fn a_sensitive_provider_argument_never_reaches_trace_logs() {
+    const EXTERNAL_ID: &str = "extid-canary-3f9b1d2e77";
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let (api, bucket) = block_on(async {
+        let bucket = aws.create_bucket("external-id-logs").await;
+        (
+            aws.rest_api_with_stage("external-id-api", "prod").await,
+            bucket,
+        )
+    });
+    let config = pipeline(&api, &bucket).replace(
+        "provider \"apigw\" {}",
+        &format!(
+            "provider \"apigw\" {{\n  assume_role {{\n    role_arn     = \"arn:aws:iam::123456789012:role/terraform-apigw\"\n    session_name = \"acceptance\"\n    external_id  = \"{EXTERNAL_ID}\"\n  }}\n}}"
+        ),
+    );
+    assert!(
+        config.contains(EXTERNAL_ID),
+        "the provider block changed shape"
+    );
+    tf.write("main.tf", config);
+    tf.init().success();
+    let trace = [("TF_LOG", "trace")];
+    let apply = tf
+        .tf_env(
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            &trace,
+        )
+        .success();
+    let log_path = tf.path().join("destroy.log");
+    let log_path_text = log_path.to_string_lossy().into_owned();
+    let destroy = tf
+        .tf_env(
+            &["destroy", "-auto-approve", "-input=false", "-no-color"],
+            &[("TF_LOG", "trace"), ("TF_LOG_PATH", &log_path_text)],
+        )
+        .success();
+    let log = std::fs::read_to_string(&log_path).expect("TF_LOG_PATH was written");
+
+    // The traces carried the provider's role assumption, so a clean search means something.
+    for (what, text) in [("apply trace", &apply.stderr), ("destroy log", &log)] {
+        assert!(
+            text.contains("provider.terraform-provider-apigw"),
+            "no provider lines in the {what}"
+        );
+        assert!(
+            text.contains("AssumeRole"),
+            "the {what} shows no role assumption"
+        );
+    }
+    let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap_or_default();
+    for (what, text) in [
+        ("apply stdout", &apply.stdout),
+        ("apply stderr", &apply.stderr),
+        ("destroy stdout", &destroy.stdout),
+        ("destroy stderr", &destroy.stderr),
+        ("destroy log", &log),
+        ("state", &state),
+    ] {
+        assert_absent(what, text, EXTERNAL_ID);
+    }
 }

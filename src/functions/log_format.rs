@@ -34,13 +34,14 @@ impl Function for LogFormat {
                 text: "name must be a known string".to_owned(),
                 argument: Some(0),
             })?;
+        // The argument is not quoted back: it may be sensitive, and Terraform does not say.
         preset(&name.to_ascii_lowercase())
             .map(Value::from)
             .ok_or_else(|| {
                 let valid: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
                 FunctionError {
                     text: format!(
-                        "unknown log format {name:?}; valid names are {}",
+                        "not the name of a log format preset; valid names are {} (in any case)",
                         valid.join(", ")
                     ),
                     argument: Some(0),
@@ -66,6 +67,10 @@ mod tests {
         let err = LogFormat.call(&["yaml".into()]).err().unwrap();
         assert!(err.text.contains("clf, json, xml, csv"), "{}", err.text);
         assert_eq!(err.argument, Some(0));
+        for secret in ["yaml", "s3cr3t-canary", "\"quoted\""] {
+            let err = LogFormat.call(&[secret.into()]).err().unwrap();
+            assert!(!err.text.contains(secret), "{}", err.text);
+        }
         assert!(LogFormat.call(&[Value::Null]).is_err());
     }
 }

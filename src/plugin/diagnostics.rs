@@ -127,6 +127,9 @@ impl Diagnostic {
     }
 }
 
+/// What a diagnostic shows in place of a sensitive value, as Terraform does in its plans.
+pub const SENSITIVE: &str = "(sensitive value)";
+
 /// The diagnostics of one operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
@@ -154,6 +157,20 @@ impl Diagnostics {
         self.push(Diagnostic::error(summary, detail).at(path.clone()));
     }
 
+    /// Replaces `secret`, as written and as quoted by `{:?}`, in every summary and detail, so
+    /// that a diagnostic about a sensitive value does not show it.
+    pub fn scrub(&mut self, secret: &str) {
+        if secret.is_empty() {
+            return;
+        }
+        let quoted = format!("{secret:?}");
+        for d in &mut self.0 {
+            for text in [&mut d.summary, &mut d.detail] {
+                *text = text.replace(&quoted, SENSITIVE).replace(secret, SENSITIVE);
+            }
+        }
+    }
+
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
@@ -176,6 +193,22 @@ impl From<Diagnostic> for Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrubbing_removes_a_value_written_or_quoted() {
+        let mut d = Diagnostics::new();
+        let secret = "se\\cret";
+        d.error(
+            format!("bad {secret:?}"),
+            format!("got {secret}, and {secret:?}"),
+        );
+        d.scrub(secret);
+        assert_eq!(d.0[0].summary, "bad (sensitive value)");
+        assert_eq!(
+            d.0[0].detail,
+            "got (sensitive value), and (sensitive value)"
+        );
+    }
 
     #[test]
     fn paths_print_like_terraform_addresses() {

@@ -123,6 +123,8 @@ pub struct Signature {
 }
 
 /// Why a function call failed; `argument` is the 0-based index of the argument at fault.
+/// `text` never quotes an argument's value: Terraform does not tell a provider which
+/// arguments are sensitive, so any of them may be.
 #[derive(Debug)]
 pub struct FunctionError {
     pub text: String,

@@ -11,6 +11,7 @@ use tracing::{debug, info};
 use super::codec::{self, CodecError};
 use super::diagnostics::Diagnostics;
 use super::framework::{Function, OpContext, PlanRequest, Provider, Resource};
+use super::logging;
 use super::plan;
 use super::proto::tfplugin6 as pb;
 use super::types::Type;
@@ -130,6 +131,14 @@ fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, CodecError> {
     })
 }
 
+/// Makes every value of a sensitive provider argument one that log lines never show, as the
+/// credentials are: the schema says which arguments those are, so a new one is covered too.
+fn register_sensitive(schema: &super::schema::Schema, config: &Value) {
+    for secret in schema.sensitive_strings(config) {
+        logging::register_secret(&secret);
+    }
+}
+
 fn codec_diags(what: &str, e: CodecError) -> Diagnostics {
     let mut d = Diagnostics::new();
     d.error(
@@ -206,6 +215,7 @@ impl pb::provider_server::Provider for ProviderService {
                 .map_err(|e| codec_diags("provider configuration", e)),
             resp
         );
+        register_sensitive(schema, &config);
         let mut diags = Diagnostics::new();
         schema.validate(&config, &mut diags);
         self.provider.validate(&config, &mut diags);
@@ -299,6 +309,7 @@ impl pb::provider_server::Provider for ProviderService {
                 .map_err(|e| codec_diags("provider configuration", e)),
             resp
         );
+        register_sensitive(schema, &config);
         info!(terraform_version = %req.terraform_version, "configuring provider");
         let diags = self
             .provider

@@ -251,8 +251,20 @@ impl Schema {
         }
     }
 
+    /// Every string inside the values of attributes marked sensitive, in a value of this
+    /// schema (such as a provider configuration): what logs and diagnostics must never show.
+    pub fn sensitive_strings(&self, value: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        collect_sensitive(&self.attributes, value, &mut out);
+        for block in &self.blocks {
+            collect_sensitive(&block.attributes, value.attr(block.name), &mut out);
+        }
+        out
+    }
+
     /// Runs every attribute's validators over a configuration. Unknown and null values are
-    /// skipped: they are checked again once known.
+    /// skipped: they are checked again once known. What validators say about a sensitive
+    /// attribute never quotes its value.
     pub fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         validate_attributes(&self.attributes, &AttrPath::root(), config, diags);
         for block in &self.blocks {
@@ -271,6 +283,28 @@ fn object_type(attrs: &[Attribute]) -> Type {
     )
 }
 
+fn collect_sensitive(attrs: &[Attribute], object: &Value, out: &mut Vec<String>) {
+    for attr in attrs {
+        let value = object.attr(attr.name);
+        if attr.sensitive {
+            collect_strings(value, out);
+        } else if let AttrType::Object(nested) = &attr.ty {
+            collect_sensitive(nested, value, out);
+        }
+    }
+}
+
+fn collect_strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+            v.iter().for_each(|v| collect_strings(v, out))
+        }
+        Value::Map(m) | Value::Object(m) => m.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
 fn validate_attributes(
     attrs: &[Attribute],
     path: &AttrPath,
@@ -283,9 +317,16 @@ fn validate_attributes(
         if value.is_null() || value.is_unknown() {
             continue;
         }
+        let mut found = Diagnostics::new();
         for v in &attr.validators {
-            v.validate(&attr_path, value, diags);
+            v.validate(&attr_path, value, &mut found);
         }
+        if attr.sensitive {
+            let mut secrets = Vec::new();
+            collect_strings(value, &mut secrets);
+            secrets.iter().for_each(|s| found.scrub(s));
+        }
+        diags.extend(found);
         if let AttrType::Object(nested) = &attr.ty {
             validate_attributes(nested, &attr_path, value, diags);
         }
@@ -321,6 +362,44 @@ mod tests {
             ("b", Type::object([])),
         ]);
         assert_eq!(schema.value_type(), expected);
+    }
+
+    #[test]
+    fn sensitive_values_are_found_and_never_quoted_by_validators() {
+        use crate::plugin::validators::OneOf;
+        let schema = Schema::new(
+            "",
+            vec![
+                Attribute::optional("plain", Type::String, "").validate(OneOf(&["x"])),
+                Attribute::optional("secret", Type::String, "")
+                    .sensitive()
+                    .validate(OneOf(&["x"])),
+            ],
+        )
+        .with_blocks(vec![Block {
+            name: "b",
+            description: "",
+            attributes: vec![Attribute::optional("key", Type::String, "").sensitive()],
+        }]);
+        let config = Value::object([
+            ("plain", "visible-value".into()),
+            ("secret", "hidden-value".into()),
+            ("b", Value::object([("key", "block-secret".into())])),
+        ]);
+        assert_eq!(
+            schema.sensitive_strings(&config),
+            vec!["hidden-value".to_owned(), "block-secret".to_owned()]
+        );
+        let mut d = Diagnostics::new();
+        schema.validate(&config, &mut d);
+        assert_eq!(d.0.len(), 2, "{d:?}");
+        assert!(d.0[0].detail.contains("visible-value"), "{}", d.0[0].detail);
+        assert!(!d.0[1].detail.contains("hidden-value"), "{}", d.0[1].detail);
+        assert!(
+            d.0[1].detail.contains("(sensitive value)"),
+            "{}",
+            d.0[1].detail
+        );
     }
 
     #[test]

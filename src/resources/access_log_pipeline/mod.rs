@@ -12,6 +12,7 @@ mod policy;
 mod read;
 pub mod schema;
 mod steps;
+mod tags;
 mod update;
 
 use std::sync::Arc;
@@ -25,7 +26,8 @@ use crate::plugin::value::Value;
 use crate::provider::ProviderState;
 
 pub use names::{ROLE_POLICY_NAME, default_stream_name, role_name};
-pub use ownership::{OWNER_TAG, RESERVED_PREFIX};
+pub use ownership::{OWNER_TAG, RESERVED_TAGS};
+pub use tags::RESERVED_TAG_PREFIX;
 
 /// The resource type.
 pub struct AccessLogPipeline {
@@ -70,7 +72,7 @@ impl Resource for AccessLogPipeline {
         planned: &mut Value,
         diags: &mut Diagnostics,
     ) -> Vec<u8> {
-        plan::modify(req, planned, &self.provider.default_tags(), diags)
+        plan::modify(req, planned, self.provider.default_tags().as_ref(), diags)
     }
 
     async fn create(&self, ctx: &OpContext, planned: &Value, private: &[u8]) -> ApplyOutcome {

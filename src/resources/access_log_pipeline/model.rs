@@ -13,6 +13,7 @@ use crate::plugin::value::Value;
 
 use super::ownership::{self, Earlier};
 use super::policy;
+use super::tags::own_tags;
 
 /// The resource's values, as known at apply time.
 #[derive(Debug, Clone, PartialEq)]
@@ -278,16 +279,12 @@ pub fn state_value(
         Value::String(role) => policy::bucket_policy(&d.bucket_arn, role).into(),
         _ => Value::Null,
     };
-    // Tags that only repeat a provider default are not the resource's own.
-    let own: BTreeMap<String, String> = observed
-        .tags
-        .iter()
-        .filter(|(k, v)| {
-            base.tags.as_ref().is_some_and(|t| t.contains_key(*k))
-                || default_tags.get(*k) != Some(*v)
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let own = own_tags(
+        base.tags.as_ref(),
+        &base.tags_all,
+        &observed.tags,
+        default_tags,
+    );
     let tags = match (&base.tags, own.is_empty()) {
         (None, true) => Value::Null,
         _ => map_value(&own),

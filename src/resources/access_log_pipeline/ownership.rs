@@ -21,14 +21,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::apigateway::AccessLog;
 
+use super::tags::is_reserved;
+
 /// Marks the stream and the role as made by one pipeline instance: the value is its id, with
 /// [`CREATING`] appended while its create runs.
 pub const OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
 /// The stage's earlier access-log settings, compressed and split over this key and
 /// `<EARLIER_TAG>:1`, `<EARLIER_TAG>:2`, ...
 pub const EARLIER_TAG: &str = "terraform-provider-apigw:earlier";
-/// Every tag key the provider writes starts with this; users' tags may not.
-pub const RESERVED_PREFIX: &str = "terraform-provider-apigw:";
 /// How many tags the provider adds at least (the owner tag and one record tag); the plan counts
 /// them against the 50-tag limit.
 pub const RESERVED_TAGS: usize = 2;
@@ -137,11 +137,6 @@ impl Earlier {
             .map(Some)
             .map_err(|e| e.to_string())
     }
-}
-
-/// Whether a tag key is one the provider writes: users' tags may not use them.
-pub fn is_reserved(key: &str) -> bool {
-    key.starts_with(RESERVED_PREFIX)
 }
 
 /// The tags the provider itself puts on the stream and the owned role, beside the user's.

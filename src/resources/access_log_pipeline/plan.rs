@@ -33,16 +33,19 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
 
 /// Rules on the tags as AWS receives them: `tags` merged over the provider's `default_tags`,
 /// with the provider's ownership tag added, on the stream and (unless `role_arn` is set) on the
-/// role the provider creates. Checked at plan, where the provider's defaults are known.
+/// role the provider creates. Checked at plan on what is known of them: `tags_all` holds the
+/// known tags, and `complete` says whether those are all there will be (the count needs them
+/// all).
 fn check_tags_all(
     config: &Value,
     tags_all: &BTreeMap<String, String>,
+    complete: bool,
     own: Option<&BTreeMap<String, String>>,
     diags: &mut Diagnostics,
 ) {
     let tags = AttrPath::attrs(["tags"]);
     let total = tags_all.len() + RESERVED_TAGS;
-    if total > MAX_TAGS {
+    if complete && total > MAX_TAGS {
         diags.attr_error(
             &tags,
             "Too many tags",
@@ -120,12 +123,41 @@ fn string_map(v: &Value) -> Option<BTreeMap<String, String>> {
     })
 }
 
+/// Plans `tags_all`: `tags` merged over the provider's `default_tags` when both are known,
+/// else unknown (a provider block that depends on other resources is configured with unknown
+/// values during plan). The tag rules are checked on whatever is known.
+fn plan_tags_all(
+    config: &Value,
+    tags: &Value,
+    default_tags: Option<&BTreeMap<String, String>>,
+    diags: &mut Diagnostics,
+) -> Value {
+    let own = string_map(tags);
+    let mut merged = merge_tags(&default_tags.cloned().unwrap_or_default(), own.as_ref());
+    // A resource tag whose value is unknown overrides a default of the same key all the same.
+    if let Some(m) = tags.as_map() {
+        merged.retain(|k, _| m.get(k).is_none_or(Value::is_wholly_known));
+    }
+    let complete = default_tags.is_some() && tags.is_wholly_known();
+    check_tags_all(config, &merged, complete, own.as_ref(), diags);
+    if !complete {
+        return Value::unknown();
+    }
+    Value::Map(
+        merged
+            .into_iter()
+            .map(|(k, v)| (k, Value::from(v)))
+            .collect(),
+    )
+}
+
 /// Fills in what the plan can know: the id, the derived stream name, the merged tags and the
 /// destination URI; marks the role unknown when the provider is about to create one.
+/// `default_tags` is None while the provider's defaults are unknown.
 pub fn modify(
     req: &PlanRequest<'_>,
     planned: &mut Value,
-    default_tags: &BTreeMap<String, String>,
+    default_tags: Option<&BTreeMap<String, String>>,
     diags: &mut Diagnostics,
 ) -> Vec<u8> {
     let (api, stage) = (
@@ -173,21 +205,7 @@ pub fn modify(
         private.replaces = Some(id.to_owned());
     }
 
-    let tags_all = match planned.attr("tags") {
-        Value::Unknown(_) => Value::unknown(),
-        tags if !tags.is_wholly_known() => Value::unknown(),
-        tags => {
-            let own = string_map(tags);
-            let merged = merge_tags(default_tags, own.as_ref());
-            check_tags_all(req.config, &merged, own.as_ref(), diags);
-            Value::Map(
-                merged
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::from(v)))
-                    .collect(),
-            )
-        }
-    };
+    let tags_all = plan_tags_all(req.config, planned.attr("tags"), default_tags, diags);
     set(planned, "tags_all", tags_all);
 
     let s3 = planned.attr("s3");
@@ -256,7 +274,7 @@ mod tests {
         };
         let defaults = BTreeMap::from([("team".to_owned(), "a".to_owned())]);
         let mut diags = Diagnostics::new();
-        modify(&req, &mut planned, &defaults, &mut diags);
+        modify(&req, &mut planned, Some(&defaults), &mut diags);
         assert!(diags.0.is_empty(), "{diags:?}");
         assert_eq!(planned.attr("id"), &Value::from("abc123/prod"));
         assert_eq!(
@@ -274,6 +292,45 @@ mod tests {
         assert!(planned.attr("role_arn").is_unknown());
     }
 
+    #[test]
+    fn unknown_defaults_or_tag_values_plan_tags_all_unknown_and_check_the_rest() {
+        let owned = Value::object([("role_arn", Value::Null)]);
+        let tags = Value::Map(
+            [
+                ("team".to_owned(), Value::from("a")),
+                ("run".to_owned(), Value::unknown()),
+            ]
+            .into(),
+        );
+        let defaults = BTreeMap::from([("env".to_owned(), "dev".to_owned())]);
+        let mut d = Diagnostics::new();
+        assert!(plan_tags_all(&owned, &tags, Some(&defaults), &mut d).is_unknown());
+        assert!(plan_tags_all(&owned, &Value::Null, None, &mut d).is_unknown());
+        assert!(plan_tags_all(&owned, &Value::unknown(), Some(&defaults), &mut d).is_unknown());
+        assert!(d.0.is_empty(), "{d:?}");
+        let known = plan_tags_all(&owned, &Value::Null, Some(&defaults), &mut d);
+        assert_eq!(
+            known.as_map().unwrap().get("env"),
+            Some(&Value::from("dev"))
+        );
+
+        // What is known is still checked; the count is not, without all the tags.
+        let bad = Value::Map([("share".to_owned(), Value::from("50%"))].into());
+        let mut d = Diagnostics::new();
+        assert!(plan_tags_all(&owned, &bad, None, &mut d).is_unknown());
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!(
+            d.0[0].attribute.as_ref().unwrap().to_string(),
+            "tags[\"share\"]"
+        );
+        // A default overridden by a resource tag of unknown value is not checked.
+        let overriding = Value::Map([("share".to_owned(), Value::unknown())].into());
+        let mut d = Diagnostics::new();
+        let defaults = BTreeMap::from([("share".to_owned(), "50%".to_owned())]);
+        plan_tags_all(&owned, &overriding, Some(&defaults), &mut d);
+        assert!(d.0.is_empty(), "{d:?}");
+    }
+
     fn tags_of(n: usize, prefix: &str) -> BTreeMap<String, String> {
         (0..n)
             .map(|i| (format!("{prefix}{i}"), "v".to_owned()))
@@ -289,6 +346,7 @@ mod tests {
         check_tags_all(
             config,
             &merge_tags(defaults, Some(tags)),
+            true,
             Some(tags),
             &mut diags,
         );

@@ -7,7 +7,8 @@ use crate::plugin::types::Type;
 use crate::plugin::validators::{Chars, Duration, IntRange, Length, OneOf, Prefix};
 use crate::validators::{AccessLogFormat, Arn, ArnKind, FirehosePrefix, MAX_TAGS, Tags};
 
-use super::ownership::{OWNER_TAG, RESERVED_TAGS};
+use super::ownership::RESERVED_TAGS;
+use super::tags::RESERVED_TAG_PREFIX;
 
 /// The only streams API Gateway accepts as access-log destinations start with this.
 pub const STREAM_PREFIX: &str = "amazon-apigateway-";
@@ -87,7 +88,7 @@ pub fn schema() -> Schema {
             Attribute::computed("s3_destination_uri", Type::String, "Where delivered objects land: `s3://<bucket>/<prefix>`."),
             Attribute::computed("bucket_policy_json", Type::String, "A bucket policy (JSON) that lets the pipeline's role deliver into the bucket: what a bucket of another account must allow. Unknown until the role is; merge its statement into the bucket's policy."),
             Attribute::optional("tags", Type::map(Type::String), "Tags of the stream and of the role the provider owns.")
-                .validate(Tags { max: MAX_TAGS - RESERVED_TAGS, reserved: OWNER_TAG }),
+                .validate(Tags { max: MAX_TAGS - RESERVED_TAGS, reserved_prefix: RESERVED_TAG_PREFIX }),
             Attribute::computed("tags_all", Type::map(Type::String), "`tags` merged over the provider's `default_tags`."),
             Attribute::nested("timeouts", Mode::Optional, "Deadlines of the resource's operations.", timeouts),
         ],
