@@ -15,6 +15,7 @@ use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 
 use super::bucket;
+use super::encryption;
 use super::model::{Observed, Pipeline, Private, partial_state, state_value};
 use super::steps::{self, Owner, failed, failed_at};
 use super::update::update_destination;
@@ -114,9 +115,14 @@ async fn steps_of_create(
             "creating the delivery stream",
             || role_made.map_or_else(Instant::now, |t| propagation.worth_checking(t)),
             || async {
-                let created =
-                    firehose::create_stream(clients, &p.delivery_stream_name, &desired, &tags)
-                        .await;
+                let created = firehose::create_stream(
+                    clients,
+                    &p.delivery_stream_name,
+                    &desired,
+                    p.server_side_encryption.enabled,
+                    &tags,
+                )
+                .await;
                 match (&created, role_made) {
                     (Ok(()), Some(t)) => propagation.out_of_phase(t),
                     (Err(e), Some(t)) if e.is(ErrorKind::Propagation) => {
@@ -156,6 +162,20 @@ async fn steps_of_create(
         update_destination(clients, ctx, p, &desired, deadline).await?;
         stream.s3 = Some(desired.clone());
     }
+    // An adopted stream may differ from the plan, and a new one may still be ENABLING.
+    let want = &p.server_side_encryption;
+    if let Some(settled) = encryption::converge(
+        clients,
+        ctx,
+        &p.delivery_stream_name,
+        want,
+        &stream,
+        deadline,
+    )
+    .await?
+    {
+        stream.encryption = settled.encryption;
+    }
 
     // 6. Point the stage at it.
     let mut stage_access_log = stage.access_log.clone();
@@ -173,6 +193,7 @@ async fn steps_of_create(
         destination: stream.s3.clone().unwrap_or(desired),
         stream_arn: stream.arn,
         stage_access_log,
+        encryption: stream.encryption,
         tags: p.tags_all.clone(),
     };
     Ok(state_value(p, &observed, &clients.default_tags))

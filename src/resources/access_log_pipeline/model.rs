@@ -7,10 +7,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::apigateway::AccessLog;
-use crate::aws::firehose::S3Destination;
+use crate::aws::firehose::{S3Destination, StreamEncryption};
 use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
 
+use super::encryption::Encryption;
 use super::policy;
 
 /// Tag that marks the stream and role as made by this provider for one pipeline.
@@ -27,6 +28,7 @@ pub struct Pipeline {
     /// None when the provider is to create and own the role.
     pub role_arn: Option<String>,
     pub s3: S3Settings,
+    pub server_side_encryption: Encryption,
     pub tags: Option<BTreeMap<String, String>>,
     pub tags_all: BTreeMap<String, String>,
     /// Kept as configured: it is not remote state.
@@ -95,6 +97,7 @@ impl Pipeline {
                     .unwrap_or_else(|| "GZIP".to_owned()),
                 kms_key_arn: opt_string(s3.attr("kms_key_arn")),
             },
+            server_side_encryption: Encryption::from_value(v.attr("server_side_encryption")),
             tags: string_map(v.attr("tags")),
             tags_all: string_map(v.attr("tags_all")).unwrap_or_default(),
             timeouts: v.attr("timeouts").clone(),
@@ -197,6 +200,7 @@ pub struct Observed {
     pub stream_arn: String,
     pub destination: S3Destination,
     pub stage_access_log: Option<AccessLog>,
+    pub encryption: StreamEncryption,
     /// The stream's tags without the ownership tag.
     pub tags: BTreeMap<String, String>,
 }
@@ -258,6 +262,10 @@ pub fn state_value(
                 ("compression", d.compression.as_str().into()),
                 ("kms_key_arn", d.kms_key_arn.clone().into()),
             ]),
+        ),
+        (
+            "server_side_encryption",
+            Encryption::observed(&base.server_side_encryption, &observed.encryption).to_value(),
         ),
         (
             "s3_destination_uri",

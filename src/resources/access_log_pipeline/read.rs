@@ -7,6 +7,7 @@ use crate::log_format;
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::value::Value;
 
+use super::encryption::Encryption;
 use super::model::{OWNER_TAG, Observed, Pipeline, Private, S3Settings, state_value};
 use super::names;
 use super::steps::{self, failed, role_name_of};
@@ -35,6 +36,7 @@ pub async fn observe(clients: &AwsClients, p: &Pipeline) -> Result<Option<Observ
         stream_arn: stream.arn,
         destination,
         stage_access_log: stage.access_log,
+        encryption: stream.encryption,
         tags,
     }))
 }
@@ -158,6 +160,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             compression: dest.compression.clone(),
             kms_key_arn: dest.kms_key_arn.clone(),
         },
+        server_side_encryption: Encryption::observed(&Encryption::default(), &stream.encryption),
         tags: None,
         tags_all: Default::default(),
         timeouts: Value::Null,
@@ -193,6 +196,7 @@ mod tests {
                 destination_arn: arn.into(),
                 format: "$context.requestId".into(),
             }),
+            encryption: Default::default(),
             tags: Default::default(),
         }
     }

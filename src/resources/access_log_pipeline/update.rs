@@ -14,6 +14,7 @@ use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 
 use super::bucket;
+use super::encryption;
 use super::model::{Pipeline, Private};
 use super::read::read_state;
 use super::steps::{self, failed, role_name_of};
@@ -98,6 +99,16 @@ async fn steps_of_update(
     if current.s3.as_ref() != Some(&desired) {
         update_destination(clients, ctx, p, &desired, deadline).await?;
     }
+    let want = &p.server_side_encryption;
+    encryption::converge(
+        clients,
+        ctx,
+        &p.delivery_stream_name,
+        want,
+        &current,
+        deadline,
+    )
+    .await?;
 
     // 3. Tags, on the stream and on the owned role.
     if before.tags_all != p.tags_all {
