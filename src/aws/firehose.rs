@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_firehose::types::{
-    BufferingHints, CompressionFormat, DeliveryStreamType, EncryptionConfiguration,
-    ExtendedS3DestinationConfiguration, ExtendedS3DestinationUpdate, KmsEncryptionConfig,
-    NoEncryptionConfig, Tag,
+    BufferingHints, CompressionFormat, DeliveryStreamEncryptionConfigurationInput,
+    DeliveryStreamType, EncryptionConfiguration, ExtendedS3DestinationConfiguration,
+    ExtendedS3DestinationUpdate, KeyType, KmsEncryptionConfig, NoEncryptionConfig, Tag,
 };
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -39,7 +39,23 @@ pub struct Stream {
     pub s3: Option<S3Destination>,
     /// Why a create or delete failed (`CREATING_FAILED`, `DELETING_FAILED`), as Firehose says.
     pub failure: Option<StreamFailure>,
+    /// Server-side encryption of the records the stream holds.
+    pub encryption: StreamEncryption,
 }
+
+/// Firehose's `DeliveryStreamEncryptionConfiguration`: its `Status` (ENABLED, ENABLING,
+/// ENABLING_FAILED, DISABLED, DISABLING, DISABLING_FAILED), the key type in use, and why the
+/// last change failed (botocore data/firehose/2015-08-04/service-2.json).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StreamEncryption {
+    pub status: String,
+    pub key_type: Option<String>,
+    pub failure: Option<StreamFailure>,
+}
+
+/// The key type of Firehose's own key, "a service-account CMK"
+/// (DeliveryStreamEncryptionConfigurationInput, Firehose API Reference).
+pub const AWS_OWNED_KEY: &str = "AWS_OWNED_CMK";
 
 /// Firehose's `FailureDescription`: a type from its `DeliveryStreamFailureType` enum (such as
 /// `RETIRE_KMS_GRANT_FAILED`) and free-form details
@@ -125,11 +141,27 @@ pub async fn find_stream(aws: &AwsClients, name: &str) -> Result<Stream, AwsErro
             .map(|d| d.destination_id().to_owned())
             .unwrap_or_default(),
         s3,
-        failure: d.failure_description().map(|f| StreamFailure {
-            kind: f.r#type().as_str().to_owned(),
-            details: f.details().to_owned(),
-        }),
+        failure: d.failure_description().map(failure_of),
+        encryption: d
+            .delivery_stream_encryption_configuration()
+            .map(|e| StreamEncryption {
+                // A description without a status says nothing of encryption: read as off.
+                status: e.status().map_or("DISABLED", |s| s.as_str()).to_owned(),
+                key_type: e.key_type().map(|k| k.as_str().to_owned()),
+                failure: e.failure_description().map(failure_of),
+            })
+            .unwrap_or_else(|| StreamEncryption {
+                status: "DISABLED".to_owned(),
+                ..StreamEncryption::default()
+            }),
     })
+}
+
+fn failure_of(f: &aws_sdk_firehose::types::FailureDescription) -> StreamFailure {
+    StreamFailure {
+        kind: f.r#type().as_str().to_owned(),
+        details: f.details().to_owned(),
+    }
 }
 
 /// Polls until the stream is ACTIVE; a failed creation or a vanished stream is an error.
@@ -283,11 +315,13 @@ fn encryption(d: &S3Destination) -> Result<EncryptionConfiguration, AwsError> {
     })
 }
 
-/// Creates a Direct PUT stream delivering to S3.
+/// Creates a Direct PUT stream delivering to S3, its records encrypted at rest with
+/// Firehose's own key when `encrypted`.
 pub async fn create_stream(
     aws: &AwsClients,
     name: &str,
     dest: &S3Destination,
+    encrypted: bool,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
     let config = ExtendedS3DestinationConfiguration::builder()
@@ -306,11 +340,92 @@ pub async fn create_stream(
         .delivery_stream_name(name)
         .delivery_stream_type(DeliveryStreamType::DirectPut)
         .extended_s3_destination_configuration(config)
+        .set_delivery_stream_encryption_configuration_input(
+            encrypted.then(owned_key_encryption).transpose()?,
+        )
         .set_tags(Some(to_tags(tags)?))
         .send()
         .await
         .map_err(sdk_err("firehose:CreateDeliveryStream"))?;
     Ok(())
+}
+
+/// Server-side encryption with Firehose's own key: "If you set KeyType to AWS_OWNED_CMK,
+/// Firehose uses a service-account CMK" (DeliveryStreamEncryptionConfigurationInput, Firehose
+/// API Reference).
+fn owned_key_encryption() -> Result<DeliveryStreamEncryptionConfigurationInput, AwsError> {
+    DeliveryStreamEncryptionConfigurationInput::builder()
+        .key_type(KeyType::AwsOwnedCmk)
+        .build()
+        .map_err(|e| AwsError::fatal("firehose:request", e.to_string()))
+}
+
+/// Asks Firehose to encrypt the stream's records with its own key. Asynchronous: the status
+/// goes ENABLING, then ENABLED or ENABLING_FAILED (StartDeliveryStreamEncryption, Firehose
+/// API Reference); [`wait_encryption`] waits for the end.
+pub async fn start_encryption(aws: &AwsClients, name: &str) -> Result<(), AwsError> {
+    aws.slot("firehose:StartDeliveryStreamEncryption").await;
+    aws.firehose
+        .start_delivery_stream_encryption()
+        .delivery_stream_name(name)
+        .delivery_stream_encryption_configuration_input(owned_key_encryption()?)
+        .send()
+        .await
+        .map_err(sdk_err("firehose:StartDeliveryStreamEncryption"))?;
+    Ok(())
+}
+
+/// Asks Firehose to stop encrypting the stream's records. Asynchronous: the status goes
+/// DISABLING, then DISABLED (StopDeliveryStreamEncryption, Firehose API Reference).
+pub async fn stop_encryption(aws: &AwsClients, name: &str) -> Result<(), AwsError> {
+    aws.slot("firehose:StopDeliveryStreamEncryption").await;
+    aws.firehose
+        .stop_delivery_stream_encryption()
+        .delivery_stream_name(name)
+        .send()
+        .await
+        .map_err(sdk_err("firehose:StopDeliveryStreamEncryption"))?;
+    Ok(())
+}
+
+/// Polls until the stream's encryption status is ENABLED (`enabled`) or DISABLED; an
+/// ENABLING_FAILED or DISABLING_FAILED status is an error with Firehose's reason. `changed`
+/// is when this provider asked for the change, if it did.
+pub async fn wait_encryption(
+    aws: &AwsClients,
+    name: &str,
+    enabled: bool,
+    changed: Option<Instant>,
+    deadline: Instant,
+    cancel: &CancellationToken,
+) -> Result<Stream, WaitError> {
+    let (target, passing) = if enabled {
+        ("ENABLED", "ENABLING")
+    } else {
+        ("DISABLED", "DISABLING")
+    };
+    let doing = format!("waiting for the encryption of stream {name} to be {target}");
+    let check = |found: Result<Stream, AwsError>| match found {
+        Ok(s) if s.encryption.status == target => Ok(Seen::Done(s)),
+        Ok(s) if s.encryption.status == passing => Ok(Seen::InPhase),
+        Ok(s) if s.encryption.status.ends_with("FAILED") => {
+            let e = &s.encryption;
+            let why = e
+                .failure
+                .as_ref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default();
+            let msg = format!(
+                "the encryption of stream {name} ended in status {}{why}",
+                e.status
+            );
+            Err(AwsError::fatal("firehose:DescribeDeliveryStream", msg))
+        }
+        Ok(_) => Ok(Seen::Elsewhere),
+        Err(e) => Err(e),
+    };
+    let phase = &aws.phases.encryption_changing;
+    poll_stream(aws, name, phase, changed, deadline, cancel, &doing, check).await
 }
 
 /// Changes the stream's S3 destination in place; `version_id` guards against concurrent edits.

@@ -124,6 +124,8 @@ pub struct Phases {
     pub stream_creating: Phase,
     /// A deleted stream in status DELETING.
     pub stream_deleting: Phase,
+    /// A stream's encryption in status ENABLING or DISABLING.
+    pub encryption_changing: Phase,
 }
 
 #[cfg(test)]

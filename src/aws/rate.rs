@@ -19,6 +19,12 @@ pub const API_RATES: &[(&str, u32)] = &[
     ("firehose:ListTagsForDeliveryStream", 5),
     ("firehose:TagDeliveryStream", 5),
     ("firehose:UntagDeliveryStream", 5),
+    // Not on Firehose's quota page; paced like its other stream-management calls. What bounds
+    // them is "a combined limit of 25 calls per Firehose stream per 24 hours"
+    // (StopDeliveryStreamEncryption, Firehose API Reference), which the provider meets by
+    // calling them only when the stream's encryption differs from the plan.
+    ("firehose:StartDeliveryStreamEncryption", 5),
+    ("firehose:StopDeliveryStreamEncryption", 5),
     ("apigateway:*", 10),
     ("iam:GetRole", 10),
     ("iam:CreateRole", 5),

@@ -172,6 +172,17 @@ fn display_value(value: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
+        // An object default as HCL writes it: `{ enabled = true, key_type = "X" }`.
+        Value::Object(items) => {
+            let fields: Vec<String> = items
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => format!("{k} = {s:?}"),
+                    v => format!("{k} = {}", display_value(v)),
+                })
+                .collect();
+            format!("{{ {} }}", fields.join(", "))
+        }
         other => format!("{other:?}"),
     }
 }

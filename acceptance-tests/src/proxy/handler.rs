@@ -293,6 +293,14 @@ fn after_forward(
     let ok = answer.0.status.is_success();
     let status = answer.0.status.as_u16();
     let stream = ex.stream.as_deref();
+    if ok && ex.call.service == Service::Firehose {
+        super::encryption::after_success(shared, ex, now);
+    }
+    let answer = if ok && ex.is(Service::Firehose, "DescribeDeliveryStream") {
+        (answer.0, super::encryption::described(shared, ex, answer.1))
+    } else {
+        answer
+    };
     if ok && ex.is(Service::Firehose, "DescribeDeliveryStream") {
         if let Some((body, outcome)) = super::rules::described(shared, ex, &answer.1) {
             return Reply::Answer(to_client(ex, answer.0, body), outcome);

@@ -12,6 +12,8 @@
 //!   API's published model (botocore's service models from the emulator's venv), as that
 //!   service refuses it, and records a [`Breach`] per broken rule (`contract/`);
 //! - shows a new Firehose stream as `CREATING` for a while, and a deleted one as `DELETING`;
+//! - reports a stream's encryption status as AWS does, `ENABLING` or `DISABLING` for a while
+//!   after each change, and holds changes to Firehose's daily limit (`encryption.rs`);
 //! - refuses Firehose calls naming an IAM role created or changed less than a lag ago, with
 //!   Firehose's "unable to assume role" error;
 //! - answers API Gateway `UpdateStage` with `ConflictException` while another change to the
@@ -36,6 +38,7 @@
 mod buckets;
 mod classify;
 mod contract;
+mod encryption;
 mod faults;
 mod handler;
 mod limits;
@@ -118,13 +121,14 @@ impl ProxyConfig {
     }
 
     /// AWS-like behaviour without random faults: the documented rate limits, streams
-    /// CREATING and DELETING for 2 s, IAM roles usable by Firehose 5 s after each change,
+    /// CREATING and DELETING for 2 s, encryption ENABLING and DISABLING for 2 s, IAM roles usable by Firehose 5 s after each change,
     /// stage changes conflicting within 1 s of each other, and 5-25 ms of latency.
     pub fn realistic() -> ProxyConfig {
         ProxyConfig::new()
             .rate_limits(RateLimits::documented())
             .creating_phase(Duration::from_secs(2))
             .deleting_phase(Duration::from_secs(2))
+            .encryption_phase(Duration::from_secs(2))
             .iam_lag(Duration::from_secs(5))
             .conflict_window(Duration::from_secs(1))
             .latency(Latency::new(
@@ -185,6 +189,13 @@ impl ProxyConfig {
     /// How long a new Firehose stream is shown as CREATING (default: not at all).
     pub fn creating_phase(mut self, phase: Duration) -> ProxyConfig {
         self.realism.creating_phase = phase;
+        self
+    }
+
+    /// How long a stream's encryption shows ENABLING or DISABLING after a Start or Stop
+    /// (default: 0, switching at once as moto does).
+    pub fn encryption_phase(mut self, phase: Duration) -> ProxyConfig {
+        self.realism.encryption_phase = phase;
         self
     }
 
@@ -280,6 +291,7 @@ struct Shared {
     config: ProxyConfig,
     limiter: Limiter,
     realism: Realism,
+    encryption: encryption::Encryption,
     rules: Rules,
     stats: Stats,
 }
@@ -320,6 +332,7 @@ impl Proxy {
             upstream,
             limiter: Limiter::new(&config.rate_limits),
             realism: Realism::new(config.realism.clone()),
+            encryption: encryption::Encryption::new(config.realism.encryption_phase),
             rules: Rules::new(config.rules.clone()),
             stats: Stats::new(config.breaches_in_suite_total),
             config,

@@ -16,6 +16,8 @@ use super::rewrite::{role_name_of, set_status};
 pub(crate) struct RealismConfig {
     pub creating_phase: Duration,
     pub deleting_phase: Duration,
+    /// Read by `encryption.rs`, which keeps the encryption state.
+    pub encryption_phase: Duration,
     pub iam_lag: Duration,
     pub conflict_window: Option<Duration>,
     pub conflict_first: u32,
@@ -43,7 +45,8 @@ pub(crate) struct Realism {
     update_stage_calls: AtomicU32,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks a mutex of the proxy's state; a panic elsewhere leaves the state usable.
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

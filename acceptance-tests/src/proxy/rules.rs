@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::classify::{Service, form_pairs};
+use super::encryption;
 use super::faults::{self, Answer, Rng};
 use super::handler::{Exchange, Reply};
 use super::rewrite::set_status;
@@ -104,7 +105,9 @@ pub(crate) async fn before_forward(shared: &Shared, ex: &Exchange, rng: &mut Rng
             delete_while_creating(shared, ex, rng).or_else(|| failing_delete(shared, ex, rng))
         }
         (Service::Firehose, "CreateDeliveryStream") => {
-            if let Some(reply) = value_rules::firehose_destination(shared, ex, rng) {
+            if let Some(reply) = value_rules::firehose_destination(shared, ex, rng)
+                .or_else(|| encryption::before_forward(shared, ex, rng))
+            {
                 return Some(reply);
             }
             match stream_quota(shared, ex, rng).await {
@@ -114,6 +117,9 @@ pub(crate) async fn before_forward(shared: &Shared, ex: &Exchange, rng: &mut Rng
         }
         (Service::Firehose, "UpdateDestination") => {
             value_rules::firehose_destination(shared, ex, rng)
+        }
+        (Service::Firehose, "StartDeliveryStreamEncryption" | "StopDeliveryStreamEncryption") => {
+            encryption::before_forward(shared, ex, rng)
         }
         (Service::Iam, "CreateRole") => value_rules::iam_tags(shared, ex, rng),
         (Service::Firehose, "TagDeliveryStream") => stream_tags_total(shared, ex, rng).await,

@@ -19,6 +19,7 @@ use crate::plugin::value::Value;
 use crate::validators::MAX_TAGS;
 
 use super::bucket;
+use super::encryption;
 use super::model::{Observed, ObservedStream, Pipeline, Private, partial_state, state_value};
 use super::ownership::{self, Claim, Earlier, OWNER_TAG, owner_value};
 use super::steps::{self, failed, failed_at};
@@ -163,6 +164,7 @@ async fn steps_of_create(
         stream: Some(ObservedStream {
             arn: stream.arn,
             destination: stream.s3.unwrap_or_else(|| p.destination(&role_arn)),
+            encryption: stream.encryption,
         }),
         stage_access_log,
         role_intact: true,
@@ -233,8 +235,14 @@ pub async fn make_stream(
         "creating the delivery stream",
         || role_made.map_or_else(Instant::now, |t| propagation.worth_checking(t)),
         || async {
-            let created =
-                firehose::create_stream(clients, &p.delivery_stream_name, &desired, &tags).await;
+            let created = firehose::create_stream(
+                clients,
+                &p.delivery_stream_name,
+                &desired,
+                p.server_side_encryption.enabled,
+                &tags,
+            )
+            .await;
             match (&created, role_made) {
                 (Ok(()), Some(t)) => propagation.out_of_phase(t),
                 (Err(e), Some(t)) if e.is(ErrorKind::Propagation) => propagation.still_in_phase(t),
@@ -264,6 +272,13 @@ pub async fn make_stream(
     if stream.s3.as_ref() != Some(&desired) {
         update_destination(clients, ctx, p, &desired, deadline).await?;
         stream.s3 = Some(desired);
+    }
+    // An adopted stream may differ from the plan, and a new one may still be ENABLING.
+    let want = &p.server_side_encryption;
+    let name = &p.delivery_stream_name;
+    if let Some(settled) = encryption::converge(clients, ctx, name, want, &stream, deadline).await?
+    {
+        stream.encryption = settled.encryption;
     }
     Ok(stream)
 }

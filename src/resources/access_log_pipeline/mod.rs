@@ -4,6 +4,7 @@
 mod bucket;
 mod create;
 mod delete;
+mod encryption;
 mod model;
 mod names;
 mod ownership;

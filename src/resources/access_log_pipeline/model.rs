@@ -7,10 +7,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::apigateway::AccessLog;
-use crate::aws::firehose::S3Destination;
+use crate::aws::firehose::{S3Destination, StreamEncryption};
 use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
 
+use super::encryption::Encryption;
 use super::ownership::{self, Earlier};
 use super::policy;
 use super::tags::own_tags;
@@ -28,6 +29,7 @@ pub struct Pipeline {
     /// None when the provider is to create and own the role.
     pub role_arn: Option<String>,
     pub s3: S3Settings,
+    pub server_side_encryption: Encryption,
     pub tags: Option<BTreeMap<String, String>>,
     pub tags_all: BTreeMap<String, String>,
     /// Kept as configured: it is not remote state.
@@ -97,6 +99,7 @@ impl Pipeline {
                     .unwrap_or_else(|| "GZIP".to_owned()),
                 kms_key_arn: opt_string(s3.attr("kms_key_arn")),
             },
+            server_side_encryption: Encryption::from_value(v.attr("server_side_encryption")),
             tags: string_map(v.attr("tags")),
             tags_all: string_map(v.attr("tags_all")).unwrap_or_default(),
             timeouts: v.attr("timeouts").clone(),
@@ -249,6 +252,7 @@ pub struct Observed {
 pub struct ObservedStream {
     pub arn: String,
     pub destination: S3Destination,
+    pub encryption: StreamEncryption,
 }
 
 /// The state to record: identity and settings from `base` (plan or prior state), everything
@@ -274,6 +278,11 @@ pub fn state_value(
     let role_arn = match observed.role_intact && !d.role_arn.is_empty() {
         true => Value::from(d.role_arn.as_str()),
         false => Value::Null,
+    };
+    // A stream that is gone keeps the settings planned for it.
+    let encryption = match &observed.stream {
+        Some(s) => Encryption::observed(&base.server_side_encryption, &s.encryption),
+        None => base.server_side_encryption.clone(),
     };
     let bucket_policy = match &role_arn {
         Value::String(role) => policy::bucket_policy(&d.bucket_arn, role).into(),
@@ -318,6 +327,7 @@ pub fn state_value(
                 ("kms_key_arn", d.kms_key_arn.clone().into()),
             ]),
         ),
+        ("server_side_encryption", encryption.to_value()),
         (
             "s3_destination_uri",
             destination_uri(&d.bucket_arn, d.prefix.as_deref()).into(),

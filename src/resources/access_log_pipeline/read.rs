@@ -12,6 +12,7 @@ use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::value::Value;
 
 use super::bucket::bucket_name;
+use super::encryption::Encryption;
 use super::model::{Observed, ObservedStream, Pipeline, Private, S3Settings, state_value};
 use super::names::{self, ROLE_POLICY_NAME};
 use super::ownership::{self, Claim, Earlier};
@@ -98,6 +99,7 @@ pub async fn observe(
                 )
             })?,
             arn: s.arn,
+            encryption: s.encryption,
         }),
         None => {
             warnings.push(Diagnostic::warning(
@@ -396,6 +398,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             compression: dest.compression.clone(),
             kms_key_arn: dest.kms_key_arn.clone(),
         },
+        server_side_encryption: Encryption::observed(&Encryption::default(), &stream.encryption),
         tags: None,
         tags_all: Default::default(),
         timeouts: Value::Null,
@@ -426,6 +429,7 @@ mod tests {
                     compression: "GZIP".into(),
                     kms_key_arn: None,
                 },
+                encryption: Default::default(),
             }),
             stage_access_log: stage.map(|arn| AccessLog {
                 destination_arn: arn.into(),

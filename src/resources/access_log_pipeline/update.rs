@@ -15,6 +15,7 @@ use crate::plugin::value::Value;
 
 use super::bucket;
 use super::create::{commit, make_stream};
+use super::encryption;
 use super::model::{Pipeline, Private};
 use super::ownership::{Claim, Earlier};
 use super::read::{decode_private, read_state};
@@ -159,6 +160,9 @@ async fn steps_of_update(
             if current.s3.as_ref() != Some(&desired) {
                 update_destination(clients, ctx, p, &desired, deadline).await?;
             }
+            let want = &p.server_side_encryption;
+            let name = &p.delivery_stream_name;
+            encryption::converge(clients, ctx, name, want, &current, deadline).await?;
             current.arn
         }
     };
