@@ -45,7 +45,8 @@ fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 /// The pipeline's `tags` and `tags_all` in `state` are `own` and `all`, and its stream
-/// carries `all` and the ownership tag.
+/// carries `all`, its owner tag (the state's `pipeline_id`) and the record of the stage's
+/// earlier settings.
 #[track_caller]
 fn assert_tags(
     aws: &Aws,
@@ -57,7 +58,12 @@ fn assert_tags(
     assert_eq!(&string_map(&state["tags_all"]), all, "{state}");
     let stream = state["delivery_stream_name"].as_str().expect("stream name");
     let mut on_stream = block_on(aws.stream_tags(stream));
-    assert!(on_stream.remove(OWNER_TAG).is_some(), "{on_stream:?}");
+    assert_eq!(
+        on_stream.remove(OWNER_TAG).as_deref(),
+        state["pipeline_id"].as_str(),
+        "{on_stream:?}"
+    );
+    on_stream.retain(|k, _| !k.starts_with(acceptance_tests::PROVIDER_RECORD_TAG));
     assert_eq!(&on_stream, all);
 }
 

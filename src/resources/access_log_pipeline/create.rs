@@ -37,14 +37,10 @@ pub async fn create(
     clients: &AwsClients,
     ctx: &OpContext,
     planned: &Value,
-    planned_private: &[u8],
+    _planned_private: &[u8],
 ) -> ApplyOutcome {
     let p = Pipeline::from_value(planned);
     let id = ownership::new_pipeline_id();
-    // Only `replaces` is taken from the plan; the rest is learnt now.
-    let replaces = Private::decode(planned_private)
-        .ok()
-        .and_then(|cached| cached.replaces);
     let mut private = Private::default();
     let mut made = Made::default();
     let mut warnings = Diagnostics::new();
@@ -53,7 +49,6 @@ pub async fn create(
         ctx,
         &p,
         &id,
-        replaces.as_deref(),
         &mut private,
         &mut made,
         &mut warnings,
@@ -93,7 +88,6 @@ async fn steps_of_create(
     ctx: &OpContext,
     p: &Pipeline,
     id: &str,
-    replaces: Option<&str>,
     private: &mut Private,
     made: &mut Made,
     warnings: &mut Diagnostics,
@@ -101,9 +95,12 @@ async fn steps_of_create(
     let deadline = Instant::now() + p.timeout("create", DEFAULT_CREATE_TIMEOUT);
 
     // 0. Two resources of one configuration on one stage: the later is refused before any call.
-    if let Some(other) = ownership::claim_in_process(&p.stage_key(&clients.region), id) {
+    let key = p.stage_key(&clients.region);
+    if let Some((other, stream)) = ownership::claim_in_process(&key, id, &p.delivery_stream_name) {
         return Err(steps::taken_by_other(
-            "The stage is being taken by another resource of this configuration, which",
+            &format!(
+                "Another resource of this configuration points the stage at stream {stream:?}, and"
+            ),
             &other,
             p,
             "stage_name",
@@ -113,7 +110,7 @@ async fn steps_of_create(
     // 1. The stage exists and is not another pipeline's; what it has now (or what the pipeline
     //    being replaced recorded) is what destroy gives back.
     let stage = steps::require_stage(clients, p).await?;
-    let earlier = steps::resolve_stage(clients, p, id, &stage, replaces).await?;
+    let earlier = steps::resolve_stage(clients, p, id, &stage).await?;
     check_tag_room(p, id, &earlier)?;
     private.earlier = Some(earlier.clone());
 

@@ -62,7 +62,17 @@ async fn steps_of_delete(
         .clone()
         .unwrap_or_else(|| steps::owned_role_name(clients, p));
     let mut diags = Diagnostics::new();
-    if claim.is_some() && !ours {
+    let foreign = claim == Some(Claim::None);
+    if foreign && cache.earlier.is_some() {
+        // A stream made by hand, imported: only the stage's settings were the pipeline's to
+        // change, and they go back to what the import found.
+        if let Some(warning) = steps::release_stage(clients, p, cache.earlier.as_ref(), &ctx.cancel)
+            .await
+            .map_err(|e| failed("Cannot restore the stage's access-log settings", e))?
+        {
+            diags.push(warning);
+        }
+    } else if claim.is_some() && !ours {
         diags.push(Diagnostic::warning(
             "Delivery stream left alone",
             format!(

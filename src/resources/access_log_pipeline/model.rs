@@ -199,10 +199,6 @@ pub struct Private {
     /// The bucket's region, as S3 last said: the owned role's policy depends on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket_region: Option<String>,
-    /// In a plan: the pipeline this one replaces (`create_before_destroy` may take the stage
-    /// over from it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replaces: Option<String>,
     /// The stream was not made by this provider (an import): the pipeline only points the stage
     /// at it, and the plan keeps its role.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -160,8 +160,8 @@ pub fn user_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
 #[derive(Default)]
 struct Live {
     ids: BTreeSet<String>,
-    /// `<region>/<rest_api_id>/<stage_name>` -> pipeline id.
-    stages: BTreeMap<String, String>,
+    /// `<region>/<rest_api_id>/<stage_name>` -> pipeline id and its stream's name.
+    stages: BTreeMap<String, (String, String)>,
 }
 
 static LIVE: Mutex<Live> = Mutex::new(Live {
@@ -173,15 +173,16 @@ fn live() -> MutexGuard<'static, Live> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Registers pipeline `id`'s claim on a stage in this process; returns the id of another
-/// pipeline of this process that claims the same stage, if any.
-pub fn claim_in_process(stage_key: &str, id: &str) -> Option<String> {
+/// Registers pipeline `id`'s claim on a stage for its stream in this process; returns the id
+/// and stream of another pipeline of this process that claims the same stage, if any.
+pub fn claim_in_process(stage_key: &str, id: &str, stream: &str) -> Option<(String, String)> {
     let mut live = live();
     live.ids.insert(id.to_owned());
     match live.stages.get(stage_key) {
-        Some(other) if other != id => Some(other.clone()),
+        Some(other) if other.0 != id => Some(other.clone()),
         _ => {
-            live.stages.insert(stage_key.to_owned(), id.to_owned());
+            let claim = (id.to_owned(), stream.to_owned());
+            live.stages.insert(stage_key.to_owned(), claim);
             None
         }
     }
@@ -244,9 +245,12 @@ mod tests {
 
     #[test]
     fn a_stage_is_claimed_by_one_pipeline_of_a_process() {
-        assert_eq!(claim_in_process("r/a/s", "one"), None);
-        assert_eq!(claim_in_process("r/a/s", "one"), None);
-        assert_eq!(claim_in_process("r/a/s", "two"), Some("one".to_owned()));
+        assert_eq!(claim_in_process("r/a/s", "one", "s1"), None);
+        assert_eq!(claim_in_process("r/a/s", "one", "s1"), None);
+        assert_eq!(
+            claim_in_process("r/a/s", "two", "s2"),
+            Some(("one".to_owned(), "s1".to_owned()))
+        );
         assert!(is_live_in_process("two"));
         assert!(!is_live_in_process("three"));
     }

@@ -186,7 +186,7 @@ pub fn modify(
     // brought along rather than owned, one will be made, so its ARN is not known yet; so too
     // when refresh found the owned role gone or changed (its ARN then reads null). A stream
     // made outside this provider (an import) keeps its role: the pipeline never changes it.
-    let mut private = Private::decode(req.prior_private).unwrap_or_default();
+    let private = Private::decode(req.prior_private).unwrap_or_default();
     if !req.prior.is_null() && req.config.attr("role_arn").is_null() {
         let prior_role = req.prior.attr("role_arn");
         let brought_along = private.owned_role.is_none() && !private.foreign_stream;
@@ -197,12 +197,6 @@ pub fn modify(
     // A stream deleted outside Terraform reads back without an ARN: the apply makes it again.
     if !req.prior.is_null() && req.prior.attr("delivery_stream_arn").is_null() {
         set(planned, "delivery_stream_arn", Value::unknown());
-    }
-    // A replacement's create may take the stage over from the pipeline it replaces (with
-    // `create_before_destroy`, that one still points the stage at its stream). Terraform plans
-    // the create half with the first plan's private state as prior private state.
-    if let Some(id) = req.prior.attr("pipeline_id").as_str() {
-        private.replaces = Some(id.to_owned());
     }
 
     let tags_all = plan_tags_all(req.config, planned.attr("tags"), default_tags, diags);
@@ -219,7 +213,7 @@ pub fn modify(
     set(planned, "s3_destination_uri", uri);
     let bucket_policy = planned_bucket_policy(planned);
     set(planned, "bucket_policy_json", bucket_policy);
-    private.encode()
+    req.prior_private.to_vec()
 }
 
 #[cfg(test)]

@@ -403,7 +403,14 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         tags_all: Default::default(),
         timeouts: Value::Null,
     };
-    let (state, cache) = read_state(clients, &base, &Private::default()).await?;
+    let (state, mut cache) = read_state(clients, &base, &Private::default()).await?;
+    if cache.foreign_stream {
+        // Nothing can be recorded on a stream made by hand: what the stage has now, which
+        // destroy gives back, is kept in the state only.
+        cache.earlier = Some(Earlier {
+            access_log: stage.access_log.clone(),
+        });
+    }
     Ok((state, cache.encode()))
 }
 

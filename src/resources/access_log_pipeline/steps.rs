@@ -148,7 +148,9 @@ pub fn taken_by_other(what: &str, other: &str, p: &Pipeline, attr: &str) -> Diag
              REST API {:?}. A stage has one access-log destination, and this provider never takes another \
              pipeline's objects. If that pipeline is no longer wanted, destroy it where it is managed (its \
              state or workspace). If it is this very pipeline, managed elsewhere, move it here: \
-             `terraform state rm` it there, then `terraform import <address> {}` here.",
+             `terraform state rm` it there, then `terraform import <address> {}` here. If this is \
+             a replacement with `create_before_destroy`, remove that setting: the default order \
+             (destroy, then create) gives the stage back its earlier settings and takes it again.",
             p.stage_name,
             p.rest_api_id,
             p.id()
@@ -157,15 +159,17 @@ pub fn taken_by_other(what: &str, other: &str, p: &Pipeline, attr: &str) -> Diag
 }
 
 /// Decides whether pipeline `id` may take the stage, and finds what the stage had before any
-/// pipeline: the stage's current settings, or, when it points at the stream of the pipeline
-/// being replaced (`replaces`) or of a create that died, that stream's record. A stage that
-/// delivers to another live pipeline's stream is refused.
+/// pipeline: the stage's current settings, or, when it points at the stream of a create that
+/// died, that stream's record. A stage that delivers to another live pipeline's stream is
+/// refused, a `create_before_destroy` replacement's predecessor included: Terraform tells a
+/// provider nothing that links a replacement to the object it replaces (its apply plans the
+/// create afresh, without the old object's state or private data), so the predecessor cannot be
+/// told from a second resource on the stage.
 pub async fn resolve_stage(
     clients: &AwsClients,
     p: &Pipeline,
     id: &str,
     stage: &apigateway::Stage,
-    replaces: Option<&str>,
 ) -> Result<Earlier, Diagnostics> {
     let current = Earlier {
         access_log: stage.access_log.clone(),
@@ -189,7 +193,7 @@ pub async fn resolve_stage(
         return Ok(current);
     };
     let record = || Earlier::from_tags(&tags).ok().flatten().unwrap_or_default();
-    if other == id || replaces == Some(other) {
+    if other == id {
         return Ok(record());
     }
     let died = matches!(claim, Claim::Creating(_)) && other_stream == p.delivery_stream_name;

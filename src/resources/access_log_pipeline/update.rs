@@ -31,7 +31,6 @@ pub async fn update(
     let (before, mut p) = (Pipeline::from_value(prior), Pipeline::from_value(planned));
     let mut diags = Diagnostics::new();
     let mut cache = decode_private(private, &mut diags);
-    cache.replaces = None;
     let result = steps_of_update(clients, ctx, &before, &mut p, &mut cache, &mut diags).await;
     // Whatever happened, record what AWS now holds; a failed read keeps the prior state.
     let state = match read_state(clients, &p, &cache).await {
@@ -102,7 +101,7 @@ async fn steps_of_update(
             .as_ref()
             .is_some_and(|l| steps::is_our_stream(&l.destination_arn, &p.delivery_stream_name));
         if !pointed {
-            earlier = steps::resolve_stage(clients, p, &id, &found, None).await?;
+            earlier = steps::resolve_stage(clients, p, &id, &found).await?;
         }
         stage = Some(found);
     }
@@ -202,7 +201,7 @@ async fn steps_of_update(
         if !pointed {
             // Repointed outside Terraform: the record stays what the stage had before the
             // pipeline; only another pipeline's claim stops the repair.
-            steps::resolve_stage(clients, p, &id, &stage, None).await?;
+            steps::resolve_stage(clients, p, &id, &stage).await?;
             steps::point_stage(clients, p, &stream_arn, &ctx.cancel).await?;
         }
     } else if let Some(warning) = steps::release_stage(clients, p, Some(&earlier), &ctx.cancel)
