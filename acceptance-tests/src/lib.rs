@@ -5,6 +5,7 @@
 
 pub mod plugin_client;
 pub mod proxy;
+pub mod running;
 
 use std::future::Future;
 use std::io::{Read as _, Write as _};
