@@ -1571,6 +1571,16 @@ pub fn leftovers(aws: &Aws) -> (Vec<String>, Vec<String>) {
     })
 }
 
+/// Whether `text` says `wanted`, whatever the line wrapping (terraform wraps diagnostics).
+#[track_caller]
+pub fn assert_contains(text: &str, wanted: &str) {
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat(text).contains(&flat(wanted)),
+        "output lacks {wanted:?}:\n{text}"
+    );
+}
+
 /// Fails the test if any delivery stream or provider-made role is left in the emulator.
 #[track_caller]
 pub fn assert_nothing_left(aws: &Aws) {

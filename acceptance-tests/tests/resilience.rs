@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use acceptance_tests::proxy::{Latency, Proxy, ProxyConfig};
 use acceptance_tests::running::{Running, assert_group_gone, group_members};
 use acceptance_tests::{
-    TfDir, TfOutput, assert_nothing_left, aws, block_on, leftovers, provider_block, real_aws,
+    TfDir, TfOutput, assert_contains, assert_nothing_left, aws, block_on, leftovers,
+    provider_block, real_aws,
 };
 
 const STAGE: &str = "prod";
@@ -77,16 +78,6 @@ fn state_resources(tf: &TfDir) -> Vec<String> {
 
 fn combined(out: &TfOutput) -> String {
     format!("{}\n{}", out.stdout, out.stderr)
-}
-
-/// Whether `text` says `wanted`, whatever the line wrapping (terraform wraps diagnostics).
-#[track_caller]
-fn assert_contains(text: &str, wanted: &str) {
-    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        flat(text).contains(&flat(wanted)),
-        "output lacks {wanted:?}:\n{text}"
-    );
 }
 
 /// `terraform <command> -auto-approve` with the provider pointed at `endpoint`.

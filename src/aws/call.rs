@@ -1,6 +1,6 @@
 //! Every AWS call goes through here: its turn under the rate limits, then the SDK request, both
 //! bounded by the running operation's deadline and ended at once when Terraform asks the
-//! provider to stop.
+//! provider to stop. Calls begun after the stop (an operation's clean-up) get a short window.
 
 use std::future::Future;
 
@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::clients::AwsClients;
 use super::error::AwsError;
+use super::policy::AFTER_STOP_CALL_WINDOW;
 
 /// The operation a call belongs to: what ends it (Stop) and when it must give up.
 #[derive(Clone)]
@@ -35,7 +36,7 @@ pub async fn within<T>(
         cancel: cancel.clone(),
         deadline,
     };
-    SCOPE.scope(scope, op).await
+    SCOPE.scope(scope, Box::pin(op)).await
 }
 
 /// The running operation's deadline, if an operation is running.
@@ -46,9 +47,20 @@ pub fn deadline() -> Option<Instant> {
 /// Runs `work` within the running operation's bounds: `Cancelled` on Stop, `DeadlineExceeded`
 /// once its deadline passes. Outside an operation, `work` runs unbounded.
 async fn bounded<T>(api: &'static str, work: impl Future<Output = T>) -> Result<T, AwsError> {
+    // On the heap: the SDK's request futures are large, and each layer of waiting that holds
+    // one inline would copy it onto the worker thread's stack again.
+    let work = Box::pin(work);
     let Ok(scope) = SCOPE.try_with(Scope::clone) else {
         return Ok(work.await);
     };
+    if scope.cancel.is_cancelled() {
+        // A call begun after the stop is the operation cleaning up (undoing or recording what
+        // it made, so nothing is orphaned): it may run, briefly.
+        let until = (Instant::now() + AFTER_STOP_CALL_WINDOW).min(scope.deadline);
+        return tokio::time::timeout_at(until, work)
+            .await
+            .map_err(|_| AwsError::cancelled(api));
+    }
     tokio::select! {
         biased;
         _ = scope.cancel.cancelled() => Err(AwsError::cancelled(api)),
@@ -117,6 +129,19 @@ mod tests {
         .await;
         assert!(matches!(out, Err(e) if e.is(ErrorKind::DeadlineExceeded)));
         assert!(Instant::now() >= soon);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_after_the_stop_get_a_short_window() {
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let far = Instant::now() + Duration::from_secs(600);
+        let quick = within(&cancel, far, bounded("t:Op", async { 5 })).await;
+        assert_eq!(quick.unwrap(), 5, "a clean-up call runs after the stop");
+        let started = Instant::now();
+        let stuck = within(&cancel, far, bounded("t:Op", std::future::pending::<()>())).await;
+        assert!(matches!(stuck, Err(e) if e.is(ErrorKind::Cancelled)));
+        assert_eq!(started.elapsed(), AFTER_STOP_CALL_WINDOW);
     }
 
     #[tokio::test]
