@@ -47,7 +47,7 @@ mod tests {
     #[tokio::test]
     async fn a_panic_is_an_error_diagnostic() {
         let out = catch_panic("testing", async { panic!("boom {}", 7) }).await;
-        let diags = out.err().expect("the panic is caught");
+        let diags = out.expect_err("the panic is caught");
         assert!(diags.has_errors());
         let text = format!("{:?}", diags.to_proto());
         assert!(text.contains("boom 7"), "{text}");
