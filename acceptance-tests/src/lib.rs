@@ -590,6 +590,14 @@ impl TfDir {
         }
     }
 
+    /// `terraform <command> -auto-approve` with the provider pointed at `endpoint`.
+    pub fn through(&self, endpoint: &str, command: &str) -> TfOutput {
+        self.tf_env(
+            &[command, "-auto-approve", "-input=false", "-no-color"],
+            &[("AWS_ENDPOINT_URL", endpoint)],
+        )
+    }
+
     /// `terraform plan -detailed-exitcode`, expecting no changes (exit code 0).
     #[track_caller]
     pub fn assert_plan_empty(&self) {
@@ -1569,6 +1577,22 @@ pub fn leftovers(aws: &Aws) -> (Vec<String>, Vec<String>) {
             .collect();
         (streams, roles)
     })
+}
+
+/// One pipeline resource `name` for `api`/`stage`; `extra` goes inside the resource.
+pub fn pipeline_hcl(name: &str, api: &str, stage: &str, bucket_arn: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "apigw_access_log_pipeline" "{name}" {{
+  rest_api_id = "{api}"
+  stage_name  = "{stage}"
+  s3 = {{
+    bucket_arn = "{bucket_arn}"
+  }}
+{extra}
+}}
+"#
+    )
 }
 
 /// Whether `text` says `wanted`, whatever the line wrapping (terraform wraps diagnostics).

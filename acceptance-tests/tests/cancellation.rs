@@ -11,8 +11,8 @@ use acceptance_tests::running::{Running, assert_group_gone};
 use terraform_provider_apigw::resources::access_log_pipeline::PANIC_HOOK_VAR;
 
 use acceptance_tests::{
-    Aws, TfDir, TfOutput, assert_contains, assert_nothing_left, aws, block_on, provider_block,
-    real_aws,
+    Aws, TfDir, assert_contains, assert_nothing_left, aws, block_on, emulator_only, pipeline_hcl,
+    provider_block,
 };
 
 const STAGE: &str = "prod";
@@ -24,32 +24,22 @@ const PROMPT: Duration = Duration::from_secs(120);
 
 const CANCELLED: &str = "cancelled: Terraform asked the provider to stop";
 
-fn skipped_on_real_aws() -> bool {
-    if real_aws() {
-        eprintln!("skipped: the realism proxy only fronts the emulator");
-    }
-    real_aws()
+/// Every deadline of a pipeline at [`DEADLINE`], inside its resource block.
+fn deadlines() -> String {
+    format!(
+        "  timeouts = {{\n    create = \"{DEADLINE}\"\n    update = \"{DEADLINE}\"\n    delete = \"{DEADLINE}\"\n  }}\n"
+    )
 }
 
-/// One pipeline `name` on `api`'s stage `stage`, with every deadline at [`DEADLINE`];
-/// `extra` goes inside the resource.
-fn pipeline_hcl(name: &str, api: &str, stage: &str, bucket: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "apigw_access_log_pipeline" "{name}" {{
-  rest_api_id = "{api}"
-  stage_name  = "{stage}"
-  s3 = {{
-    bucket_arn = "arn:aws:s3:::{bucket}"
-  }}
-  timeouts = {{
-    create = "{DEADLINE}"
-    update = "{DEADLINE}"
-    delete = "{DEADLINE}"
-  }}
-{extra}
-}}
-"#
+/// A pipeline resource with [`deadlines`]; `extra` goes inside it too.
+fn pipeline(name: &str, api: &str, stage: &str, bucket: &str, extra: &str) -> String {
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    pipeline_hcl(
+        name,
+        api,
+        stage,
+        &bucket_arn,
+        &format!("{}{extra}", deadlines()),
     )
 }
 
@@ -61,17 +51,10 @@ fn one_pipeline(label: &str) -> (TfDir, Aws) {
     let api = block_on(aws.rest_api_with_stage(&format!("{label}-api"), STAGE));
     tf.write(
         "main.tf",
-        provider_block() + &pipeline_hcl("x", &api, STAGE, &bucket, ""),
+        provider_block() + &pipeline("x", &api, STAGE, &bucket, ""),
     );
     tf.init().success();
     (tf, aws)
-}
-
-fn tf_through(tf: &TfDir, endpoint: &str, command: &str) -> TfOutput {
-    tf.tf_env(
-        &[command, "-auto-approve", "-input=false", "-no-color"],
-        &[("AWS_ENDPOINT_URL", endpoint)],
-    )
 }
 
 /// Runs `terraform <command>` through `proxy`, sends SIGINT once `waiting(proxy)` holds, and
@@ -151,40 +134,53 @@ fn clean_up_with(tf: &TfDir, aws: &Aws, extra: &[&str]) {
     assert_nothing_left(aws);
 }
 
-#[test]
-fn ctrl_c_while_a_stream_is_creating() {
-    if skipped_on_real_aws() {
-        return;
-    }
-    let (tf, aws) = one_pipeline("cc-creating");
-    let proxy = Proxy::start(ProxyConfig::new().creating_phase(Duration::from_secs(600)));
-    ctrl_c_when("the CREATING waiter", &tf, "apply", &proxy, |p| {
-        p.count("firehose:DescribeDeliveryStream") > 0
-    });
+/// A pipeline applied through a proxy set up by `config`, interrupted once `waiting` holds,
+/// then destroyed; returns the interrupted run's output.
+fn interrupted_apply(
+    label: &str,
+    wait: &str,
+    config: ProxyConfig,
+    waiting: impl Fn(&Proxy) -> bool,
+) -> String {
+    let (tf, aws) = one_pipeline(label);
+    let proxy = Proxy::start(config);
+    let output = ctrl_c_when(wait, &tf, "apply", &proxy, waiting);
     drop(proxy);
     clean_up(&tf, &aws);
+    output
+}
+
+#[test]
+fn ctrl_c_while_a_stream_is_creating() {
+    if emulator_only() {
+        return;
+    }
+    interrupted_apply(
+        "cc-creating",
+        "the CREATING waiter",
+        ProxyConfig::new().creating_phase(Duration::from_secs(600)),
+        |p| p.count("firehose:DescribeDeliveryStream") > 0,
+    );
 }
 
 #[test]
 fn ctrl_c_while_iam_propagates() {
-    if skipped_on_real_aws() {
+    if emulator_only() {
         return;
     }
-    let (tf, aws) = one_pipeline("cc-iam");
-    let proxy = Proxy::start(ProxyConfig::new().iam_lag(Duration::from_secs(600)));
-    ctrl_c_when("the IAM propagation retry", &tf, "apply", &proxy, |p| {
-        p.count("firehose:CreateDeliveryStream") >= 2
-    });
-    drop(proxy);
-    clean_up(&tf, &aws);
+    interrupted_apply(
+        "cc-iam",
+        "the IAM propagation retry",
+        ProxyConfig::new().iam_lag(Duration::from_secs(600)),
+        |p| p.count("firehose:CreateDeliveryStream") >= 2,
+    );
 }
 
 #[test]
 fn ctrl_c_while_throttled() {
-    if skipped_on_real_aws() {
+    if emulator_only() {
         return;
     }
-    let (tf, aws) = one_pipeline("cc-throttle");
     let throttle_only = FaultMix {
         throttle: 1,
         server_error: 0,
@@ -192,26 +188,22 @@ fn ctrl_c_while_throttled() {
         lost_answer: 0,
         access_denied: 0,
     };
-    let proxy = Proxy::start(
-        ProxyConfig::new()
-            .fault_mix(throttle_only)
-            .api_fault_rate("firehose:CreateDeliveryStream", 1.0),
-    );
-    ctrl_c_when("the throttling retry", &tf, "apply", &proxy, |p| {
+    let config = ProxyConfig::new()
+        .fault_mix(throttle_only)
+        .api_fault_rate("firehose:CreateDeliveryStream", 1.0);
+    interrupted_apply("cc-throttle", "the throttling retry", config, |p| {
         p.count("firehose:CreateDeliveryStream") >= 3
     });
-    drop(proxy);
-    clean_up(&tf, &aws);
 }
 
 #[test]
 fn ctrl_c_while_a_stream_is_deleting() {
-    if skipped_on_real_aws() {
+    if emulator_only() {
         return;
     }
     let (tf, aws) = one_pipeline("cc-deleting");
     let plain = Proxy::start(ProxyConfig::new());
-    let applied = tf_through(&tf, &plain.endpoint(), "apply");
+    let applied = tf.through(&plain.endpoint(), "apply");
     assert!(applied.status.success(), "apply failed\n{}", applied.stderr);
     drop(plain);
     let proxy = Proxy::start(ProxyConfig::new().deleting_phase(Duration::from_secs(600)));
@@ -225,7 +217,7 @@ fn ctrl_c_while_a_stream_is_deleting() {
 
 #[test]
 fn ctrl_c_during_a_black_holed_request() {
-    if skipped_on_real_aws() {
+    if emulator_only() {
         return;
     }
     let (tf, aws) = one_pipeline("cc-blackhole");
@@ -250,7 +242,7 @@ fn ctrl_c_during_a_black_holed_request() {
 
 #[test]
 fn an_endpoint_on_a_closed_port_fails_at_once() {
-    if skipped_on_real_aws() {
+    if emulator_only() {
         return;
     }
     let (tf, aws) = one_pipeline("closed-port");
@@ -261,7 +253,7 @@ fn an_endpoint_on_a_closed_port_fails_at_once() {
         .port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
-    let applied = tf_through(&tf, &endpoint, "apply");
+    let applied = tf.through(&endpoint, "apply");
     let took = started.elapsed();
     eprintln!(
         "closed port {port}: terraform apply exited ({}) {took:.2?} after it started",
@@ -282,7 +274,7 @@ fn an_endpoint_on_a_closed_port_fails_at_once() {
 
 #[test]
 fn a_panic_is_one_operations_error_and_the_run_goes_on() {
-    if skipped_on_real_aws() {
+    if emulator_only() {
         return;
     }
     let tf = TfDir::new();
@@ -294,8 +286,8 @@ fn a_panic_is_one_operations_error_and_the_run_goes_on() {
     let config = |format: &str| {
         let extra = format!("  format = \"{format} $context.requestId\"");
         provider_block()
-            + &pipeline_hcl("panicky", &api, STAGE, &bucket, &extra)
-            + &pipeline_hcl("calm", &calm_api, calm, &bucket, "")
+            + &pipeline("panicky", &api, STAGE, &bucket, &extra)
+            + &pipeline("calm", &calm_api, calm, &bucket, "")
     };
     tf.write("main.tf", config("first"));
     tf.init().success();
@@ -330,7 +322,7 @@ fn a_panic_is_one_operations_error_and_the_run_goes_on() {
     assert_eq!(addresses, vec!["apigw_access_log_pipeline.calm"]);
 
     // Without the hook, the next apply makes it.
-    let applied = tf_through(&tf, &proxy.endpoint(), "apply");
+    let applied = tf.through(&proxy.endpoint(), "apply");
     assert!(applied.status.success(), "apply failed\n{}", applied.stderr);
 
     // Update: the panic keeps the prior state, and the stage as it was.
@@ -350,9 +342,9 @@ fn a_panic_is_one_operations_error_and_the_run_goes_on() {
         Some("first $context.requestId"),
         "the state after a panicked update is the prior one"
     );
-    let applied = tf_through(&tf, &proxy.endpoint(), "apply");
+    let applied = tf.through(&proxy.endpoint(), "apply");
     assert!(applied.status.success(), "apply failed\n{}", applied.stderr);
-    let destroyed = tf_through(&tf, &proxy.endpoint(), "destroy");
+    let destroyed = tf.through(&proxy.endpoint(), "destroy");
     assert!(
         destroyed.status.success(),
         "destroy failed\n{}",

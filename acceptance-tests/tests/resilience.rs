@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use acceptance_tests::proxy::{Latency, Proxy, ProxyConfig};
 use acceptance_tests::running::{Running, assert_group_gone, group_members};
 use acceptance_tests::{
-    TfDir, TfOutput, assert_contains, assert_nothing_left, aws, block_on, leftovers,
+    TfDir, TfOutput, assert_contains, assert_nothing_left, aws, block_on, leftovers, pipeline_hcl,
     provider_block, real_aws,
 };
 
@@ -23,24 +23,8 @@ fn skipped_on_real_aws() -> bool {
     real_aws()
 }
 
-/// One pipeline resource `name` for `api`/`stage`; `extra` goes inside the resource.
-fn resource_hcl(name: &str, api: &str, stage: &str, bucket_arn: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "apigw_access_log_pipeline" "{name}" {{
-  rest_api_id = "{api}"
-  stage_name  = "{stage}"
-  s3 = {{
-    bucket_arn = "{bucket_arn}"
-  }}
-{extra}
-}}
-"#
-    )
-}
-
 fn one_pipeline_hcl(api: &str, stage: &str, bucket: &str) -> String {
-    provider_block() + &resource_hcl("x", api, stage, &format!("arn:aws:s3:::{bucket}"), "")
+    provider_block() + &pipeline_hcl("x", api, stage, &format!("arn:aws:s3:::{bucket}"), "")
 }
 
 fn stream_of(api: &str) -> String {
@@ -78,14 +62,6 @@ fn state_resources(tf: &TfDir) -> Vec<String> {
 
 fn combined(out: &TfOutput) -> String {
     format!("{}\n{}", out.stdout, out.stderr)
-}
-
-/// `terraform <command> -auto-approve` with the provider pointed at `endpoint`.
-fn tf_through(tf: &TfDir, endpoint: &str, command: &str) -> TfOutput {
-    tf.tf_env(
-        &[command, "-auto-approve", "-input=false", "-no-color"],
-        &[("AWS_ENDPOINT_URL", endpoint)],
-    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,9 +126,9 @@ fn killed_applies_converge_without_duplicates_or_orphans() {
     tf.init().success();
     let proxy = crash_proxy(0);
     let timed = Instant::now();
-    tf_through(&tf, &proxy.endpoint(), "apply").success();
+    tf.through(&proxy.endpoint(), "apply").success();
     let apply_takes = timed.elapsed();
-    tf_through(&tf, &proxy.endpoint(), "destroy").success();
+    tf.through(&proxy.endpoint(), "destroy").success();
     assert_nothing_left(&aws);
     drop(proxy);
     eprintln!("an uninterrupted apply takes {apply_takes:.2?}");
@@ -208,7 +184,7 @@ fn killed_applies_converge_without_duplicates_or_orphans() {
         report.push(line);
 
         // The next apply converges: one stream, one owned role, the stage pointing at it.
-        let again = tf_through(&tf, &endpoint, "apply");
+        let again = tf.through(&endpoint, "apply");
         assert!(
             again.status.success(),
             "run {run} (seed {seed}, killed at {delay:?}): the apply after the kill failed\n\
@@ -243,7 +219,7 @@ fn killed_applies_converge_without_duplicates_or_orphans() {
         tf.assert_plan_empty();
 
         // Destroy leaves nothing.
-        let destroyed = tf_through(&tf, &endpoint, "destroy");
+        let destroyed = tf.through(&endpoint, "destroy");
         assert!(
             destroyed.status.success(),
             "run {run}: destroy failed\n--- stdout ---\n{}\n--- stderr ---\n{}",
@@ -340,7 +316,7 @@ fn stop_provider_ends_a_long_wait_promptly() {
     // Destroy (once the stream has left CREATING) removes the stream and the role.
     drop(proxy);
     let proxy = Proxy::start(ProxyConfig::new());
-    let destroyed = tf_through(&tf, &proxy.endpoint(), "destroy");
+    let destroyed = tf.through(&proxy.endpoint(), "destroy");
     assert!(
         destroyed.status.success(),
         "destroy failed\n--- stdout ---\n{}\n--- stderr ---\n{}",
@@ -366,10 +342,10 @@ fn a_second_pipeline_on_the_same_stage_is_refused() {
     let bucket = block_on(aws.create_bucket("shared-logs"));
     let api = block_on(aws.rest_api_with_stage("shared-api", STAGE));
     let bucket_arn = format!("arn:aws:s3:::{bucket}");
-    let first = provider_block() + &resource_hcl("first", &api, STAGE, &bucket_arn, "");
+    let first = provider_block() + &pipeline_hcl("first", &api, STAGE, &bucket_arn, "");
     let second_stream = "amazon-apigateway-second-pipeline";
     let both = first.clone()
-        + &resource_hcl(
+        + &pipeline_hcl(
             "second",
             &api,
             STAGE,
@@ -565,7 +541,7 @@ fn bad_input_makes_no_aws_call() {
 
     for &(what, bucket_arn, s3_extra, extra, expected) in cases {
         let hcl = provider_block()
-            + &resource_hcl("x", api, STAGE, bucket_arn, extra).replace(
+            + &pipeline_hcl("x", api, STAGE, bucket_arn, extra).replace(
                 &format!("bucket_arn = \"{bucket_arn}\"\n"),
                 &format!("bucket_arn = \"{bucket_arn}\"\n{s3_extra}\n"),
             );
@@ -592,7 +568,7 @@ fn bad_input_makes_no_aws_call() {
 
     // Control: the provider does reach AWS through this proxy when the input is valid.
     tf.write("main.tf", one_pipeline_hcl(api, STAGE, "some-logs"));
-    let out = tf_through(&tf, &endpoint, "apply");
+    let out = tf.through(&endpoint, "apply");
     assert!(
         !out.status.success(),
         "apply for a missing REST API succeeded"
