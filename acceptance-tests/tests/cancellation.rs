@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::proxy::{FaultMix, Latency, Proxy, ProxyConfig, Service};
 use acceptance_tests::running::{Running, assert_group_gone};
-use terraform_provider_apigw::resources::access_log_pipeline::PANIC_HOOK_VAR;
+use terraform_provider_apigw::test_hooks::PANIC_HOOK_VAR;
 
 use acceptance_tests::{
     Aws, TfDir, assert_contains, assert_nothing_left, aws, block_on, emulator_only, pipeline_hcl,
@@ -351,4 +351,35 @@ fn a_panic_is_one_operations_error_and_the_run_goes_on() {
         destroyed.stderr
     );
     assert_nothing_left(&aws);
+}
+
+#[test]
+fn a_create_that_panics_part_way_records_what_it_made() {
+    if emulator_only() {
+        return;
+    }
+    let (tf, aws) = one_pipeline("panic-late");
+    let proxy = Proxy::start(ProxyConfig::new());
+    // The stream and the role exist by the time the stage is to be pointed at the stream.
+    let created = tf.tf_env(
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &[
+            ("AWS_ENDPOINT_URL", &proxy.endpoint()),
+            (PANIC_HOOK_VAR, "call:apigateway:UpdateStage"),
+        ],
+    );
+    assert!(
+        !created.status.success(),
+        "a panicked create cannot succeed"
+    );
+    assert_contains(
+        &format!("{}\n{}", created.stdout, created.stderr),
+        "The provider panicked",
+    );
+    let partial = tf.state_resource("apigw_access_log_pipeline.x");
+    assert!(
+        partial["delivery_stream_arn"].is_string() && partial["role_arn"].is_string(),
+        "the state records the stream and role made before the panic: {partial}"
+    );
+    clean_up(&tf, &aws);
 }

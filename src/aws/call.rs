@@ -77,6 +77,7 @@ pub async fn turn<T>(
     api: &'static str,
     request: impl Future<Output = T>,
 ) -> Result<T, AwsError> {
+    crate::test_hooks::panic_if_asked(&format!("call:{api}"));
     bounded(api, async {
         aws.slot(api).await;
         request.await

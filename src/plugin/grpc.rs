@@ -83,6 +83,7 @@ impl ProviderService {
     fn context(&self) -> OpContext {
         OpContext {
             cancel: self.lock_current_stop().child_token(),
+            partial: Default::default(),
         }
     }
 
@@ -449,7 +450,7 @@ impl pb::provider_server::Provider for ProviderService {
         let ctx = self.context();
         let name = &req.type_name;
         // After a panic, the state is what Terraform had before: the prior state of an update
-        // or a delete (kept, so a retry finds it), none for a create.
+        // or a delete (kept, so a retry finds it); for a create, what it recorded as made.
         let (state, private, diags) = match (prior.is_null(), planned.is_null()) {
             (_, true) => {
                 let delete = resource.delete(&ctx, &prior, &req.planned_private);
@@ -468,7 +469,11 @@ impl pb::provider_server::Provider for ProviderService {
                 let create = resource.create(&ctx, &planned, &req.planned_private);
                 match catch_panic(&format!("creating {name}"), create).await {
                     Ok(o) => (o.state, o.private, o.diags),
-                    Err(d) => (Value::Null, Vec::new(), d),
+                    Err(d) => {
+                        let (state, private) =
+                            ctx.partial.take().unwrap_or((Value::Null, Vec::new()));
+                        (state, private, d)
+                    }
                 }
             }
             (false, false) => {

@@ -23,8 +23,8 @@ pub async fn catch_panic<T>(what: &str, work: impl Future<Output = T>) -> Result
                 "The provider panicked",
                 format!(
                     "The provider hit a bug while {what} and stopped that operation: {}. \
-                 Other operations are not affected. The state recorded is what was known \
-                 before the operation; please report this with the provider's log (TF_LOG=debug).",
+                 Other operations are not affected. The state keeps what existed when it \
+                 stopped; please report this with the provider's log (TF_LOG=debug).",
                     message(payload.as_ref())
                 ),
             );

@@ -1,6 +1,5 @@
 //! Each operation of the pipeline runs within its deadline (the resource's `timeouts`, or the
-//! defaults) and ends when Terraform asks the provider to stop; debug builds also carry a hook
-//! that makes one operation panic, for the tests of the panic guard.
+//! defaults) and ends when Terraform asks the provider to stop.
 
 use std::future::Future;
 use std::time::Duration;
@@ -13,6 +12,7 @@ use crate::aws::policy::{
 };
 use crate::plugin::framework::OpContext;
 use crate::plugin::value::Value;
+use crate::test_hooks;
 
 use super::model::Pipeline;
 
@@ -55,21 +55,6 @@ pub async fn bounded<T>(
 ) -> T {
     let p = Pipeline::from_value(value);
     let deadline = Instant::now() + p.timeout(op.name(), op.default_timeout());
-    panic_if_asked(op, &p);
+    test_hooks::panic_if_asked(&format!("{}:{}", op.name(), p.stage_name));
     call::within(&ctx.cancel, deadline, work).await
 }
-
-/// The environment variable that makes an operation panic in a debug build, as
-/// `<operation>:<stage_name>` (such as `update:prod`). Release builds never read it.
-pub const PANIC_HOOK_VAR: &str = "TF_APIGW_TEST_PANIC";
-
-#[cfg(debug_assertions)]
-fn panic_if_asked(op: Op, p: &Pipeline) {
-    let wanted = format!("{}:{}", op.name(), p.stage_name);
-    if std::env::var(PANIC_HOOK_VAR).is_ok_and(|v| v == wanted) {
-        panic!("{PANIC_HOOK_VAR} asked for a panic in {wanted}");
-    }
-}
-
-#[cfg(not(debug_assertions))]
-fn panic_if_asked(_: Op, _: &Pipeline) {}

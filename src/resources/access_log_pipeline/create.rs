@@ -27,12 +27,34 @@ struct Made {
     anything: bool,
 }
 
+impl Made {
+    /// Tells the operation's panic guard what exists so far.
+    fn record(&self, ctx: &OpContext, planned: &Value, private: &Private) {
+        let state = partial_state(
+            planned,
+            self.stream_arn.as_deref(),
+            self.role_arn.as_deref(),
+        );
+        ctx.partial.record(state, private.encode());
+    }
+}
+
 pub async fn create(clients: &AwsClients, ctx: &OpContext, planned: &Value) -> ApplyOutcome {
     let p = Pipeline::from_value(planned);
     let mut private = Private::default();
     let mut made = Made::default();
     let mut warnings = Diagnostics::new();
-    match steps_of_create(clients, ctx, &p, &mut private, &mut made, &mut warnings).await {
+    match steps_of_create(
+        clients,
+        ctx,
+        planned,
+        &p,
+        &mut private,
+        &mut made,
+        &mut warnings,
+    )
+    .await
+    {
         Ok(state) => ApplyOutcome {
             state,
             private: private.encode(),
@@ -60,9 +82,11 @@ pub async fn create(clients: &AwsClients, ctx: &OpContext, planned: &Value) -> A
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn steps_of_create(
     clients: &AwsClients,
     ctx: &OpContext,
+    planned: &Value,
     p: &Pipeline,
     private: &mut Private,
     made: &mut Made,
@@ -88,6 +112,7 @@ async fn steps_of_create(
             private.owned_role = Some(steps::owned_role_name(clients, p));
             let owned = steps::ensure_owned_role(clients, p, &bucket.region).await?;
             made.role_arn = Some(owned.role.arn.clone());
+            made.record(ctx, planned, private);
             (owned.role.arn, owned.made)
         }
     };
@@ -152,6 +177,7 @@ async fn steps_of_create(
     .await
     .map_err(|e| failed("The delivery stream did not become ACTIVE", e))?;
     made.stream_arn = Some(stream.arn.clone());
+    made.record(ctx, planned, private);
     if stream.s3.as_ref() != Some(&desired) {
         update_destination(clients, ctx, p, &desired, deadline).await?;
         stream.s3 = Some(desired.clone());

@@ -26,7 +26,6 @@ use crate::provider::ProviderState;
 
 use bounds::{Op, bounded};
 
-pub use bounds::PANIC_HOOK_VAR;
 pub use model::OWNER_TAG;
 pub use names::{ROLE_POLICY_NAME, default_stream_name, role_name};
 
