@@ -5,6 +5,7 @@
 
 pub mod plugin_client;
 pub mod proxy;
+pub mod running;
 
 use std::future::Future;
 use std::io::{Read as _, Write as _};
@@ -587,6 +588,14 @@ impl TfDir {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    /// `terraform <command> -auto-approve` with the provider pointed at `endpoint`.
+    pub fn through(&self, endpoint: &str, command: &str) -> TfOutput {
+        self.tf_env(
+            &[command, "-auto-approve", "-input=false", "-no-color"],
+            &[("AWS_ENDPOINT_URL", endpoint)],
+        )
     }
 
     /// `terraform plan -detailed-exitcode`, expecting no changes (exit code 0).
@@ -1597,6 +1606,32 @@ pub fn leftovers(aws: &Aws) -> (Vec<String>, Vec<String>) {
             .collect();
         (streams, roles)
     })
+}
+
+/// One pipeline resource `name` for `api`/`stage`; `extra` goes inside the resource.
+pub fn pipeline_hcl(name: &str, api: &str, stage: &str, bucket_arn: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "apigw_access_log_pipeline" "{name}" {{
+  rest_api_id = "{api}"
+  stage_name  = "{stage}"
+  s3 = {{
+    bucket_arn = "{bucket_arn}"
+  }}
+{extra}
+}}
+"#
+    )
+}
+
+/// Whether `text` says `wanted`, whatever the line wrapping (terraform wraps diagnostics).
+#[track_caller]
+pub fn assert_contains(text: &str, wanted: &str) {
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat(text).contains(&flat(wanted)),
+        "output lacks {wanted:?}:\n{text}"
+    );
 }
 
 /// Fails the test if any delivery stream or provider-made role is left in the emulator.

@@ -4,13 +4,13 @@
 //! input) leave nothing behind. Terraform and the provider talk to moto through the realism
 //! proxy, so creates take seconds, as in AWS, and every AWS call is counted.
 
-use std::os::unix::process::CommandExt as _;
-use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::proxy::{Latency, Proxy, ProxyConfig};
+use acceptance_tests::running::{Running, assert_group_gone, group_members};
 use acceptance_tests::{
-    TfDir, TfOutput, assert_nothing_left, aws, block_on, leftovers, provider_block, real_aws,
+    TfDir, TfOutput, assert_contains, assert_nothing_left, aws, block_on, leftovers, pipeline_hcl,
+    provider_block, real_aws,
 };
 
 const STAGE: &str = "prod";
@@ -23,24 +23,8 @@ fn skipped_on_real_aws() -> bool {
     real_aws()
 }
 
-/// One pipeline resource `name` for `api`/`stage`; `extra` goes inside the resource.
-fn resource_hcl(name: &str, api: &str, stage: &str, bucket_arn: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "apigw_access_log_pipeline" "{name}" {{
-  rest_api_id = "{api}"
-  stage_name  = "{stage}"
-  s3 = {{
-    bucket_arn = "{bucket_arn}"
-  }}
-{extra}
-}}
-"#
-    )
-}
-
 fn one_pipeline_hcl(api: &str, stage: &str, bucket: &str) -> String {
-    provider_block() + &resource_hcl("x", api, stage, &format!("arn:aws:s3:::{bucket}"), "")
+    provider_block() + &pipeline_hcl("x", api, stage, &format!("arn:aws:s3:::{bucket}"), "")
 }
 
 fn stream_of(api: &str) -> String {
@@ -78,173 +62,6 @@ fn state_resources(tf: &TfDir) -> Vec<String> {
 
 fn combined(out: &TfOutput) -> String {
     format!("{}\n{}", out.stdout, out.stderr)
-}
-
-/// Whether `text` says `wanted`, whatever the line wrapping (terraform wraps diagnostics).
-#[track_caller]
-fn assert_contains(text: &str, wanted: &str) {
-    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        flat(text).contains(&flat(wanted)),
-        "output lacks {wanted:?}:\n{text}"
-    );
-}
-
-/// `terraform <command> -auto-approve` with the provider pointed at `endpoint`.
-fn tf_through(tf: &TfDir, endpoint: &str, command: &str) -> TfOutput {
-    tf.tf_env(
-        &[command, "-auto-approve", "-input=false", "-no-color"],
-        &[("AWS_ENDPOINT_URL", endpoint)],
-    )
-}
-
-// ---------------------------------------------------------------------------------------------
-// Terraform as a child process that can be signalled or killed.
-// ---------------------------------------------------------------------------------------------
-
-/// A terraform command running in a process group of its own (with the provider it starts),
-/// its output collected by threads.
-struct Running {
-    child: Child,
-    stdout: Option<std::thread::JoinHandle<String>>,
-    stderr: Option<std::thread::JoinHandle<String>>,
-}
-
-fn collect(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
-impl Running {
-    fn start(tf: &TfDir, args: &[&str], endpoint: &str) -> Running {
-        let mut cmd = tf.command(args, &[("AWS_ENDPOINT_URL", endpoint)]);
-        cmd.stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting terraform {args:?}: {e}"));
-        let stdout = child.stdout.take().map(collect);
-        let stderr = child.stderr.take().map(collect);
-        Running {
-            child,
-            stdout,
-            stderr,
-        }
-    }
-
-    fn pid(&self) -> libc::pid_t {
-        self.child.id() as libc::pid_t
-    }
-
-    /// Signals terraform alone (not its provider), as a user's Ctrl-C reaches it.
-    fn signal(&self, sig: libc::c_int) {
-        // SAFETY: plain kill(2) of our own child.
-        let rc = unsafe { libc::kill(self.pid(), sig) };
-        assert_eq!(rc, 0, "kill({}, {sig}) failed", self.pid());
-    }
-
-    /// SIGKILLs terraform and every process of its group (the provider), as when the machine
-    /// or the CI job running terraform dies.
-    fn kill_group(&self) {
-        // SAFETY: kill(2) of the process group our child leads.
-        unsafe {
-            libc::kill(-self.pid(), libc::SIGKILL);
-        }
-    }
-
-    /// Waits up to `limit` for terraform to exit; `None` if it is still running.
-    fn wait_for(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return Some(status);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Terraform's exit status and its stdout and stderr (waits for the pipes to close).
-    fn finish(mut self) -> (ExitStatus, String, String) {
-        let status = self.child.wait().expect("waiting for terraform");
-        let stdout = self
-            .stdout
-            .take()
-            .map(|t| t.join().unwrap_or_default())
-            .unwrap_or_default();
-        let stderr = self
-            .stderr
-            .take()
-            .map(|t| t.join().unwrap_or_default())
-            .unwrap_or_default();
-        (status, stdout, stderr)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // Never leave terraform or a provider running behind a failed test.
-        if matches!(self.child.try_wait(), Ok(None)) {
-            self.kill_group();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Live (not zombie) processes of process group `pgid`, as `pid name`.
-fn group_members(pgid: libc::pid_t) -> Vec<String> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let comm = &stat[open + 1..close];
-        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-        let (Some(state), Some(pgrp)) = (fields.first(), fields.get(2)) else {
-            continue;
-        };
-        if *state != "Z" && *state != "X" && pgrp.parse::<libc::pid_t>() == Ok(pgid) {
-            out.push(format!("{pid} {comm}"));
-        }
-    }
-    out
-}
-
-/// Waits until no process of group `pgid` is alive; panics naming the survivors otherwise.
-#[track_caller]
-fn assert_group_gone(pgid: libc::pid_t, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    loop {
-        let alive = group_members(pgid);
-        if alive.is_empty() {
-            return;
-        }
-        if Instant::now() > deadline {
-            // SAFETY: kill(2) of the group of a terraform this test started.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
-            panic!("processes of terraform's group still running after {limit:?}: {alive:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,9 +126,9 @@ fn killed_applies_converge_without_duplicates_or_orphans() {
     tf.init().success();
     let proxy = crash_proxy(0);
     let timed = Instant::now();
-    tf_through(&tf, &proxy.endpoint(), "apply").success();
+    tf.through(&proxy.endpoint(), "apply").success();
     let apply_takes = timed.elapsed();
-    tf_through(&tf, &proxy.endpoint(), "destroy").success();
+    tf.through(&proxy.endpoint(), "destroy").success();
     assert_nothing_left(&aws);
     drop(proxy);
     eprintln!("an uninterrupted apply takes {apply_takes:.2?}");
@@ -367,7 +184,7 @@ fn killed_applies_converge_without_duplicates_or_orphans() {
         report.push(line);
 
         // The next apply converges: one stream, one owned role, the stage pointing at it.
-        let again = tf_through(&tf, &endpoint, "apply");
+        let again = tf.through(&endpoint, "apply");
         assert!(
             again.status.success(),
             "run {run} (seed {seed}, killed at {delay:?}): the apply after the kill failed\n\
@@ -402,7 +219,7 @@ fn killed_applies_converge_without_duplicates_or_orphans() {
         tf.assert_plan_empty();
 
         // Destroy leaves nothing.
-        let destroyed = tf_through(&tf, &endpoint, "destroy");
+        let destroyed = tf.through(&endpoint, "destroy");
         assert!(
             destroyed.status.success(),
             "run {run}: destroy failed\n--- stdout ---\n{}\n--- stderr ---\n{}",
@@ -499,7 +316,7 @@ fn stop_provider_ends_a_long_wait_promptly() {
     // Destroy (once the stream has left CREATING) removes the stream and the role.
     drop(proxy);
     let proxy = Proxy::start(ProxyConfig::new());
-    let destroyed = tf_through(&tf, &proxy.endpoint(), "destroy");
+    let destroyed = tf.through(&proxy.endpoint(), "destroy");
     assert!(
         destroyed.status.success(),
         "destroy failed\n--- stdout ---\n{}\n--- stderr ---\n{}",
@@ -525,10 +342,10 @@ fn a_second_pipeline_on_the_same_stage_is_refused() {
     let bucket = block_on(aws.create_bucket("shared-logs"));
     let api = block_on(aws.rest_api_with_stage("shared-api", STAGE));
     let bucket_arn = format!("arn:aws:s3:::{bucket}");
-    let first = provider_block() + &resource_hcl("first", &api, STAGE, &bucket_arn, "");
+    let first = provider_block() + &pipeline_hcl("first", &api, STAGE, &bucket_arn, "");
     let second_stream = "amazon-apigateway-second-pipeline";
     let both = first.clone()
-        + &resource_hcl(
+        + &pipeline_hcl(
             "second",
             &api,
             STAGE,
@@ -724,7 +541,7 @@ fn bad_input_makes_no_aws_call() {
 
     for &(what, bucket_arn, s3_extra, extra, expected) in cases {
         let hcl = provider_block()
-            + &resource_hcl("x", api, STAGE, bucket_arn, extra).replace(
+            + &pipeline_hcl("x", api, STAGE, bucket_arn, extra).replace(
                 &format!("bucket_arn = \"{bucket_arn}\"\n"),
                 &format!("bucket_arn = \"{bucket_arn}\"\n{s3_extra}\n"),
             );
@@ -751,7 +568,7 @@ fn bad_input_makes_no_aws_call() {
 
     // Control: the provider does reach AWS through this proxy when the input is valid.
     tf.write("main.tf", one_pipeline_hcl(api, STAGE, "some-logs"));
-    let out = tf_through(&tf, &endpoint, "apply");
+    let out = tf.through(&endpoint, "apply");
     assert!(
         !out.status.success(),
         "apply for a missing REST API succeeded"

@@ -2,6 +2,7 @@
 
 use aws_sdk_apigateway::types::{Op, PatchOperation};
 
+use super::call::send;
 use super::clients::AwsClients;
 use super::error::{AwsError, ErrorKind};
 
@@ -31,15 +32,16 @@ pub async fn find_stage(
     rest_api_id: &str,
     stage_name: &str,
 ) -> Result<Stage, AwsError> {
-    aws.slot("apigateway:GetStage").await;
-    let out = aws
-        .apigateway
-        .get_stage()
-        .rest_api_id(rest_api_id)
-        .stage_name(stage_name)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("apigateway:GetStage", e))?;
+    let out = send(
+        aws,
+        "apigateway:GetStage",
+        aws.apigateway
+            .get_stage()
+            .rest_api_id(rest_api_id)
+            .stage_name(stage_name)
+            .send(),
+    )
+    .await?;
     let access_log = out.access_log_settings().and_then(|s| {
         let destination_arn = s.destination_arn().filter(|d| !d.is_empty())?;
         Some(AccessLog {
@@ -52,17 +54,18 @@ pub async fn find_stage(
 
 /// After a stage was not found: tells whether the REST API itself is missing.
 pub async fn which_is_missing(aws: &AwsClients, rest_api_id: &str) -> Result<Missing, AwsError> {
-    aws.slot("apigateway:GetRestApi").await;
-    match aws
-        .apigateway
-        .get_rest_api()
-        .rest_api_id(rest_api_id)
-        .send()
-        .await
+    match send(
+        aws,
+        "apigateway:GetRestApi",
+        aws.apigateway
+            .get_rest_api()
+            .rest_api_id(rest_api_id)
+            .send(),
+    )
+    .await
     {
         Ok(_) => Ok(Missing::Stage),
         Err(e) => {
-            let e = AwsError::from_sdk("apigateway:GetRestApi", e);
             if e.is(ErrorKind::NotFound) {
                 Ok(Missing::RestApi)
             } else {
@@ -98,14 +101,16 @@ pub async fn set_access_log(
         ],
         None => vec![patch(Op::Remove, "/accessLogSettings", None)],
     };
-    aws.slot("apigateway:UpdateStage").await;
-    aws.apigateway
-        .update_stage()
-        .rest_api_id(rest_api_id)
-        .stage_name(stage_name)
-        .set_patch_operations(Some(ops))
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("apigateway:UpdateStage", e))?;
+    send(
+        aws,
+        "apigateway:UpdateStage",
+        aws.apigateway
+            .update_stage()
+            .rest_api_id(rest_api_id)
+            .stage_name(stage_name)
+            .set_patch_operations(Some(ops))
+            .send(),
+    )
+    .await?;
     Ok(())
 }

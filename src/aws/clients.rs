@@ -8,6 +8,7 @@ use aws_config::AppName;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use aws_runtime::env_config::file::{
     EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
@@ -18,8 +19,9 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
 };
 use aws_types::region::Region;
 
-use super::error::{AwsError, is_quota};
+use super::error::{AwsError, is_quota, refused};
 use super::phase::Phases;
+use super::policy::{SDK_ATTEMPT_TIMEOUT, SDK_CONNECT_TIMEOUT, SDK_OPERATION_TIMEOUT};
 use super::rate::RateLimits;
 use super::sts::{self, Identity};
 
@@ -68,6 +70,8 @@ pub struct AwsClients {
     pub phases: Arc<Phases>,
     identity: tokio::sync::OnceCell<Identity>,
     rate: Arc<RateLimits>,
+    /// Where each service's requests go, as `URL (service)`, for errors that never reached it.
+    endpoints: BTreeMap<&'static str, String>,
 }
 
 impl AwsClients {
@@ -82,6 +86,16 @@ impl AwsClients {
     /// rate limits every operation of this provider shares.
     pub async fn slot(&self, api: &str) {
         self.rate.acquire(api).await;
+    }
+
+    /// Where `api`'s service (such as `firehose` in `firehose:CreateDeliveryStream`) sends its
+    /// requests, as `URL (service)`.
+    pub fn endpoint_of(&self, api: &str) -> String {
+        let service = api.split_once(':').map_or(api, |(s, _)| s);
+        self.endpoints
+            .get(service)
+            .cloned()
+            .unwrap_or_else(|| format!("the {service} endpoint"))
     }
 }
 
@@ -156,6 +170,55 @@ impl ClassifyRetry for QuotaIsFinal {
     }
 }
 
+/// Stops the SDK's own retries of a request that could not connect: a refused connection or a
+/// connect timeout. The standard classifier counts both as transient and retries them
+/// `max_retries` times with backoff, so a mistyped endpoint or a closed port took minutes to
+/// fail; a service that refuses or drops connections is not coming back within a retry's delay.
+#[derive(Debug, Default)]
+struct UnreachableIsFinal;
+
+impl ClassifyRetry for UnreachableIsFinal {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let Some(Err(err)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        match err.as_connector_error() {
+            Some(c) if c.is_timeout() || refused(c) => RetryAction::RetryForbidden,
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "unreachable endpoints are final"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// The SDK's own bounds on one call: how long a connection may take, one attempt, and all the
+/// attempts of one call together. The operation's deadline bounds them further (`call.rs`).
+fn sdk_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(SDK_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(SDK_ATTEMPT_TIMEOUT)
+        .operation_timeout(SDK_OPERATION_TIMEOUT)
+        .build()
+}
+
+/// Where a service's requests go: the provider block's override, the SDK's environment
+/// variables (`AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`), or AWS's own endpoint.
+fn endpoint_description(service: &str, env_id: &str, configured: Option<&String>) -> String {
+    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let url = configured
+        .cloned()
+        .or_else(|| from_env(&format!("AWS_ENDPOINT_URL_{env_id}")))
+        .or_else(|| from_env("AWS_ENDPOINT_URL"))
+        .unwrap_or_else(|| "AWS's endpoint".to_owned());
+    format!("{url} ({service})")
+}
+
 /// Hands each credential the chain provides to `report` (so logs can redact it) before the
 /// SDK uses it.
 #[derive(Debug)]
@@ -202,7 +265,8 @@ pub async fn build(
         // Shows in CloudTrail's userAgent as `app/terraform-provider-apigw`, so an account's
         // owner can tell this provider's calls apart (the acceptance suite does too).
         .app_name(AppName::new(APP_NAME).expect("a valid app name"))
-        .retry_config(RetryConfig::standard().with_max_attempts(retries.saturating_add(1)));
+        .retry_config(RetryConfig::standard().with_max_attempts(retries.saturating_add(1)))
+        .timeout_config(sdk_timeouts());
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
     }
@@ -260,28 +324,36 @@ pub async fn build(
 
     let ep = &settings.endpoints;
     let apigateway = {
-        let mut b = aws_sdk_apigateway::config::Builder::from(&sdk).retry_classifier(QuotaIsFinal);
+        let mut b = aws_sdk_apigateway::config::Builder::from(&sdk)
+            .retry_classifier(QuotaIsFinal)
+            .retry_classifier(UnreachableIsFinal);
         if let Some(url) = &ep.apigateway {
             b = b.endpoint_url(url);
         }
         aws_sdk_apigateway::Client::from_conf(b.build())
     };
     let firehose = {
-        let mut b = aws_sdk_firehose::config::Builder::from(&sdk).retry_classifier(QuotaIsFinal);
+        let mut b = aws_sdk_firehose::config::Builder::from(&sdk)
+            .retry_classifier(QuotaIsFinal)
+            .retry_classifier(UnreachableIsFinal);
         if let Some(url) = &ep.firehose {
             b = b.endpoint_url(url);
         }
         aws_sdk_firehose::Client::from_conf(b.build())
     };
     let iam = {
-        let mut b = aws_sdk_iam::config::Builder::from(&sdk).retry_classifier(QuotaIsFinal);
+        let mut b = aws_sdk_iam::config::Builder::from(&sdk)
+            .retry_classifier(QuotaIsFinal)
+            .retry_classifier(UnreachableIsFinal);
         if let Some(url) = &ep.iam {
             b = b.endpoint_url(url);
         }
         aws_sdk_iam::Client::from_conf(b.build())
     };
     let s3 = {
-        let mut b = aws_sdk_s3::config::Builder::from(&sdk).retry_classifier(QuotaIsFinal);
+        let mut b = aws_sdk_s3::config::Builder::from(&sdk)
+            .retry_classifier(QuotaIsFinal)
+            .retry_classifier(UnreachableIsFinal);
         if let Some(url) = &ep.s3 {
             b = b.endpoint_url(url);
         }
@@ -291,7 +363,9 @@ pub async fn build(
         aws_sdk_s3::Client::from_conf(b.build())
     };
     let sts = {
-        let mut b = aws_sdk_sts::config::Builder::from(&sdk).retry_classifier(QuotaIsFinal);
+        let mut b = aws_sdk_sts::config::Builder::from(&sdk)
+            .retry_classifier(QuotaIsFinal)
+            .retry_classifier(UnreachableIsFinal);
         if let Some(url) = &ep.sts {
             b = b.endpoint_url(url);
         }
@@ -308,6 +382,16 @@ pub async fn build(
         phases: Arc::default(),
         identity: Default::default(),
         rate: Arc::new(RateLimits::documented()),
+        endpoints: [
+            ("apigateway", "API_GATEWAY", ep.apigateway.as_ref()),
+            ("firehose", "FIREHOSE", ep.firehose.as_ref()),
+            ("iam", "IAM", ep.iam.as_ref()),
+            ("s3", "S3", ep.s3.as_ref()),
+            ("sts", "STS", ep.sts.as_ref()),
+        ]
+        .into_iter()
+        .map(|(service, env_id, url)| (service, endpoint_description(service, env_id, url)))
+        .collect(),
     })
 }
 

@@ -26,6 +26,11 @@ pub enum ErrorKind {
     AccessDenied,
     /// Anything else: the request itself is wrong.
     Fatal,
+    /// Terraform asked the provider to stop (Ctrl-C) while the call was waiting or in flight.
+    Cancelled,
+    /// The operation's deadline (the resource's `timeouts`) passed while the call was waiting
+    /// or in flight.
+    DeadlineExceeded,
 }
 
 /// A failed AWS call.
@@ -64,6 +69,54 @@ impl AwsError {
         }
     }
 
+    /// A call ended because Terraform asked the provider to stop.
+    pub fn cancelled(operation: &'static str) -> AwsError {
+        AwsError {
+            kind: ErrorKind::Cancelled,
+            operation,
+            code: None,
+            message: "cancelled: Terraform asked the provider to stop during this call".into(),
+        }
+    }
+
+    /// A call ended because the operation's deadline passed.
+    pub fn deadline_exceeded(operation: &'static str) -> AwsError {
+        AwsError {
+            kind: ErrorKind::DeadlineExceeded,
+            operation,
+            code: None,
+            message:
+                "the operation's deadline passed during this call (see the resource's `timeouts`)"
+                    .into(),
+        }
+    }
+
+    /// [`AwsError::from_sdk`], saying which endpoint a request that never got an answer was
+    /// sent to, and what happened on the way.
+    pub fn from_sdk_at<E>(
+        operation: &'static str,
+        err: SdkError<E, HttpResponse>,
+        endpoint: &str,
+    ) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let what = match &err {
+            SdkError::DispatchFailure(d) => match d.as_connector_error() {
+                Some(c) if c.is_timeout() => Some("no connection could be made in time"),
+                Some(_) if refused(&err) => Some("connection refused"),
+                _ => Some("the request could not be sent"),
+            },
+            SdkError::TimeoutError(_) => Some("no answer in time"),
+            _ => None,
+        };
+        let mut e = AwsError::from_sdk(operation, err);
+        if let Some(what) = what {
+            e.message = format!("{what} to {endpoint}: {}", e.message);
+        }
+        e
+    }
+
     /// Classifies an SDK error.
     pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
     where
@@ -98,6 +151,20 @@ impl AwsError {
             },
         }
     }
+}
+
+/// Whether an error, or any error under it, is a refused TCP connection.
+pub fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

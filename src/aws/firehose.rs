@@ -10,6 +10,7 @@ use aws_sdk_firehose::types::{
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::call::send;
 use super::clients::AwsClients;
 use super::error::{AwsError, ErrorKind};
 use super::phase::Phase;
@@ -81,27 +82,17 @@ pub enum Deletion {
     Failed(StreamFailure),
 }
 
-fn sdk_err<E>(
-    op: &'static str,
-) -> impl FnOnce(
-    aws_sdk_firehose::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-) -> AwsError
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    move |e| AwsError::from_sdk(op, e)
-}
-
 /// Reads a stream; a missing one is `ErrorKind::NotFound`.
 pub async fn find_stream(aws: &AwsClients, name: &str) -> Result<Stream, AwsError> {
-    aws.slot("firehose:DescribeDeliveryStream").await;
-    let out = aws
-        .firehose
-        .describe_delivery_stream()
-        .delivery_stream_name(name)
-        .send()
-        .await
-        .map_err(sdk_err("firehose:DescribeDeliveryStream"))?;
+    let out = send(
+        aws,
+        "firehose:DescribeDeliveryStream",
+        aws.firehose
+            .describe_delivery_stream()
+            .delivery_stream_name(name)
+            .send(),
+    )
+    .await?;
     let d = out.delivery_stream_description().ok_or_else(|| {
         AwsError::fatal(
             "firehose:DescribeDeliveryStream",
@@ -334,19 +325,21 @@ pub async fn create_stream(
         .encryption_configuration(encryption(dest)?)
         .build()
         .map_err(|e| AwsError::fatal("firehose:CreateDeliveryStream", e.to_string()))?;
-    aws.slot("firehose:CreateDeliveryStream").await;
-    aws.firehose
-        .create_delivery_stream()
-        .delivery_stream_name(name)
-        .delivery_stream_type(DeliveryStreamType::DirectPut)
-        .extended_s3_destination_configuration(config)
-        .set_delivery_stream_encryption_configuration_input(
-            encrypted.then(owned_key_encryption).transpose()?,
-        )
-        .set_tags(Some(to_tags(tags)?))
-        .send()
-        .await
-        .map_err(sdk_err("firehose:CreateDeliveryStream"))?;
+    send(
+        aws,
+        "firehose:CreateDeliveryStream",
+        aws.firehose
+            .create_delivery_stream()
+            .delivery_stream_name(name)
+            .delivery_stream_type(DeliveryStreamType::DirectPut)
+            .extended_s3_destination_configuration(config)
+            .set_delivery_stream_encryption_configuration_input(
+                encrypted.then(owned_key_encryption).transpose()?,
+            )
+            .set_tags(Some(to_tags(tags)?))
+            .send(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -364,27 +357,31 @@ fn owned_key_encryption() -> Result<DeliveryStreamEncryptionConfigurationInput, 
 /// goes ENABLING, then ENABLED or ENABLING_FAILED (StartDeliveryStreamEncryption, Firehose
 /// API Reference); [`wait_encryption`] waits for the end.
 pub async fn start_encryption(aws: &AwsClients, name: &str) -> Result<(), AwsError> {
-    aws.slot("firehose:StartDeliveryStreamEncryption").await;
-    aws.firehose
-        .start_delivery_stream_encryption()
-        .delivery_stream_name(name)
-        .delivery_stream_encryption_configuration_input(owned_key_encryption()?)
-        .send()
-        .await
-        .map_err(sdk_err("firehose:StartDeliveryStreamEncryption"))?;
+    send(
+        aws,
+        "firehose:StartDeliveryStreamEncryption",
+        aws.firehose
+            .start_delivery_stream_encryption()
+            .delivery_stream_name(name)
+            .delivery_stream_encryption_configuration_input(owned_key_encryption()?)
+            .send(),
+    )
+    .await?;
     Ok(())
 }
 
 /// Asks Firehose to stop encrypting the stream's records. Asynchronous: the status goes
 /// DISABLING, then DISABLED (StopDeliveryStreamEncryption, Firehose API Reference).
 pub async fn stop_encryption(aws: &AwsClients, name: &str) -> Result<(), AwsError> {
-    aws.slot("firehose:StopDeliveryStreamEncryption").await;
-    aws.firehose
-        .stop_delivery_stream_encryption()
-        .delivery_stream_name(name)
-        .send()
-        .await
-        .map_err(sdk_err("firehose:StopDeliveryStreamEncryption"))?;
+    send(
+        aws,
+        "firehose:StopDeliveryStreamEncryption",
+        aws.firehose
+            .stop_delivery_stream_encryption()
+            .delivery_stream_name(name)
+            .send(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -445,16 +442,18 @@ pub async fn update_destination(
         .compression_format(CompressionFormat::from(dest.compression.as_str()))
         .encryption_configuration(encryption(dest)?)
         .build();
-    aws.slot("firehose:UpdateDestination").await;
-    aws.firehose
-        .update_destination()
-        .delivery_stream_name(name)
-        .current_delivery_stream_version_id(version_id)
-        .destination_id(destination_id)
-        .extended_s3_destination_update(update)
-        .send()
-        .await
-        .map_err(sdk_err("firehose:UpdateDestination"))?;
+    send(
+        aws,
+        "firehose:UpdateDestination",
+        aws.firehose
+            .update_destination()
+            .delivery_stream_name(name)
+            .current_delivery_stream_version_id(version_id)
+            .destination_id(destination_id)
+            .extended_s3_destination_update(update)
+            .send(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -462,18 +461,19 @@ pub async fn update_destination(
 /// gets past a KMS grant Firehose cannot retire (the cause of `DELETING_FAILED`; Firehose API
 /// Reference, DeleteDeliveryStream and DescribeDeliveryStream).
 pub async fn delete_stream(aws: &AwsClients, name: &str, force: bool) -> Result<(), AwsError> {
-    aws.slot("firehose:DeleteDeliveryStream").await;
-    match aws
-        .firehose
-        .delete_delivery_stream()
-        .delivery_stream_name(name)
-        .set_allow_force_delete(force.then_some(true))
-        .send()
-        .await
+    match send(
+        aws,
+        "firehose:DeleteDeliveryStream",
+        aws.firehose
+            .delete_delivery_stream()
+            .delivery_stream_name(name)
+            .set_allow_force_delete(force.then_some(true))
+            .send(),
+    )
+    .await
     {
         Ok(_) => Ok(()),
         Err(e) => {
-            let e = AwsError::from_sdk("firehose:DeleteDeliveryStream", e);
             if e.is(ErrorKind::NotFound) {
                 Ok(())
             } else {
@@ -488,15 +488,16 @@ pub async fn list_tags(aws: &AwsClients, name: &str) -> Result<BTreeMap<String, 
     let mut tags = BTreeMap::new();
     let mut start: Option<String> = None;
     loop {
-        aws.slot("firehose:ListTagsForDeliveryStream").await;
-        let out = aws
-            .firehose
-            .list_tags_for_delivery_stream()
-            .delivery_stream_name(name)
-            .set_exclusive_start_tag_key(start.clone())
-            .send()
-            .await
-            .map_err(sdk_err("firehose:ListTagsForDeliveryStream"))?;
+        let out = send(
+            aws,
+            "firehose:ListTagsForDeliveryStream",
+            aws.firehose
+                .list_tags_for_delivery_stream()
+                .delivery_stream_name(name)
+                .set_exclusive_start_tag_key(start.clone())
+                .send(),
+        )
+        .await?;
         for t in out.tags() {
             tags.insert(t.key().to_owned(), t.value().unwrap_or_default().to_owned());
         }
@@ -516,24 +517,28 @@ pub async fn sync_tags(
 ) -> Result<(), AwsError> {
     let super::tags::TagChange { remove, set: add } = super::tags::change(have, want);
     if !remove.is_empty() {
-        aws.slot("firehose:UntagDeliveryStream").await;
-        aws.firehose
-            .untag_delivery_stream()
-            .delivery_stream_name(name)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(sdk_err("firehose:UntagDeliveryStream"))?;
+        send(
+            aws,
+            "firehose:UntagDeliveryStream",
+            aws.firehose
+                .untag_delivery_stream()
+                .delivery_stream_name(name)
+                .set_tag_keys(Some(remove))
+                .send(),
+        )
+        .await?;
     }
     if !add.is_empty() {
-        aws.slot("firehose:TagDeliveryStream").await;
-        aws.firehose
-            .tag_delivery_stream()
-            .delivery_stream_name(name)
-            .set_tags(Some(to_tags(&add)?))
-            .send()
-            .await
-            .map_err(sdk_err("firehose:TagDeliveryStream"))?;
+        send(
+            aws,
+            "firehose:TagDeliveryStream",
+            aws.firehose
+                .tag_delivery_stream()
+                .delivery_stream_name(name)
+                .set_tags(Some(to_tags(&add)?))
+                .send(),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_iam::types::Tag;
 
+use super::call::send;
 use super::clients::AwsClients;
 use super::error::{AwsError, ErrorKind};
 
@@ -17,14 +18,12 @@ pub struct Role {
 
 /// Reads a role; a missing one is `ErrorKind::NotFound`.
 pub async fn find_role(aws: &AwsClients, name: &str) -> Result<Role, AwsError> {
-    aws.slot("iam:GetRole").await;
-    let out = aws
-        .iam
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("iam:GetRole", e))?;
+    let out = send(
+        aws,
+        "iam:GetRole",
+        aws.iam.get_role().role_name(name).send(),
+    )
+    .await?;
     let role = out
         .role()
         .ok_or_else(|| AwsError::fatal("iam:GetRole", "the answer has no role"))?;
@@ -59,17 +58,18 @@ pub async fn create_role(
     trust_policy: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<Role, AwsError> {
-    aws.slot("iam:CreateRole").await;
-    let out = aws
-        .iam
-        .create_role()
-        .role_name(name)
-        .description(description)
-        .assume_role_policy_document(trust_policy)
-        .set_tags(Some(to_tags(tags)?))
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("iam:CreateRole", e))?;
+    let out = send(
+        aws,
+        "iam:CreateRole",
+        aws.iam
+            .create_role()
+            .role_name(name)
+            .description(description)
+            .assume_role_policy_document(trust_policy)
+            .set_tags(Some(to_tags(tags)?))
+            .send(),
+    )
+    .await?;
     let role = out
         .role()
         .ok_or_else(|| AwsError::fatal("iam:CreateRole", "the answer has no role"))?;
@@ -87,15 +87,17 @@ pub async fn put_role_policy(
     policy_name: &str,
     document: &str,
 ) -> Result<(), AwsError> {
-    aws.slot("iam:PutRolePolicy").await;
-    aws.iam
-        .put_role_policy()
-        .role_name(role)
-        .policy_name(policy_name)
-        .policy_document(document)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("iam:PutRolePolicy", e))?;
+    send(
+        aws,
+        "iam:PutRolePolicy",
+        aws.iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -108,15 +110,16 @@ pub async fn get_role_policy(
     role: &str,
     policy_name: &str,
 ) -> Result<String, AwsError> {
-    aws.slot("iam:GetRolePolicy").await;
-    let out = aws
-        .iam
-        .get_role_policy()
-        .role_name(role)
-        .policy_name(policy_name)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("iam:GetRolePolicy", e))?;
+    let out = send(
+        aws,
+        "iam:GetRolePolicy",
+        aws.iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .send(),
+    )
+    .await?;
     let doc = out.policy_document();
     Ok(percent_encoding::percent_decode_str(doc)
         .decode_utf8()
@@ -133,24 +136,28 @@ pub async fn sync_tags(
 ) -> Result<(), AwsError> {
     let super::tags::TagChange { remove, set: add } = super::tags::change(have, want);
     if !remove.is_empty() {
-        aws.slot("iam:UntagRole").await;
-        aws.iam
-            .untag_role()
-            .role_name(role)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("iam:UntagRole", e))?;
+        send(
+            aws,
+            "iam:UntagRole",
+            aws.iam
+                .untag_role()
+                .role_name(role)
+                .set_tag_keys(Some(remove))
+                .send(),
+        )
+        .await?;
     }
     if !add.is_empty() {
-        aws.slot("iam:TagRole").await;
-        aws.iam
-            .tag_role()
-            .role_name(role)
-            .set_tags(Some(to_tags(&add)?))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("iam:TagRole", e))?;
+        send(
+            aws,
+            "iam:TagRole",
+            aws.iam
+                .tag_role()
+                .role_name(role)
+                .set_tags(Some(to_tags(&add)?))
+                .send(),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -161,32 +168,36 @@ pub async fn delete_role(aws: &AwsClients, name: &str) -> Result<(), AwsError> {
         Err(e) if e.is(ErrorKind::NotFound) => Ok(()),
         other => other,
     };
-    aws.slot("iam:ListRolePolicies").await;
-    let policies = match aws.iam.list_role_policies().role_name(name).send().await {
+    let policies = match send(
+        aws,
+        "iam:ListRolePolicies",
+        aws.iam.list_role_policies().role_name(name).send(),
+    )
+    .await
+    {
         Ok(out) => out.policy_names().to_vec(),
         Err(e) => {
-            let e = AwsError::from_sdk("iam:ListRolePolicies", e);
             return gone_ok(Err(e));
         }
     };
     for policy in policies {
-        aws.slot("iam:DeleteRolePolicy").await;
-        let r = aws
-            .iam
-            .delete_role_policy()
-            .role_name(name)
-            .policy_name(&policy)
-            .send()
-            .await;
-        gone_ok(
-            r.map(|_| ())
-                .map_err(|e| AwsError::from_sdk("iam:DeleteRolePolicy", e)),
-        )?;
+        let r = send(
+            aws,
+            "iam:DeleteRolePolicy",
+            aws.iam
+                .delete_role_policy()
+                .role_name(name)
+                .policy_name(&policy)
+                .send(),
+        )
+        .await;
+        gone_ok(r.map(|_| ()))?;
     }
-    aws.slot("iam:DeleteRole").await;
-    let r = aws.iam.delete_role().role_name(name).send().await;
-    gone_ok(
-        r.map(|_| ())
-            .map_err(|e| AwsError::from_sdk("iam:DeleteRole", e)),
+    let r = send(
+        aws,
+        "iam:DeleteRole",
+        aws.iam.delete_role().role_name(name).send(),
     )
+    .await;
+    gone_ok(r.map(|_| ()))
 }

@@ -3,6 +3,7 @@
 
 pub mod apigateway;
 pub mod arn;
+pub mod call;
 pub mod clients;
 pub mod error;
 pub mod firehose;

@@ -17,6 +17,20 @@ pub const IAM_PROPAGATION_WINDOW: Duration = Duration::from_secs(2 * 60);
 /// How long concurrent changes to a stage or stream are waited out.
 pub const CONFLICT_WINDOW: Duration = Duration::from_secs(60);
 
+/// The SDK's bound on opening a connection. AWS's endpoints accept within milliseconds; an
+/// endpoint that has not in this time is black-holed or down, and is not retried.
+pub const SDK_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The SDK's bound on one attempt of a call (connect, send, answer). The control-plane calls
+/// made here answer in well under a second.
+pub const SDK_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The SDK's bound on one call with all its own retries, whatever `max_retries` allows.
+pub const SDK_OPERATION_TIMEOUT: Duration = Duration::from_secs(2 * 60);
+/// After Terraform's stop, each further AWS call of the stopped operation (its clean-up:
+/// removing what it made, or reading what to record) gets at most this long.
+pub const AFTER_STOP_CALL_WINDOW: Duration = Duration::from_secs(10);
+/// The deadline of a refresh (the resource's `timeouts` has no `read`).
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
 /// Backoff between retries of one call: first delay, growth factor and cap.
 pub const RETRY_FIRST_DELAY: Duration = Duration::from_millis(200);
 pub const RETRY_MAX_DELAY: Duration = Duration::from_secs(5);

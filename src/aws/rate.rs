@@ -19,8 +19,8 @@ pub const API_RATES: &[(&str, u32)] = &[
     ("firehose:ListTagsForDeliveryStream", 5),
     ("firehose:TagDeliveryStream", 5),
     ("firehose:UntagDeliveryStream", 5),
-    // Not on Firehose's quota page; paced like its other stream-management calls. What bounds
-    // them is "a combined limit of 25 calls per Firehose stream per 24 hours"
+    // Five per second, as for the other stream-management calls ("Amazon Data Firehose
+    // Quota", Firehose Developer Guide). What bounds them more is "a combined limit of 25 calls per Firehose stream per 24 hours"
     // (StopDeliveryStreamEncryption, Firehose API Reference), which the provider meets by
     // calling them only when the stream's encryption differs from the plan.
     ("firehose:StartDeliveryStreamEncryption", 5),

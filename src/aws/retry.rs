@@ -91,7 +91,11 @@ where
     Fut: Future<Output = Result<T, AwsError>>,
 {
     let started = Instant::now();
-    let deadline = started + window;
+    // A retry window never outlasts the operation it serves.
+    let deadline = match super::call::deadline() {
+        Some(operation) => (started + window).min(operation),
+        None => started + window,
+    };
     let mut delay = RETRY_FIRST_DELAY;
     loop {
         pause_until(&not_before, deadline, cancel, doing).await?;

@@ -3,6 +3,7 @@
 
 use aws_smithy_runtime_api::client::result::SdkError;
 
+use super::call::turn;
 use super::clients::AwsClients;
 use super::error::AwsError;
 
@@ -38,8 +39,15 @@ pub enum BucketAccess {
 /// credentials may not list, or one in another region, is not an error: it is reported in
 /// [`Bucket::access`], with its region.
 pub async fn find_bucket(aws: &AwsClients, bucket: &str) -> Result<Bucket, AwsError> {
-    aws.slot("s3:HeadBucket").await;
-    match aws.s3.head_bucket().bucket(bucket).send().await {
+    // The raw answer, not a classified error: a refusal's status and region header tell
+    // whether the bucket exists.
+    match turn(
+        aws,
+        "s3:HeadBucket",
+        aws.s3.head_bucket().bucket(bucket).send(),
+    )
+    .await?
+    {
         Ok(out) => Ok(Bucket {
             region: out.bucket_region().map(str::to_owned),
             access: BucketAccess::Listable,
@@ -53,13 +61,18 @@ pub async fn find_bucket(aws: &AwsClients, bucket: &str) -> Result<Bucket, AwsEr
                 .filter(|r| !r.is_empty());
             match access_of(raw.status().as_u16(), region.as_deref(), &aws.region) {
                 Some(access) => Ok(Bucket { region, access }),
-                None => Err(AwsError::from_sdk(
+                None => Err(AwsError::from_sdk_at(
                     "s3:HeadBucket",
                     SdkError::ServiceError(se),
+                    &aws.endpoint_of("s3:HeadBucket"),
                 )),
             }
         }
-        Err(e) => Err(AwsError::from_sdk("s3:HeadBucket", e)),
+        Err(e) => Err(AwsError::from_sdk_at(
+            "s3:HeadBucket",
+            e,
+            &aws.endpoint_of("s3:HeadBucket"),
+        )),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The caller's account and partition, which policies and ARNs need.
 
 use super::arn::Arn;
+use super::call::send;
 use super::clients::AwsClients;
 use super::error::AwsError;
 
@@ -13,13 +14,12 @@ pub struct Identity {
 
 /// Asks STS who is calling.
 pub async fn find_identity(aws: &AwsClients) -> Result<Identity, AwsError> {
-    aws.slot("sts:GetCallerIdentity").await;
-    let out = aws
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", e))?;
+    let out = send(
+        aws,
+        "sts:GetCallerIdentity",
+        aws.sts.get_caller_identity().send(),
+    )
+    .await?;
     let account = out.account().unwrap_or_default().to_owned();
     let partition = out
         .arn()

@@ -16,6 +16,34 @@ use super::value::Value;
 pub struct OpContext {
     /// Cancelled when Terraform asks the provider to stop (Ctrl-C): long waits end promptly.
     pub cancel: CancellationToken,
+    /// What a create has made so far, should it panic before it returns.
+    pub partial: PartialState,
+}
+
+/// The state (and private state) a create records as it makes things, so that a panic part-way
+/// still reports what exists instead of orphaning it.
+#[derive(Clone, Default)]
+pub struct PartialState(Arc<std::sync::Mutex<Option<Recorded>>>);
+
+/// A recorded state and private state.
+type Recorded = (Value, Vec<u8>);
+
+impl PartialState {
+    /// Records what exists now, replacing what was recorded before.
+    pub fn record(&self, state: Value, private: Vec<u8>) {
+        *self.lock() = Some((state, private));
+    }
+
+    /// What was last recorded, if anything.
+    pub fn take(&self) -> Option<Recorded> {
+        self.lock().take()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Recorded>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// The provider: its configuration block, and what it offers.

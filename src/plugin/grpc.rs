@@ -10,7 +10,8 @@ use tracing::{debug, info};
 
 use super::codec::{self, CodecError};
 use super::diagnostics::Diagnostics;
-use super::framework::{Function, OpContext, PlanRequest, Provider, Resource};
+use super::framework::{Function, OpContext, PlanRequest, Provider, ReadOutcome, Resource};
+use super::guard::catch_panic;
 use super::logging;
 use super::plan;
 use super::proto::tfplugin6 as pb;
@@ -26,7 +27,12 @@ pub struct ProviderService {
     functions: HashMap<&'static str, Arc<dyn Function>>,
     /// The schema answer never changes, so it is built once.
     schema_response: pb::get_provider_schema::Response,
+    /// Cancelled when the plugin shuts down; ends everything.
     stop: CancellationToken,
+    /// The stop that operations started from now on share: StopProvider cancels it and puts a
+    /// fresh one in its place, so it ends the operations in flight and not later ones
+    /// (Terraform may reuse the provider process after a stop).
+    current_stop: std::sync::Mutex<CancellationToken>,
 }
 
 impl ProviderService {
@@ -59,6 +65,7 @@ impl ProviderService {
             resources,
             functions,
             schema_response,
+            current_stop: std::sync::Mutex::new(stop.child_token()),
             stop,
         }
     }
@@ -76,8 +83,23 @@ impl ProviderService {
 
     fn context(&self) -> OpContext {
         OpContext {
-            cancel: self.stop.child_token(),
+            cancel: self.lock_current_stop().child_token(),
+            partial: Default::default(),
         }
+    }
+
+    fn lock_current_stop(&self) -> std::sync::MutexGuard<'_, CancellationToken> {
+        // The token is replaced whole; a poisoned lock still holds a usable one.
+        self.current_stop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Ends the operations in flight; later ones get a fresh token.
+    fn stop_in_flight(&self) {
+        let fresh = self.stop.child_token();
+        let in_flight = std::mem::replace(&mut *self.lock_current_stop(), fresh);
+        in_flight.cancel();
     }
 }
 
@@ -333,7 +355,15 @@ impl pb::provider_server::Provider for ProviderService {
             decode(req.current_state.as_ref(), &ty).map_err(|e| codec_diags("state", e)),
             resp
         );
-        let outcome = resource.read(&self.context(), &state, &req.private).await;
+        let ctx = self.context();
+        let read = resource.read(&ctx, &state, &req.private);
+        let outcome = catch_panic(&format!("reading {}", req.type_name), read)
+            .await
+            .unwrap_or_else(|diags| ReadOutcome {
+                state: state.clone(),
+                private: req.private.clone(),
+                diags,
+            });
         let new_state = try_diags!(
             encode(&outcome.state, &ty).map_err(|e| codec_diags("new state", e)),
             resp
@@ -429,9 +459,15 @@ impl pb::provider_server::Provider for ProviderService {
             resp
         );
         let ctx = self.context();
+        let name = &req.type_name;
+        // After a panic, the state is what Terraform had before: the prior state of an update
+        // or a delete (kept, so a retry finds it); for a create, what it recorded as made.
         let (state, private, diags) = match (prior.is_null(), planned.is_null()) {
             (_, true) => {
-                let diags = resource.delete(&ctx, &prior, &req.planned_private).await;
+                let delete = resource.delete(&ctx, &prior, &req.planned_private);
+                let diags = catch_panic(&format!("deleting {name}"), delete)
+                    .await
+                    .unwrap_or_else(|d| d);
                 // A failed delete keeps the resource in state, so it can be retried.
                 let state = if diags.has_errors() {
                     prior
@@ -441,14 +477,22 @@ impl pb::provider_server::Provider for ProviderService {
                 (state, req.planned_private, diags)
             }
             (true, false) => {
-                let o = resource.create(&ctx, &planned, &req.planned_private).await;
-                (o.state, o.private, o.diags)
+                let create = resource.create(&ctx, &planned, &req.planned_private);
+                match catch_panic(&format!("creating {name}"), create).await {
+                    Ok(o) => (o.state, o.private, o.diags),
+                    Err(d) => {
+                        let (state, private) =
+                            ctx.partial.take().unwrap_or((Value::Null, Vec::new()));
+                        (state, private, d)
+                    }
+                }
             }
             (false, false) => {
-                let o = resource
-                    .update(&ctx, &prior, &planned, &req.planned_private)
-                    .await;
-                (o.state, o.private, o.diags)
+                let update = resource.update(&ctx, &prior, &planned, &req.planned_private);
+                match catch_panic(&format!("updating {name}"), update).await {
+                    Ok(o) => (o.state, o.private, o.diags),
+                    Err(d) => (prior, req.planned_private.clone(), d),
+                }
             }
         };
         let new_state = try_diags!(
@@ -474,7 +518,10 @@ impl pb::provider_server::Provider for ProviderService {
         let req = req.into_inner();
         let resource = try_diags!(self.resource(&req.type_name), resp);
         let ty = resource.schema().value_type();
-        let (state, private) = try_diags!(resource.import(&self.context(), &req.id).await, resp);
+        let ctx = self.context();
+        let import = resource.import(&ctx, &req.id);
+        let imported = catch_panic(&format!("importing {}", req.type_name), import).await;
+        let (state, private) = try_diags!(imported.and_then(|r| r), resp);
         let state = try_diags!(
             encode(&state, &ty).map_err(|e| codec_diags("imported state", e)),
             resp
@@ -632,9 +679,53 @@ impl pb::provider_server::Provider for ProviderService {
         _: Request<pb::stop_provider::Request>,
     ) -> RpcResult<pb::stop_provider::Response> {
         info!("stop requested: cancelling in-flight work");
-        self.stop.cancel();
+        self.stop_in_flight();
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::proto::tfplugin6::provider_server::Provider as _;
+
+    fn service(root: &CancellationToken) -> ProviderService {
+        ProviderService::new(
+            Arc::new(crate::provider::ApigwProvider::default()),
+            root.clone(),
+        )
+    }
+
+    #[tokio::test]
+    async fn stop_ends_operations_in_flight_and_not_later_ones() {
+        let root = CancellationToken::new();
+        let svc = service(&root);
+        let in_flight = svc.context();
+        svc.stop_provider(Request::new(pb::stop_provider::Request {}))
+            .await
+            .expect("stop answers");
+        assert!(
+            in_flight.cancel.is_cancelled(),
+            "the operation in flight is stopped"
+        );
+        let later = svc.context();
+        assert!(
+            !later.cancel.is_cancelled(),
+            "an operation after the stop runs"
+        );
+        svc.stop_in_flight();
+        assert!(later.cancel.is_cancelled(), "a second stop ends it too");
+    }
+
+    #[tokio::test]
+    async fn shutdown_ends_every_operation() {
+        let root = CancellationToken::new();
+        let svc = service(&root);
+        let op = svc.context();
+        root.cancel();
+        assert!(op.cancel.is_cancelled());
+        assert!(svc.context().cancel.is_cancelled());
     }
 }

@@ -5,6 +5,7 @@ pub mod codec;
 pub mod diagnostics;
 pub mod framework;
 pub mod grpc;
+pub mod guard;
 pub mod logging;
 pub mod plan;
 pub mod proto;

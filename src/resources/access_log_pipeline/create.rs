@@ -33,6 +33,19 @@ struct Made {
     anything: bool,
 }
 
+impl Made {
+    /// Tells the operation's panic guard what exists so far.
+    fn record(&self, ctx: &OpContext, planned: &Value, id: &str, private: &Private) {
+        let state = partial_state(
+            planned,
+            id,
+            self.stream_arn.as_deref(),
+            self.role_arn.as_deref(),
+        );
+        ctx.partial.record(state, private.encode());
+    }
+}
+
 pub async fn create(
     clients: &AwsClients,
     ctx: &OpContext,
@@ -47,6 +60,7 @@ pub async fn create(
     let steps = steps_of_create(
         clients,
         ctx,
+        planned,
         &p,
         &id,
         &mut private,
@@ -86,6 +100,7 @@ pub async fn create(
 async fn steps_of_create(
     clients: &AwsClients,
     ctx: &OpContext,
+    planned: &Value,
     p: &Pipeline,
     id: &str,
     private: &mut Private,
@@ -129,6 +144,7 @@ async fn steps_of_create(
             private.owned_role = Some(steps::owned_role_name(clients, p));
             let owned = steps::ensure_owned_role(clients, p, id, &earlier, &bucket.region).await?;
             made.role_arn = Some(owned.role.arn.clone());
+            made.record(ctx, planned, id, private);
             (owned.role.arn, owned.made)
         }
     };
@@ -140,6 +156,7 @@ async fn steps_of_create(
     )
     .await?;
     made.stream_arn = Some(stream.arn.clone());
+    made.record(ctx, planned, id, private);
 
     // 5. Point the stage at it.
     let mut stage_access_log = stage.access_log.clone();
@@ -173,7 +190,7 @@ async fn steps_of_create(
 /// Refuses, before anything is made, tags that with the provider's own would pass the 50 tags
 /// a stream or role may carry ("Tag", Firehose API Reference; "IAM object quotas", IAM User
 /// Guide). The record of the stage's earlier settings takes one tag per 256 characters.
-fn check_tag_room(p: &Pipeline, id: &str, earlier: &Earlier) -> Result<(), Diagnostics> {
+pub fn check_tag_room(p: &Pipeline, id: &str, earlier: &Earlier) -> Result<(), Diagnostics> {
     let total = p.remote_tags(id, false, earlier).len();
     if total <= MAX_TAGS {
         return Ok(());

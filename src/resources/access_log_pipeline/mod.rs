@@ -1,6 +1,7 @@
 //! `apigw_access_log_pipeline`: API Gateway access logs to S3 through Firehose, in one resource.
 //! Each lifecycle step is a script of named AWS steps in its own module.
 
+mod bounds;
 mod bucket;
 mod create;
 mod delete;
@@ -25,6 +26,8 @@ use crate::plugin::framework::{ApplyOutcome, OpContext, PlanRequest, ReadOutcome
 use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
 use crate::provider::ProviderState;
+
+use bounds::{Op, bounded};
 
 pub use names::{ROLE_POLICY_NAME, default_stream_name, role_name};
 pub use ownership::{OWNER_TAG, RESERVED_TAGS};
@@ -78,15 +81,24 @@ impl Resource for AccessLogPipeline {
 
     async fn create(&self, ctx: &OpContext, planned: &Value, private: &[u8]) -> ApplyOutcome {
         match self.provider.clients().await {
-            Ok(clients) => create::create(&clients, ctx, planned, private).await,
+            Ok(clients) => {
+                bounded(
+                    Op::Create,
+                    ctx,
+                    planned,
+                    create::create(&clients, ctx, planned, private),
+                )
+                .await
+            }
             Err(diags) => failed_outcome(&Value::Null, &[], diags),
         }
     }
 
-    async fn read(&self, _ctx: &OpContext, state: &Value, private: &[u8]) -> ReadOutcome {
+    async fn read(&self, ctx: &OpContext, state: &Value, private: &[u8]) -> ReadOutcome {
         let outcome = match self.provider.clients().await {
             Ok(clients) => {
-                read::refresh(&clients, &model::Pipeline::from_value(state), private).await
+                let p = model::Pipeline::from_value(state);
+                bounded(Op::Read, ctx, state, read::refresh(&clients, &p, private)).await
             }
             Err(diags) => Err(diags),
         };
@@ -112,20 +124,26 @@ impl Resource for AccessLogPipeline {
         private: &[u8],
     ) -> ApplyOutcome {
         match self.provider.clients().await {
-            Ok(clients) => update::update(&clients, ctx, prior, planned, private).await,
+            Ok(clients) => {
+                let work = update::update(&clients, ctx, prior, planned, private);
+                bounded(Op::Update, ctx, planned, work).await
+            }
             Err(diags) => failed_outcome(prior, private, diags),
         }
     }
 
     async fn delete(&self, ctx: &OpContext, prior: &Value, private: &[u8]) -> Diagnostics {
         match self.provider.clients().await {
-            Ok(clients) => delete::delete(&clients, ctx, prior, private).await,
+            Ok(clients) => {
+                let work = delete::delete(&clients, ctx, prior, private);
+                bounded(Op::Delete, ctx, prior, work).await
+            }
             Err(diags) => diags,
         }
     }
 
-    async fn import(&self, _ctx: &OpContext, id: &str) -> Result<(Value, Vec<u8>), Diagnostics> {
+    async fn import(&self, ctx: &OpContext, id: &str) -> Result<(Value, Vec<u8>), Diagnostics> {
         let clients = self.provider.clients().await?;
-        read::import(&clients, id).await
+        bounded(Op::Read, ctx, &Value::Null, read::import(&clients, id)).await
     }
 }

@@ -35,10 +35,11 @@ pub const RESERVED_TAGS: usize = 2;
 /// Appended to the owner tag's value until the create that made the object has finished.
 const CREATING: &str = " creating";
 
-/// A tag value is at most 256 characters, for Firehose ("TagValue", Firehose API Reference) and
-/// for IAM ("tagValueType", botocore's iam/2010-05-08 model). Base64's alphabet (`A-Z a-z 0-9 +
-/// / =`) lies inside both services' allowed characters.
-const TAG_VALUE_MAX: usize = 256;
+/// A tag value is at most 256 characters for Firehose's API ("TagValue", Firehose API Reference)
+/// and for IAM ("tagValueType", botocore's iam/2010-05-08 model), but 255 in the Firehose
+/// Developer Guide ("Know tag restrictions"): chunks keep to the smaller. Base64's alphabet
+/// (`A-Z a-z 0-9 + / =`) lies inside both services' allowed characters.
+const TAG_VALUE_MAX: usize = 255;
 
 /// A new pipeline id: a random UUID, unique to one resource instance.
 pub fn new_pipeline_id() -> String {

@@ -32,6 +32,7 @@ pub async fn observe(
     clients: &AwsClients,
     p: &Pipeline,
     cache: &Private,
+    role_just_written: bool,
 ) -> Result<Option<Looked>, AwsError> {
     let mut cache = cache.clone();
     let mut warnings = Diagnostics::new();
@@ -80,7 +81,15 @@ pub async fn observe(
         .and_then(|s| s.s3.as_ref())
         .map(|d| d.role_arn.clone())
         .or_else(|| p.role_arn.clone());
-    let role = observe_owned_role(clients, p, &id, in_use.as_deref(), &stream, &mut cache).await?;
+    let mut role =
+        observe_owned_role(clients, p, &id, in_use.as_deref(), &stream, &mut cache).await?;
+    // Right after an apply wrote the role and its policy, IAM may still answer with what it
+    // had ("Changes that I make are not always immediately visible", IAM User Guide): the
+    // apply's own word stands until the next refresh.
+    if role_just_written {
+        role.intact = true;
+        role.warning = None;
+    }
     if let Some(warning) = role.warning.clone() {
         warnings.push(warning);
     }
@@ -252,8 +261,9 @@ pub async fn read_state(
     clients: &AwsClients,
     p: &Pipeline,
     cache: &Private,
+    role_just_written: bool,
 ) -> Result<(Value, Private), Diagnostics> {
-    match observe(clients, p, cache).await {
+    match observe(clients, p, cache, role_just_written).await {
         Ok(Some(l)) => Ok((state_value(p, &l.observed, &clients.default_tags), l.cache)),
         Ok(None) => Ok((Value::Null, cache.clone())),
         Err(e) => Err(failed("Cannot read the pipeline", e)),
@@ -285,7 +295,7 @@ pub async fn refresh(
 ) -> Result<(Value, Vec<u8>, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new();
     let cache = decode_private(private, &mut diags);
-    match observe(clients, p, &cache).await {
+    match observe(clients, p, &cache, false).await {
         Ok(Some(l)) => {
             diags.extend(l.warnings);
             if let Some(warning) = repointed_warning(p, &l.observed) {
@@ -403,7 +413,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         tags_all: Default::default(),
         timeouts: Value::Null,
     };
-    let (state, mut cache) = read_state(clients, &base, &Private::default()).await?;
+    let (state, mut cache) = read_state(clients, &base, &Private::default(), false).await?;
     if cache.foreign_stream {
         // Nothing can be recorded on a stream made by hand: what the stage has now, which
         // destroy gives back, is kept in the state only.

@@ -14,8 +14,9 @@ use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 
 use super::bucket;
-use super::create::{commit, make_stream};
+use super::create::{check_tag_room, commit, make_stream};
 use super::encryption;
+use super::encryption::Encryption;
 use super::model::{Pipeline, Private};
 use super::ownership::{Claim, Earlier};
 use super::read::{decode_private, read_state};
@@ -33,7 +34,7 @@ pub async fn update(
     let mut cache = decode_private(private, &mut diags);
     let result = steps_of_update(clients, ctx, &before, &mut p, &mut cache, &mut diags).await;
     // Whatever happened, record what AWS now holds; a failed read keeps the prior state.
-    let state = match read_state(clients, &p, &cache).await {
+    let state = match read_state(clients, &p, &cache, result.is_ok()).await {
         Ok((state, read)) if !state.is_null() => {
             cache = read;
             state
@@ -106,6 +107,8 @@ async fn steps_of_update(
         stage = Some(found);
     }
     cache.earlier = Some(earlier.clone());
+    // The record may take more tags than the plan could count: refused before any change.
+    check_tag_room(p, &id, &earlier)?;
 
     // 2. The bucket is checked as on create (a missing one is refused); its region is needed
     //    to write the role's key grant.
@@ -239,6 +242,8 @@ async fn update_foreign(
         .unwrap_or_default();
     let stream_changes = p.role_arn.as_deref() != Some(role.as_str())
         || current.s3.as_ref() != Some(&p.destination(&role))
+        || Encryption::observed(&p.server_side_encryption, &current.encryption)
+            != p.server_side_encryption
         || before.tags_all != p.tags_all;
     if stream_changes {
         return Err(failed(
@@ -246,7 +251,7 @@ async fn update_foreign(
             format!(
                 "Stream {:?} was made outside this provider (the pipeline was imported), so the pipeline \
                  only points the stage at it and never changes the stream, its role or its tags. Make the \
-                 configuration's s3, role_arn and tags match the stream (role_arn = {role:?}), or change \
+                 configuration's s3, role_arn, tags and server_side_encryption match the stream (role_arn = {role:?}), or change \
                  the stream where it is managed.",
                 p.delivery_stream_name
             ),
