@@ -1,6 +1,7 @@
 //! Every AWS call goes through here: its turn under the rate limits, then the SDK request, both
 //! bounded by the running operation's deadline and ended at once when Terraform asks the
-//! provider to stop. Calls begun after the stop (an operation's clean-up) get a short window.
+//! provider to stop. Calls begun after the stop or past the deadline (an operation's clean-up)
+//! get a short window each.
 
 use std::future::Future;
 
@@ -53,13 +54,19 @@ async fn bounded<T>(api: &'static str, work: impl Future<Output = T>) -> Result<
     let Ok(scope) = SCOPE.try_with(Scope::clone) else {
         return Ok(work.await);
     };
-    if scope.cancel.is_cancelled() {
-        // A call begun after the stop is the operation cleaning up (undoing or recording what
-        // it made, so nothing is orphaned): it may run, briefly.
-        let until = (Instant::now() + AFTER_STOP_CALL_WINDOW).min(scope.deadline);
-        return tokio::time::timeout_at(until, work)
-            .await
-            .map_err(|_| AwsError::cancelled(api));
+    let stopped = scope.cancel.is_cancelled();
+    if stopped || Instant::now() >= scope.deadline {
+        // A call begun after the stop or past the deadline is the operation cleaning up
+        // (undoing or recording what it made, or deleting the owned role after a stream that
+        // outlasted the delete timeout, so nothing is orphaned): it may run, briefly.
+        let until = Instant::now() + AFTER_STOP_CALL_WINDOW;
+        return tokio::time::timeout_at(until, work).await.map_err(|_| {
+            if stopped {
+                AwsError::cancelled(api)
+            } else {
+                AwsError::deadline_exceeded(api)
+            }
+        });
     }
     tokio::select! {
         biased;
@@ -142,6 +149,19 @@ mod tests {
         let started = Instant::now();
         let stuck = within(&cancel, far, bounded("t:Op", std::future::pending::<()>())).await;
         assert!(matches!(stuck, Err(e) if e.is(ErrorKind::Cancelled)));
+        assert_eq!(started.elapsed(), AFTER_STOP_CALL_WINDOW);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_past_the_deadline_get_a_short_window() {
+        let past = Instant::now();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let none = CancellationToken::new();
+        let quick = within(&none, past, bounded("t:Op", async { 5 })).await;
+        assert_eq!(quick.unwrap(), 5, "a clean-up call runs past the deadline");
+        let started = Instant::now();
+        let stuck = within(&none, past, bounded("t:Op", std::future::pending::<()>())).await;
+        assert!(matches!(stuck, Err(e) if e.is(ErrorKind::DeadlineExceeded)));
         assert_eq!(started.elapsed(), AFTER_STOP_CALL_WINDOW);
     }
 

@@ -25,8 +25,9 @@ pub const SDK_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const SDK_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The SDK's bound on one call with all its own retries, whatever `max_retries` allows.
 pub const SDK_OPERATION_TIMEOUT: Duration = Duration::from_secs(2 * 60);
-/// After Terraform's stop, each further AWS call of the stopped operation (its clean-up:
-/// removing what it made, or reading what to record) gets at most this long.
+/// After Terraform's stop or past the operation's deadline, each further AWS call of the
+/// operation (its clean-up: removing what it made, or reading what to record) gets at most
+/// this long.
 pub const AFTER_STOP_CALL_WINDOW: Duration = Duration::from_secs(10);
 /// The deadline of a refresh (the resource's `timeouts` has no `read`).
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
