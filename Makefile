@@ -17,6 +17,6 @@ check: ## Formatting and lints, as CI holds them.
 require-terraform:
 	@command -v terraform >/dev/null 2>&1 || { echo "error: the terraform CLI (>= 1.11) is not on PATH; install it first" >&2; exit 1; }
 
-bench: require-terraform ## Footprint, protocol and at-scale figures of the release binary (about 7 minutes after the build).
+bench: require-terraform ## Footprint, protocol and at-scale figures of the release binary (about 8 minutes after the build).
 	cargo build --release --bin terraform-provider-apigw
 	cargo run --quiet -p acceptance-tests --bin bench -- target/release/terraform-provider-apigw

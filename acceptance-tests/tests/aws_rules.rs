@@ -577,6 +577,36 @@ fn destroy_waits_for_a_stream_still_creating_instead_of_deleting_it() {
 }
 
 #[test]
+fn destroy_of_a_finished_pipeline_deletes_the_stream_without_describing_it_first() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    // A finished create saw the stream ACTIVE, so destroy need not ask Firehose again: the
+    // only DescribeDeliveryStream before the delete is the refresh's.
+    let (tf, fixtures, _) = workspace("");
+    let proxy = Proxy::start(ProxyConfig::realistic().iam_lag(Duration::ZERO));
+    through(&proxy, &tf, "apply").success();
+    let applied = proxy.events().len();
+    through(&proxy, &tf, "destroy").success();
+    let destroy = proxy.events().split_off(applied);
+    let delete_at = destroy
+        .iter()
+        .position(|e| e.api == "firehose:DeleteDeliveryStream")
+        .expect("destroy deleted the stream");
+    let described_before = destroy[..delete_at]
+        .iter()
+        .filter(|e| e.api == "firehose:DescribeDeliveryStream")
+        .count();
+    eprintln!(
+        "destroy: {described_before} DescribeDeliveryStream before the delete, {} calls in all",
+        destroy.len()
+    );
+    assert_eq!(described_before, 1, "{destroy:#?}");
+    assert!(proxy.breaches().is_empty(), "{:?}", proxy.breaches());
+    assert_nothing_left(&fixtures);
+}
+
+#[test]
 fn a_delete_firehose_gives_up_on_is_reported_and_forced() {
     if skipped_on_real_aws() {
         return;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::plugin_client::{ProviderClient, start_plugin, terraform_like_client_cert};
-use acceptance_tests::proxy::{Event, Outcome, Proxy, ProxyConfig};
+use acceptance_tests::proxy::{Event, Outcome, Proxy, ProxyConfig, RateLimits, Scope};
 use acceptance_tests::{TfDir, TfOutput, aws, block_on, provider_block};
 use terraform_provider_apigw::plugin::proto::tfplugin6 as pb;
 
@@ -339,13 +339,13 @@ fn throttling_reported(out: &TfOutput) -> usize {
     .sum()
 }
 
-/// How many pipelines are applied and destroyed through the realism proxy, how many at once,
-/// and how many times the whole run is repeated.
+/// How many pipelines are applied, planned with a refresh and destroyed through the realism
+/// proxy, how many at once, and how many times the whole run is repeated.
 const SCALE: usize = 100;
 const PARALLELISM: usize = 20;
 const SCALE_RUNS: usize = 3;
 
-/// What one apply or destroy at scale measured.
+/// What one apply, plan or destroy at scale measured.
 struct ScaleRun {
     seconds: f64,
     throttling: usize,
@@ -354,22 +354,20 @@ struct ScaleRun {
     events: Vec<Event>,
 }
 
-/// Runs one terraform command through the proxy, sampling the provider.
+/// Runs one terraform command through the proxy, sampling the provider. A plan refreshes (as
+/// `terraform plan` does by default) and must find nothing to change.
 fn scale_run(tf: &TfDir, proxy: &Proxy, command: &str) -> ScaleRun {
     let endpoint = proxy.endpoint();
     let parallelism = format!("-parallelism={PARALLELISM}");
     let seen = proxy.events().len();
-    let (seconds, out, usage) = measured(
-        tf,
-        &[
-            command,
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            &parallelism,
-        ],
-        &[("AWS_ENDPOINT_URL", endpoint.as_str())],
-    );
+    let mut args = vec![command, "-input=false", "-no-color", &parallelism];
+    if command != "plan" {
+        args.push("-auto-approve");
+    }
+    let (seconds, out, usage) = measured(tf, &args, &[("AWS_ENDPOINT_URL", endpoint.as_str())]);
+    if command == "plan" && !out.stdout.contains("No changes.") {
+        println!("(the refreshing plan was not empty:)\n{}", out.stdout);
+    }
     ScaleRun {
         seconds,
         throttling: throttling_reported(&out),
@@ -378,14 +376,52 @@ fn scale_run(tf: &TfDir, proxy: &Proxy, command: &str) -> ScaleRun {
     }
 }
 
-/// Median, min and max of one figure over the runs, in seconds.
-fn print_seconds(name: &str, samples: Vec<f64>, floor: f64) {
-    let n = samples.len();
-    let (med, min, max) = stats(samples);
+/// Median, min and max of one figure over the runs, in seconds, against the command's floor
+/// and against the floor of the calls it made (see [`floor_of_calls_made`]).
+fn print_seconds(name: &str, runs: &[&ScaleRun], floor: f64) {
+    let n = runs.len();
+    let (med, min, max) = stats(runs.iter().map(|r| r.seconds).collect());
     println!(
         "{name:<40} median {med:>7.1} s   min {min:>7.1} s   max {max:>7.1} s   (n={n})   floor {floor:.1} s   ratio {:.2}",
         med / floor
     );
+    let (made, binds) = floor_of_calls_made(&runs[0].events);
+    println!(
+        "{:<40} {made:.1} s ({binds}), ratio {:.2}",
+        "  floor of the calls made (first run)",
+        runs[0].seconds / made.max(f64::EPSILON)
+    );
+}
+
+/// The least time the calls one command made need under the proxy's rate limits: for each
+/// budget, the calls it admitted beyond its burst at its rate. The busiest budget binds; that
+/// and its count are returned. Refused calls took no token and are not counted.
+fn floor_of_calls_made(events: &[Event]) -> (f64, String) {
+    let limits = RateLimits::documented();
+    let mut busiest = (0.0, "no rate-limited calls".to_owned());
+    for rule in limits.rules() {
+        let (name, prefix) = match &rule.scope {
+            Scope::Api(key) => (key.clone(), None),
+            Scope::Service(service) => (
+                format!("{}:*", service.name()),
+                Some(format!("{}:", service.name())),
+            ),
+        };
+        // A service's budget meters every call of that service; an API's only that API.
+        let metered = |api: &str| match &prefix {
+            Some(prefix) => api.starts_with(prefix.as_str()),
+            None => api == name,
+        };
+        let calls = events
+            .iter()
+            .filter(|e| e.outcome != Outcome::RateLimited && metered(&e.api))
+            .count();
+        let seconds = (calls as f64 - rule.burst.max(1.0)).max(0.0) / rule.per_second;
+        if seconds > busiest.0 {
+            busiest = (seconds, format!("{calls} {name} at {}/s", rule.per_second));
+        }
+    }
+    busiest
 }
 
 /// Calls per pipeline by API during one command, with the answers that were not a success.
@@ -424,6 +460,15 @@ const APPLY_LEAST_CALLS: &[(&str, f64, f64)] = &[
     ("iam:PutRolePolicy", 1.0, 5.0),
     ("apigateway:* (GetStage, UpdateStage)", 2.0, 10.0),
 ];
+/// Plan: a refresh reads back everything the pipeline owns, so that drift shows: the stream
+/// and its tags (owner and record), the stage, and the owned role with its policy.
+const PLAN_LEAST_CALLS: &[(&str, f64, f64)] = &[
+    ("firehose:DescribeDeliveryStream", 1.0, 5.0),
+    ("firehose:ListTagsForDeliveryStream", 1.0, 5.0),
+    ("iam:GetRole", 1.0, 20.0),
+    ("iam:GetRolePolicy", 1.0, 20.0),
+    ("apigateway:* (GetStage)", 1.0, 10.0),
+];
 /// Destroy: terraform refreshes first (the stream described with its tags, the stage read),
 /// then the stage is given back, the stream deleted and seen gone, and the role deleted.
 const DESTROY_LEAST_CALLS: &[(&str, f64, f64)] = &[
@@ -449,7 +494,8 @@ fn floor(command: &str, least_calls: &[(&str, f64, f64)], lanes_seconds: f64) ->
     busiest.max(lanes_seconds)
 }
 
-/// Pipelines applied and destroyed at -parallelism=20 through the realism proxy, repeated.
+/// Pipelines applied, planned with a refresh and destroyed at -parallelism=20 through the
+/// realism proxy, repeated.
 /// moto is started with a raised Firehose stream quota (`scripts/moto_server.py`), as an
 /// account running this many pipelines would have.
 fn at_scale(tf: &TfDir) {
@@ -486,13 +532,15 @@ fn at_scale(tf: &TfDir) {
         ),
     );
     tf.init().success();
-    let runs: Vec<(ScaleRun, ScaleRun)> = (0..SCALE_RUNS)
+    let runs: Vec<[ScaleRun; 3]> = (0..SCALE_RUNS)
         .map(|_| {
             let apply = scale_run(tf, &proxy, "apply");
+            let plan = scale_run(tf, &proxy, "plan");
             let destroy = scale_run(tf, &proxy, "destroy");
-            (apply, destroy)
+            [apply, plan, destroy]
         })
         .collect();
+    let of = |i: usize| runs.iter().map(|r| &r[i]).collect::<Vec<_>>();
 
     let lanes = SCALE.div_ceil(PARALLELISM) as f64;
     let apply_floor = floor(
@@ -500,23 +548,17 @@ fn at_scale(tf: &TfDir) {
         APPLY_LEAST_CALLS,
         lanes * (iam_lag + creating).as_secs_f64(),
     );
+    let plan_floor = floor("plan (refresh)", PLAN_LEAST_CALLS, 0.0);
     let destroy_floor = floor(
         "destroy",
         DESTROY_LEAST_CALLS,
         lanes * deleting.as_secs_f64(),
     );
     let label = |what: &str| format!("{what}, {SCALE} pipelines, parallelism {PARALLELISM}");
-    print_seconds(
-        &label("apply"),
-        runs.iter().map(|(a, _)| a.seconds).collect(),
-        apply_floor,
-    );
-    print_seconds(
-        &label("destroy"),
-        runs.iter().map(|(_, d)| d.seconds).collect(),
-        destroy_floor,
-    );
-    let sum = |f: &dyn Fn(&ScaleRun) -> usize| runs.iter().map(|(a, d)| f(a) + f(d)).sum::<usize>();
+    print_seconds(&label("apply"), &of(0), apply_floor);
+    print_seconds(&label("plan"), &of(1), plan_floor);
+    print_seconds(&label("destroy"), &of(2), destroy_floor);
+    let sum = |f: &dyn Fn(&ScaleRun) -> usize| runs.iter().flatten().map(f).sum::<usize>();
     println!(
         "{:<40} {} in all {SCALE_RUNS} runs",
         "throttling errors reaching terraform",
@@ -546,25 +588,27 @@ fn at_scale(tf: &TfDir) {
     );
     let peak = runs
         .iter()
-        .flat_map(|(a, d)| [a.usage.peak_rss_kib, d.usage.peak_rss_kib])
+        .flatten()
+        .map(|r| r.usage.peak_rss_kib)
         .max()
         .unwrap_or(0) as f64
         / 1024.0;
     println!("{:<40} {peak:.1} MiB", "provider peak RSS");
     let cpu = |u: &ProviderUsage| u.cpu_seconds.values().sum::<f64>();
-    let (apply_cpu, _, _) = stats(runs.iter().map(|(a, _)| cpu(&a.usage)).collect());
-    let (destroy_cpu, _, _) = stats(runs.iter().map(|(_, d)| cpu(&d.usage)).collect());
+    let [apply_cpu, plan_cpu, destroy_cpu] =
+        [0, 1, 2].map(|i| stats(of(i).iter().map(|r| cpu(&r.usage)).collect()).0);
     println!(
-        "{:<40} median {apply_cpu:.2} s in apply, {destroy_cpu:.2} s in destroy",
+        "{:<40} median {apply_cpu:.2} s in apply, {plan_cpu:.2} s in plan, {destroy_cpu:.2} s in destroy",
         "provider CPU time"
     );
-    print_calls("apply", &runs[0].0.events);
-    print_calls("destroy", &runs[0].1.events);
+    print_calls("apply", &runs[0][0].events);
+    print_calls("plan (refresh)", &runs[0][1].events);
+    print_calls("destroy", &runs[0][2].events);
 
     // Waiter lag: from each stream turning ACTIVE (its creation plus the CREATING phase) to
     // its stage being pointed at it, over every apply.
     let mut lags = Vec::new();
-    for events in runs.iter().map(|(a, _)| &a.events) {
+    for events in runs.iter().map(|r| &r[0].events) {
         for i in 0..SCALE {
             let stream = format!("amazon-apigateway-{api}-s{i:03}");
             let stage = format!("{api}/s{i:03}");

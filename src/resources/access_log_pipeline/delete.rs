@@ -104,7 +104,16 @@ async fn steps_of_delete(
     // The owned role goes whatever became of the stream: a failed or timed-out stream delete
     // must not leave the role behind as well.
     let stream = match ours {
-        true => delete_owned_stream(clients, ctx, p, deadline).await,
+        true => {
+            delete_owned_stream(
+                clients,
+                ctx,
+                p,
+                may_be_creating(p, claim.as_ref()),
+                deadline,
+            )
+            .await
+        }
         false => Ok(Diagnostics::new()),
     };
     let role = steps::delete_owned_role(clients, &id, &role_name, &ctx.cancel).await;
@@ -121,20 +130,33 @@ async fn steps_of_delete(
     }
 }
 
-/// Deletes this pipeline's stream and waits until it is gone: a stream still CREATING is
-/// waited for first (Firehose refuses to delete it), and a delete Firehose gives up on
+/// Whether this pipeline's stream may still be CREATING, which Firehose refuses to delete ("You
+/// can't delete a Firehose stream that is in the CREATING state", DeleteDeliveryStream, Firehose
+/// API Reference). The owner tag loses its `creating` mark only once the create has seen the
+/// stream ACTIVE (`create::commit`), and a stream never goes back to CREATING: only a stream
+/// still so marked (its create died or failed), or one tagged by the previous version (which
+/// wrote its owner tag with the stream), is worth a DescribeDeliveryStream before the delete.
+fn may_be_creating(p: &Pipeline, claim: Option<&Claim>) -> bool {
+    p.pipeline_id.is_none() || !matches!(claim, Some(Claim::Made(_)))
+}
+
+/// Deletes this pipeline's stream and waits until it is gone: a stream that may still be
+/// CREATING is waited for first (Firehose refuses to delete it), and a delete Firehose gives up on
 /// (DELETING_FAILED) is reported and made again with `AllowForceDelete`, which is what gets
 /// past it (DescribeDeliveryStream, Firehose API Reference).
 async fn delete_owned_stream(
     clients: &AwsClients,
     ctx: &OpContext,
     p: &Pipeline,
+    may_be_creating: bool,
     deadline: Instant,
 ) -> Result<Diagnostics, Diagnostics> {
     let name = &p.delivery_stream_name;
-    firehose::wait_stream_deletable(clients, name, deadline, &ctx.cancel)
-        .await
-        .map_err(|e| failed("The delivery stream could not be deleted", e))?;
+    if may_be_creating {
+        firehose::wait_stream_deletable(clients, name, deadline, &ctx.cancel)
+            .await
+            .map_err(|e| failed("The delivery stream could not be deleted", e))?;
+    }
     let why = match delete_and_wait(clients, ctx, name, false, deadline).await? {
         Deletion::Gone => return Ok(Diagnostics::new()),
         Deletion::Failed(why) => why,
