@@ -67,6 +67,35 @@ fn assert_stage_has_its_earlier_settings(aws: &Aws, api: &str) {
     );
 }
 
+/// A working directory with one pipeline `x` configured (not applied) for a stage that logs to
+/// CloudWatch; the SDK clients; the REST API's id.
+fn one_pipeline() -> (TfDir, Aws, String) {
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let api = stage_with_cloudwatch(&aws);
+    tf.write("main.tf", config(&[pipeline("x", &api, "logs", "")]));
+    tf.init().success();
+    (tf, aws, api)
+}
+
+/// Destroys, then checks that the stage has its CloudWatch settings back and nothing is left.
+#[track_caller]
+fn destroy_gives_everything_back(tf: &TfDir, aws: &Aws, api: &str) {
+    tf.destroy().success();
+    assert_stage_has_its_earlier_settings(aws, api);
+    assert_nothing_left(aws);
+}
+
+fn delete_stream_out_of_band(aws: &Aws, name: &str) {
+    block_on(
+        aws.firehose
+            .delete_delivery_stream()
+            .delivery_stream_name(name)
+            .send(),
+    )
+    .expect("delete_delivery_stream");
+}
+
 fn combined(out: &TfOutput) -> String {
     format!("{}\n{}", out.stdout, out.stderr).replace('\n', " ")
 }
@@ -96,12 +125,8 @@ fn another_workspace_on_the_same_stage_is_refused_and_takes_nothing() {
     if skip() {
         return;
     }
-    let tf = TfDir::new();
-    let aws = block_on(aws());
-    let api = stage_with_cloudwatch(&aws);
+    let (tf, aws, api) = one_pipeline();
     let addr = "apigw_access_log_pipeline.x";
-    tf.write("main.tf", config(&[pipeline("x", &api, "logs", "")]));
-    tf.init().success();
     tf.apply().success();
     let first = pipeline_id(&tf, addr);
     let stream = default_stream(&api);
@@ -132,9 +157,7 @@ fn another_workspace_on_the_same_stage_is_refused_and_takes_nothing() {
     tf.tf(&["workspace", "select", "-no-color", "default"])
         .success();
     tf.assert_plan_empty();
-    tf.destroy().success();
-    assert_stage_has_its_earlier_settings(&aws, &api);
-    assert_nothing_left(&aws);
+    destroy_gives_everything_back(&tf, &aws, &api);
 }
 
 #[test]
@@ -176,9 +199,7 @@ fn two_resources_of_one_configuration_on_one_stage_never_share() {
     // Applying again refuses the other again, and still takes nothing.
     tf.apply().failure();
     assert_eq!(leftovers(&aws), (streams, roles));
-    tf.destroy().success();
-    assert_stage_has_its_earlier_settings(&aws, &api);
-    assert_nothing_left(&aws);
+    destroy_gives_everything_back(&tf, &aws, &api);
 }
 
 #[test]
@@ -236,9 +257,7 @@ fn a_new_stream_name_replaces_and_create_before_destroy_is_refused_losing_nothin
         stage_log(&aws, &api).map(|(arn, _)| arn),
         Some(stream_arn("amazon-apigateway-green"))
     );
-    tf.destroy().success();
-    assert_stage_has_its_earlier_settings(&aws, &api);
-    assert_nothing_left(&aws);
+    destroy_gives_everything_back(&tf, &aws, &api);
 }
 
 /// Everything Firehose says of a stream, and its tags: what "exactly as it was" compares.
@@ -373,7 +392,8 @@ fn an_imported_stream_made_by_hand_and_its_role_stay_exactly_as_they_were() {
     assert_eq!(role_snapshot(&aws, role), role_before);
 
     // Destroy gives the stage back what the import found and leaves stream and role alone.
-    tf.destroy().success();
+    let out = tf.destroy().success();
+    assert_contains(&combined(&out), "Delivery stream left alone");
     assert_eq!(
         stage_log(&aws, &api),
         Some((stream_arn(stream), EARLIER_FORMAT.to_owned()))
@@ -387,12 +407,8 @@ fn destroy_restores_the_earlier_settings_after_import_replace_move_and_recreatio
     if skip() {
         return;
     }
-    let tf = TfDir::new();
-    let aws = block_on(aws());
-    let api = stage_with_cloudwatch(&aws);
+    let (tf, aws, api) = one_pipeline();
     let stream = default_stream(&api);
-    tf.write("main.tf", config(&[pipeline("x", &api, "logs", "")]));
-    tf.init().success();
 
     // `state rm` and import: the record in AWS, not the lost private state, is what counts.
     tf.apply().success();
@@ -409,9 +425,7 @@ fn destroy_restores_the_earlier_settings_after_import_replace_move_and_recreatio
     .success();
     assert_eq!(pipeline_id(&tf, "apigw_access_log_pipeline.x"), id);
     tf.assert_plan_empty();
-    tf.destroy().success();
-    assert_stage_has_its_earlier_settings(&aws, &api);
-    assert_nothing_left(&aws);
+    destroy_gives_everything_back(&tf, &aws, &api);
 
     // `-replace`: the new instance takes the old one's record over.
     tf.apply().success();
@@ -424,9 +438,7 @@ fn destroy_restores_the_earlier_settings_after_import_replace_move_and_recreatio
     ])
     .success();
     tf.assert_plan_empty();
-    tf.destroy().success();
-    assert_stage_has_its_earlier_settings(&aws, &api);
-    assert_nothing_left(&aws);
+    destroy_gives_everything_back(&tf, &aws, &api);
 
     // `moved` to a new address: nothing changes in AWS, and destroy still restores.
     tf.apply().success();
@@ -438,20 +450,12 @@ fn destroy_restores_the_earlier_settings_after_import_replace_move_and_recreatio
     let out = tf.apply().success();
     assert_contains(&out.stdout, "0 added, 0 changed, 0 destroyed");
     // The stream deleted out of band and made again by the next apply: it carries the record.
-    block_on(
-        aws.firehose
-            .delete_delivery_stream()
-            .delivery_stream_name(&stream)
-            .send(),
-    )
-    .expect("delete_delivery_stream");
+    delete_stream_out_of_band(&aws, &stream);
     let out = tf.apply().success();
     assert_contains(&out.stdout, "Delivery stream gone");
     assert_eq!(leftovers(&aws).0, vec![stream.clone()]);
     tf.assert_plan_empty();
-    tf.destroy().success();
-    assert_stage_has_its_earlier_settings(&aws, &api);
-    assert_nothing_left(&aws);
+    destroy_gives_everything_back(&tf, &aws, &api);
 }
 
 #[test]
@@ -459,28 +463,16 @@ fn what_vanished_keeps_the_pipeline_in_state_until_destroy_cleans_up() {
     if skip() {
         return;
     }
-    let tf = TfDir::new();
-    let aws = block_on(aws());
-    let api = stage_with_cloudwatch(&aws);
+    let (tf, aws, api) = one_pipeline();
     let stream = default_stream(&api);
-    tf.write("main.tf", config(&[pipeline("x", &api, "logs", "")]));
-    tf.init().success();
 
     // The stream is deleted out of band: the role and the stage's pointer are still the
     // pipeline's, so it stays in state, and destroy (without an apply first) cleans up.
     tf.apply().success();
-    block_on(
-        aws.firehose
-            .delete_delivery_stream()
-            .delivery_stream_name(&stream)
-            .send(),
-    )
-    .expect("delete_delivery_stream");
+    delete_stream_out_of_band(&aws, &stream);
     let plan = tf.tf(&["plan", "-input=false", "-no-color"]).success();
     assert_contains(&plan.stdout, "will be updated in-place");
-    tf.destroy().success();
-    assert_stage_has_its_earlier_settings(&aws, &api);
-    assert_nothing_left(&aws);
+    destroy_gives_everything_back(&tf, &aws, &api);
 
     // The REST API is deleted out of band: the stream and role it made are still there.
     tf.apply().success();
@@ -489,6 +481,9 @@ fn what_vanished_keeps_the_pipeline_in_state_until_destroy_cleans_up() {
     assert_contains(&list, "apigw_access_log_pipeline.x");
     let plan = tf.tf(&["plan", "-input=false", "-no-color"]).success();
     assert_contains(&plan.stdout, "will be updated in-place");
+    let text = combined(&plan);
+    assert_contains(&text, "Stage gone");
+    assert!(!text.contains("Stage repointed"), "{text}");
     tf.destroy().success();
     assert_nothing_left(&aws);
 }
@@ -498,12 +493,8 @@ fn the_owned_role_is_read_on_refresh_and_repaired() {
     if skip() {
         return;
     }
-    let tf = TfDir::new();
-    let aws = block_on(aws());
-    let api = stage_with_cloudwatch(&aws);
+    let (tf, aws, api) = one_pipeline();
     let role = format!("apigw-logs-us-east-1-{api}-{STAGE}");
-    tf.write("main.tf", config(&[pipeline("x", &api, "logs", "")]));
-    tf.init().success();
     tf.apply().success();
     // The policy document, or None when the role or policy is gone.
     let policy_of = || {
@@ -571,9 +562,7 @@ fn the_owned_role_is_read_on_refresh_and_repaired() {
     assert_contains(&combined(&out), "Bucket not found");
     tf.write("main.tf", config(&[pipeline("x", &api, "logs", "")]));
     tf.assert_plan_empty();
-    tf.destroy().success();
-    assert_stage_has_its_earlier_settings(&aws, &api);
-    assert_nothing_left(&aws);
+    destroy_gives_everything_back(&tf, &aws, &api);
 }
 
 #[test]
@@ -581,11 +570,7 @@ fn unreadable_private_state_is_a_warning_and_recovered_from_aws() {
     if skip() {
         return;
     }
-    let tf = TfDir::new();
-    let aws = block_on(aws());
-    let api = stage_with_cloudwatch(&aws);
-    tf.write("main.tf", config(&[pipeline("x", &api, "logs", "")]));
-    tf.init().success();
+    let (tf, aws, api) = one_pipeline();
     tf.apply().success();
 
     // Garble the provider's private data in the state file.
@@ -603,7 +588,5 @@ fn unreadable_private_state_is_a_warning_and_recovered_from_aws() {
 
     let plan = tf.tf(&["plan", "-input=false", "-no-color"]).success();
     assert_contains(&combined(&plan), "Private state unreadable");
-    tf.destroy().success();
-    assert_stage_has_its_earlier_settings(&aws, &api);
-    assert_nothing_left(&aws);
+    destroy_gives_everything_back(&tf, &aws, &api);
 }

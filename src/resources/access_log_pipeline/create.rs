@@ -180,6 +180,7 @@ async fn steps_of_create(
             destination: stream.s3.unwrap_or_else(|| p.destination(&role_arn)),
             encryption: stream.encryption,
         }),
+        stage_exists: true,
         stage_access_log,
         role_intact: true,
         tags: p.tags_all.clone(),

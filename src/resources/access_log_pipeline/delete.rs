@@ -63,14 +63,24 @@ async fn steps_of_delete(
         .unwrap_or_else(|| steps::owned_role_name(clients, p));
     let mut diags = Diagnostics::new();
     let foreign = claim == Some(Claim::None);
-    if foreign && cache.earlier.is_some() {
+    if foreign {
+        diags.push(Diagnostic::warning(
+            "Delivery stream left alone",
+            format!(
+                "Stream {:?} carries no owner tag of this provider (it was made by hand and imported, or \
+                 its tags were removed outside Terraform), so destroy did not delete it.",
+                p.delivery_stream_name
+            ),
+        ));
         // A stream made by hand, imported: only the stage's settings were the pipeline's to
         // change, and they go back to what the import found.
-        if let Some(warning) = steps::release_stage(clients, p, cache.earlier.as_ref(), &ctx.cancel)
-            .await
-            .map_err(|e| failed("Cannot restore the stage's access-log settings", e))?
-        {
-            diags.push(warning);
+        if cache.earlier.is_some() {
+            let restored = steps::release_stage(clients, p, cache.earlier.as_ref(), &ctx.cancel)
+                .await
+                .map_err(|e| failed("Cannot restore the stage's access-log settings", e))?;
+            if let Some(warning) = restored {
+                diags.push(warning);
+            }
         }
     } else if claim.is_some() && !ours {
         diags.push(Diagnostic::warning(

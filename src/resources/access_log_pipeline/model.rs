@@ -234,6 +234,8 @@ pub struct Observed {
     /// None when the stream is gone: the state then keeps the prior settings without an ARN,
     /// so the next plan makes the stream again.
     pub stream: Option<ObservedStream>,
+    /// False when the stage (or its REST API) is gone.
+    pub stage_exists: bool,
     /// The stage's access-log settings (None also when the stage is gone).
     pub stage_access_log: Option<AccessLog>,
     /// False when the owned role is gone or its policy was changed outside Terraform: the

@@ -70,12 +70,23 @@ pub async fn observe(
             )),
         }
     }
-    let stage_access_log =
+    let (stage_exists, stage_access_log) =
         match apigateway::find_stage(clients, &p.rest_api_id, &p.stage_name).await {
-            Ok(s) => s.access_log,
-            Err(e) if e.is(ErrorKind::NotFound) => None,
+            Ok(s) => (true, s.access_log),
+            Err(e) if e.is(ErrorKind::NotFound) => (false, None),
             Err(e) => return Err(e),
         };
+    if !stage_exists {
+        warnings.push(Diagnostic::warning(
+            "Stage gone",
+            format!(
+                "Stage {:?} of REST API {:?} no longer exists (deleted outside Terraform). The pipeline's \
+                 stream and role are still there: an apply points the stage at them again once it exists, \
+                 and destroy removes them.",
+                p.stage_name, p.rest_api_id
+            ),
+        ));
+    }
     let in_use = stream
         .as_ref()
         .and_then(|s| s.s3.as_ref())
@@ -129,6 +140,7 @@ pub async fn observe(
         observed: Observed {
             pipeline_id: id,
             stream,
+            stage_exists,
             stage_access_log,
             role_intact: role.intact,
             tags,
@@ -320,7 +332,7 @@ pub async fn refresh(
 /// `internal/service/apigateway/stage.go`, `resourceStageUpdate`).
 fn repointed_warning(p: &Pipeline, o: &Observed) -> Option<Diagnostic> {
     let stream_arn = &o.stream.as_ref()?.arn;
-    if !p.enabled {
+    if !p.enabled || !o.stage_exists {
         return None;
     }
     let now = match &o.stage_access_log {
@@ -433,6 +445,7 @@ mod tests {
     fn observed(stage: Option<&str>) -> Observed {
         Observed {
             pipeline_id: "p1".into(),
+            stage_exists: true,
             role_intact: true,
             stream: Some(ObservedStream {
                 arn: "arn:aws:firehose:us-east-1:1:deliverystream/s".into(),

@@ -148,7 +148,9 @@ pub fn taken_by_other(what: &str, other: &str, p: &Pipeline, attr: &str) -> Diag
              REST API {:?}. A stage has one access-log destination, and this provider never takes another \
              pipeline's objects. If that pipeline is no longer wanted, destroy it where it is managed (its \
              state or workspace). If it is this very pipeline, managed elsewhere, move it here: \
-             `terraform state rm` it there, then `terraform import <address> {}` here. If this is \
+             `terraform state rm` it there, then `terraform import <address> {}` here. If that \
+             pipeline is being destroyed by this same apply (a `count` or `for_each` that shrank), \
+             apply again once it is gone. If this is \
              a replacement with `create_before_destroy`, remove that setting: the default order \
              (destroy, then create) gives the stage back its earlier settings and takes it again.",
             p.stage_name,
