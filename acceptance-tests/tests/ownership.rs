@@ -5,7 +5,8 @@
 //! Everything is checked through the AWS SDK.
 
 use acceptance_tests::{
-    Aws, TfDir, TfOutput, assert_nothing_left, aws, block_on, leftovers, provider_block,
+    Aws, TfDir, TfOutput, assert_contains, assert_nothing_left, aws, block_on, leftovers,
+    pipeline_hcl, provider_block,
 };
 
 const ACCOUNT: &str = "123456789012";
@@ -16,18 +17,7 @@ const EARLIER_FORMAT: &str = "$context.requestId $context.status";
 
 /// One pipeline resource `name` for `<api>/prod` delivering to `bucket`, with `extra` lines.
 fn pipeline(name: &str, api: &str, bucket: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "apigw_access_log_pipeline" "{name}" {{
-  rest_api_id = "{api}"
-  stage_name  = "{STAGE}"
-  s3 = {{
-    bucket_arn = "arn:aws:s3:::{bucket}"
-  }}
-{extra}
-}}
-"#
-    )
+    pipeline_hcl(name, api, STAGE, &format!("arn:aws:s3:::{bucket}"), extra)
 }
 
 fn config(resources: &[String]) -> String {
@@ -98,15 +88,6 @@ fn delete_stream_out_of_band(aws: &Aws, name: &str) {
 
 fn combined(out: &TfOutput) -> String {
     format!("{}\n{}", out.stdout, out.stderr).replace('\n', " ")
-}
-
-#[track_caller]
-fn assert_contains(text: &str, wanted: &str) {
-    let squashed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        squashed.contains(wanted),
-        "output lacks {wanted:?}:\n{text}"
-    );
 }
 
 fn pipeline_id(tf: &TfDir, addr: &str) -> String {

@@ -12,19 +12,8 @@ use aws_sdk_firehose::types::{DeliveryStreamEncryptionConfigurationInput, KeyTyp
 const ADDR: &str = "apigw_access_log_pipeline.x";
 
 fn pipeline_hcl(api: &str, bucket: &str, extra: &str) -> String {
-    format!(
-        r#"{provider}
-resource "apigw_access_log_pipeline" "x" {{
-  rest_api_id = "{api}"
-  stage_name  = "prod"
-  s3 = {{
-    bucket_arn = "arn:aws:s3:::{bucket}"
-  }}
-{extra}
-}}
-"#,
-        provider = provider_block()
-    )
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    provider_block() + &acceptance_tests::pipeline_hcl("x", api, "prod", &bucket_arn, extra)
 }
 
 /// The proxy fronts moto; against a real account these tests have nothing to add.

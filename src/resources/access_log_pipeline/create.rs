@@ -46,12 +46,8 @@ impl Made {
     }
 }
 
-pub async fn create(
-    clients: &AwsClients,
-    ctx: &OpContext,
-    planned: &Value,
-    _planned_private: &[u8],
-) -> ApplyOutcome {
+/// Everything is learnt anew: a create takes nothing from the plan's private state.
+pub async fn create(clients: &AwsClients, ctx: &OpContext, planned: &Value) -> ApplyOutcome {
     let p = Pipeline::from_value(planned);
     let id = ownership::new_pipeline_id();
     let mut private = Private::default();

@@ -79,14 +79,14 @@ impl Resource for AccessLogPipeline {
         plan::modify(req, planned, self.provider.default_tags().as_ref(), diags)
     }
 
-    async fn create(&self, ctx: &OpContext, planned: &Value, private: &[u8]) -> ApplyOutcome {
+    async fn create(&self, ctx: &OpContext, planned: &Value, _private: &[u8]) -> ApplyOutcome {
         match self.provider.clients().await {
             Ok(clients) => {
                 bounded(
                     Op::Create,
                     ctx,
                     planned,
-                    create::create(&clients, ctx, planned, private),
+                    create::create(&clients, ctx, planned),
                 )
                 .await
             }

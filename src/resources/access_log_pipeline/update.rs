@@ -110,14 +110,20 @@ async fn steps_of_update(
     // The record may take more tags than the plan could count: refused before any change.
     check_tag_room(p, &id, &earlier)?;
 
-    // 2. The bucket is checked as on create (a missing one is refused); its region is needed
-    //    to write the role's key grant.
-    let checked = bucket::check(clients, p).await?;
-    warnings.extend(checked.warnings);
-    let bucket_region = checked.region;
-    cache.bucket_region = Some(bucket_region.clone());
+    // 2. A new bucket or key is checked as on create (a missing bucket is refused), and so is
+    //    the bucket when an owned role is to be made again: its region is needed to write the
+    //    role's key grant.
     let policy_changes =
         before.s3.bucket_arn != p.s3.bucket_arn || before.s3.kms_key_arn != p.s3.kms_key_arn;
+    if policy_changes || p.role_arn.is_none() {
+        let checked = bucket::check(clients, p).await?;
+        warnings.extend(checked.warnings);
+        cache.bucket_region = Some(checked.region);
+    }
+    let bucket_region = cache
+        .bucket_region
+        .clone()
+        .unwrap_or_else(|| clients.region.clone());
 
     // 3. The role: keep the owned one (rewriting its policy if the bucket or key moved), make
     //    one (again, if it was deleted outside Terraform) if the configuration brings none, or
