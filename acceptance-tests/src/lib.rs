@@ -5,6 +5,7 @@
 
 pub mod plugin_client;
 pub mod proxy;
+pub mod records;
 pub mod running;
 
 use std::future::Future;

@@ -246,6 +246,9 @@ async fn forward(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Reply {
     if let Some(reply) = super::rules::before_forward(shared, ex, rng).await {
         return reply;
     }
+    if let Some(reply) = super::delivery::put_records(shared, ex, rng).await {
+        return reply;
+    }
     // Held until moto has answered: the stage counts as changing meanwhile.
     let _stage_change = if ex.is(Service::ApiGateway, "UpdateStage") {
         match stage_key(ex.head.uri.path()) {
@@ -352,7 +355,7 @@ fn to_client(ex: &Exchange, upstream: hyper::http::response::Parts, body: Bytes)
 
 /// The proxy's own DescribeDeliveryStream, straight to moto (never delayed nor failed), made
 /// from the client's request so it carries the same credentials.
-async fn describe_stream(shared: &Shared, ex: &Exchange) -> Option<serde_json::Value> {
+pub(crate) async fn describe_stream(shared: &Shared, ex: &Exchange) -> Option<serde_json::Value> {
     let name = ex.stream.as_deref()?;
     let mut headers = ex.head.headers.clone();
     headers.insert(

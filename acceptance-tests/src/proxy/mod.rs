@@ -23,7 +23,10 @@
 //!   in its shape, or a connection reset (before the request reaches moto, or after it took
 //!   effect, so that the answer is lost);
 //! - adds latency per service;
-//! - answers S3 HeadBucket for a bucket placed in another account (403) or region (301).
+//! - answers S3 HeadBucket for a bucket placed in another account (403) or region (301);
+//! - unless [`ProxyConfig::delivery`] turns it off, delivers PutRecord and PutRecordBatch to S3
+//!   as Firehose does: AWS's object names and prefix expressions, compression, and records
+//!   concatenated with nothing added (`delivery.rs`).
 //!
 //! Faults are drawn from a generator seeded per run, API and call number, so a seed gives the
 //! same faults to the same sequence of calls of each API.
@@ -38,6 +41,7 @@
 mod buckets;
 mod classify;
 mod contract;
+mod delivery;
 mod encryption;
 mod faults;
 mod handler;
@@ -84,6 +88,8 @@ pub struct ProxyConfig {
     contract: bool,
     /// Whether breaches count in the suite's total (see [`ProxyConfig::breaches_expected`]).
     breaches_in_suite_total: bool,
+    /// Whether Firehose records are delivered to S3 as AWS delivers them (see `delivery.rs`).
+    delivery: bool,
 }
 
 impl Default for ProxyConfig {
@@ -102,6 +108,7 @@ impl Default for ProxyConfig {
             buckets: Placements::default(),
             contract: true,
             breaches_in_suite_total: true,
+            delivery: true,
         }
     }
 }
@@ -117,6 +124,14 @@ impl ProxyConfig {
     /// them (default: on). Off only for tests of the layer itself.
     pub fn contract(mut self, on: bool) -> ProxyConfig {
         self.contract = on;
+        self
+    }
+
+    /// Whether PutRecord and PutRecordBatch are delivered to S3 as Firehose delivers them (AWS's
+    /// object names, prefix expressions and compression; default: on), or left to moto, which
+    /// writes its own layout uncompressed.
+    pub fn delivery(mut self, on: bool) -> ProxyConfig {
+        self.delivery = on;
         self
     }
 

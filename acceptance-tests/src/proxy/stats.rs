@@ -37,6 +37,8 @@ pub enum Outcome {
     Breach,
     /// Answered as AWS would in an account in this condition (not a breach).
     Simulated(Condition),
+    /// Firehose records written to S3 by the proxy as Firehose writes them (`delivery.rs`).
+    Delivered,
 }
 
 /// Conditions of the account the proxy can simulate (see `ProxyConfig`'s switches).
@@ -141,7 +143,7 @@ impl Injected {
             Outcome::ShownDeleting => &mut self.shown_deleting,
             Outcome::Breach => &mut self.breaches,
             Outcome::Simulated(_) => &mut self.simulated,
-            Outcome::Forwarded(_) | Outcome::UpstreamFailed => return,
+            Outcome::Forwarded(_) | Outcome::UpstreamFailed | Outcome::Delivered => return,
         };
         *counter += 1;
     }
