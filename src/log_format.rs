@@ -43,6 +43,38 @@ pub fn line_break_before_end(format: &str) -> Option<usize> {
     body.chars().position(|c| c == '\n' || c == '\r')
 }
 
+/// The format as the stage holds it: with `append_newline`, one `\n` is added to a format that
+/// lacks it. API Gateway sends each record as the format renders it and adds nothing, and
+/// "by default, Firehose concatenates data without any delimiters" ("Understand data delivery
+/// in Amazon Data Firehose", Firehose Developer Guide), so without it an object is one line of
+/// many records, which Athena reads as one row. The newline goes in the format rather than in
+/// Firehose's `AppendDelimiterToRecord` processor (API Reference, Processor) so that the record
+/// carries it whichever stream it goes to, and the stage shows what is sent.
+pub fn as_stage_holds(format: &str, append_newline: bool) -> String {
+    if append_newline && !format.ends_with('\n') {
+        format!("{format}\n")
+    } else {
+        format.to_owned()
+    }
+}
+
+/// The `format` and `append_newline` that the stage's format `held` reads back as, given what
+/// was configured: the configured text when the stage holds it as [`as_stage_holds`] writes
+/// it, and otherwise what the stage holds, with `append_newline` false when the newline the
+/// configuration asks for is missing (so the plan shows it coming back).
+pub fn as_configured(held: &str, format: &str, append_newline: bool) -> (String, bool) {
+    if held == as_stage_holds(format, append_newline) {
+        return (format.to_owned(), append_newline);
+    }
+    if append_newline && held == format {
+        return (format.to_owned(), false);
+    }
+    match held.strip_suffix('\n') {
+        Some(body) if append_newline && !format.ends_with('\n') => (body.to_owned(), true),
+        _ => (held.to_owned(), append_newline),
+    }
+}
+
 /// The `$context` variables API Gateway documents for REST API access logs. Source: API Gateway
 /// Developer Guide, "Variables for access logging for API Gateway" (and, for the ones added
 /// since: the response-streaming and routing-rule announcements that extended that page).
@@ -191,6 +223,39 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_format_gets_one_newline_and_reads_back_as_written() {
+        assert_eq!(
+            as_stage_holds("$context.requestId", true),
+            "$context.requestId\n"
+        );
+        assert_eq!(
+            as_stage_holds("$context.requestId\n", true),
+            "$context.requestId\n"
+        );
+        assert_eq!(
+            as_stage_holds("$context.requestId", false),
+            "$context.requestId"
+        );
+        let f = "$context.requestId";
+        assert_eq!(
+            as_configured("$context.requestId\n", f, true),
+            (f.to_owned(), true)
+        );
+        assert_eq!(as_configured(f, f, false), (f.to_owned(), false));
+        // The newline removed outside Terraform: the plan shows append_newline coming back.
+        assert_eq!(as_configured(f, f, true), (f.to_owned(), false));
+        // Another format with a newline: its text without it, so the diff is in `format` only.
+        assert_eq!(
+            as_configured("$context.extendedRequestId\n", f, true),
+            ("$context.extendedRequestId".to_owned(), true)
+        );
+        // A format written with its own newline keeps it.
+        let g = "$context.requestId\n";
+        assert_eq!(as_configured(g, g, true), (g.to_owned(), true));
+        assert_eq!(as_configured(g, g, false), (g.to_owned(), false));
+    }
 
     #[test]
     fn every_preset_identifies_the_request() {

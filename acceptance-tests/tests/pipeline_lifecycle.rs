@@ -287,7 +287,8 @@ fn minimal_pipeline_creates_stream_role_and_stage_then_destroy_removes_logging()
     // The stage delivers to the stream in the JSON preset.
     let (destination, format) = stage_log(&aws, &api).expect("stage has access logging");
     assert_eq!(destination, stream_arn(&name));
-    assert_eq!(format, log_format::JSON);
+    // With the newline append_newline adds, so that each record is a line of its own.
+    assert_eq!(format, format!("{}\n", log_format::JSON));
     let parsed: serde_json::Value = serde_json::from_str(&format).expect("JSON preset is JSON");
     assert_eq!(parsed["requestId"], "$context.requestId");
 
@@ -364,7 +365,7 @@ fn settings_update_in_place_and_a_new_stream_name_replaces() {
     apply_in_place(&tf, hcl("", &clf), "~ format");
     assert_eq!(
         stage_log(&aws, &api),
-        Some((stream_arn(&name), log_format::CLF.to_owned()))
+        Some((stream_arn(&name), format!("{}\n", log_format::CLF)))
     );
 
     let mut s3 = "    buffering_size_mib = 10\n".to_owned();
@@ -439,7 +440,7 @@ fn settings_update_in_place_and_a_new_stream_name_replaces() {
     );
     let (destination, format) = stage_log(&aws, &api).expect("stage logs");
     assert_eq!(destination, stream_arn(renamed));
-    assert_eq!(format, log_format::CLF);
+    assert_eq!(format, format!("{}\n", log_format::CLF));
     tf.assert_plan_empty();
 }
 
@@ -474,7 +475,7 @@ fn out_of_band_changes_show_in_the_plan_and_apply_repairs_them() {
     tf.write("main.tf", pipeline_hcl(&api, "access-logs", "", ""));
     tf.init().success();
     tf.apply().success();
-    let attached = Some((stream_arn(&name), log_format::JSON.to_owned()));
+    let attached = Some((stream_arn(&name), format!("{}\n", log_format::JSON)));
     assert_eq!(stage_log(&aws, &api), attached);
 
     // (a) The stage stops logging: the plan turns `enabled` back on.
@@ -496,6 +497,17 @@ fn out_of_band_changes_show_in_the_plan_and_apply_repairs_them() {
     assert_contains(&plan.stdout, "~ format");
     assert_contains(&plan.stdout, "\"$context.requestId\" ->");
     assert_lacks(&plan.stdout, "~ enabled");
+    tf.apply().success();
+    assert_eq!(stage_log(&aws, &api), attached);
+    tf.assert_plan_empty();
+
+    // (b2) The newline at the format's end is removed: the plan puts it back, and shows it as
+    // append_newline coming back rather than as a change of `format`.
+    block_on(aws.set_stage_access_log(&api, "prod", &stream_arn(&name), log_format::JSON));
+    let plan = plan_with_changes(&tf);
+    assert_contains(&plan.stdout, "~ append_newline");
+    assert_contains(&plan.stdout, "= false -> true");
+    assert_lacks(&plan.stdout, "~ format");
     tf.apply().success();
     assert_eq!(stage_log(&aws, &api), attached);
     tf.assert_plan_empty();
@@ -543,7 +555,7 @@ fn destroy_gives_the_stage_back_its_cloudwatch_destination() {
     let name = default_stream(&api);
     assert_eq!(
         stage_log(&aws, &api),
-        Some((stream_arn(&name), log_format::JSON.to_owned())),
+        Some((stream_arn(&name), format!("{}\n", log_format::JSON))),
         "the pipeline did not take the stage over"
     );
 
@@ -692,4 +704,65 @@ fn a_missing_rest_api_fails_the_apply_and_leaves_nothing_behind() {
     assert_eq!(roles(&aws), Vec::<String>::new());
     let state = tf.tf(&["state", "list", "-no-color"]).success();
     assert_eq!(state.stdout.trim(), "", "a failed create left state behind");
+}
+
+#[test]
+fn each_record_ends_in_one_newline_unless_append_newline_is_off() {
+    if acceptance_tests::emulator_only() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = sdk();
+    let api = fixtures(&aws, "access-logs");
+    let name = default_stream(&api);
+    let format = |f: &str| format!("  format = {f:?}\n");
+
+    // A format of the user's own gets the newline too; state keeps the text as written.
+    let own = "$context.requestId $context.status";
+    tf.write(
+        "main.tf",
+        pipeline_hcl(&api, "access-logs", "", &format(own)),
+    );
+    tf.init().success();
+    tf.apply().success();
+    tf.assert_plan_empty();
+    assert_eq!(
+        stage_log(&aws, &api),
+        Some((stream_arn(&name), format!("{own}\n")))
+    );
+    let state = tf.state_resource(ADDR);
+    assert_eq!(state["format"], own);
+    assert_eq!(state["append_newline"], true);
+
+    // A format that ends in a newline already gets no second one.
+    let with_newline = format!("{own}\n");
+    apply_in_place(
+        &tf,
+        pipeline_hcl(&api, "access-logs", "", &format(&with_newline)),
+        "~ format",
+    );
+    assert_eq!(
+        stage_log(&aws, &api),
+        Some((stream_arn(&name), with_newline.clone()))
+    );
+
+    // Off: the format goes to the stage exactly as written.
+    let off = format!("{}  append_newline = false\n", format(own));
+    apply_in_place(&tf, pipeline_hcl(&api, "access-logs", "", &off), "~ format");
+    assert_eq!(
+        stage_log(&aws, &api),
+        Some((stream_arn(&name), own.to_owned()))
+    );
+
+    // Back on: only append_newline changes in the plan.
+    apply_in_place(
+        &tf,
+        pipeline_hcl(&api, "access-logs", "", &format(own)),
+        "~ append_newline",
+    );
+    assert_eq!(
+        stage_log(&aws, &api),
+        Some((stream_arn(&name), format!("{own}\n")))
+    );
+    tf.destroy().success();
 }

@@ -160,7 +160,7 @@ async fn steps_of_create(
         steps::point_stage(clients, p, &stream.arn, &ctx.cancel).await?;
         stage_access_log = Some(AccessLog {
             destination_arn: stream.arn.clone(),
-            format: p.format.clone(),
+            format: p.stage_format(),
         });
     }
 

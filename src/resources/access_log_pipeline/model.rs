@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::apigateway::AccessLog;
 use crate::aws::firehose::{S3Destination, StreamEncryption};
+use crate::log_format;
 use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
 
@@ -24,6 +25,8 @@ pub struct Pipeline {
     pub rest_api_id: String,
     pub stage_name: String,
     pub format: String,
+    /// Whether the stage's format gets a trailing newline ([`log_format::as_stage_holds`]).
+    pub append_newline: bool,
     pub enabled: bool,
     pub delivery_stream_name: String,
     /// None when the provider is to create and own the role.
@@ -86,6 +89,7 @@ impl Pipeline {
             rest_api_id: string(v.attr("rest_api_id")),
             stage_name: string(v.attr("stage_name")),
             format: string(v.attr("format")),
+            append_newline: v.attr("append_newline").as_bool().unwrap_or(true),
             enabled: v.attr("enabled").as_bool().unwrap_or(true),
             delivery_stream_name: string(v.attr("delivery_stream_name")),
             role_arn: opt_string(v.attr("role_arn")),
@@ -104,6 +108,11 @@ impl Pipeline {
             tags_all: string_map(v.attr("tags_all")).unwrap_or_default(),
             timeouts: v.attr("timeouts").clone(),
         }
+    }
+
+    /// The format as the stage is to hold it.
+    pub fn stage_format(&self) -> String {
+        log_format::as_stage_holds(&self.format, self.append_newline)
     }
 
     /// `<rest_api_id>/<stage_name>`: the resource id and import id.
@@ -265,9 +274,11 @@ pub fn state_value(
         (Some(l), Some(arn)) => l.destination_arn == arn,
         _ => false,
     };
-    let format = match (&observed.stage_access_log, enabled) {
-        (Some(log), true) => log.format.clone(),
-        _ => base.format.clone(),
+    let (format, append_newline) = match (&observed.stage_access_log, enabled) {
+        (Some(log), true) => {
+            log_format::as_configured(&log.format, &base.format, base.append_newline)
+        }
+        _ => (base.format.clone(), base.append_newline),
     };
     let d = match &observed.stream {
         Some(s) => s.destination.clone(),
@@ -303,6 +314,7 @@ pub fn state_value(
         ("rest_api_id", base.rest_api_id.as_str().into()),
         ("stage_name", base.stage_name.as_str().into()),
         ("format", format.into()),
+        ("append_newline", append_newline.into()),
         ("enabled", enabled.into()),
         (
             "delivery_stream_name",

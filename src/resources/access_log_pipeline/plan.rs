@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::firehose_prefix;
+use crate::log_format;
 use crate::plugin::diagnostics::{AttrPath, Diagnostics};
 use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
@@ -28,6 +29,26 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             "s3.error_output_prefix is required when s3.prefix uses !{...} expressions: Firehose needs \
              somewhere to put records whose prefix could not be evaluated.",
         );
+    }
+    // The newline append_newline adds counts toward API Gateway's 3 KB template quota too.
+    let append = config.attr("append_newline").as_bool().unwrap_or(true);
+    if let Some(format) = config.attr("format").as_str() {
+        let held = log_format::as_stage_holds(format, append);
+        if held.len() > log_format::MAX_FORMAT_BYTES && format.len() <= log_format::MAX_FORMAT_BYTES
+        {
+            diags.attr_error(
+                &AttrPath::attrs(["format"]),
+                "Format too long with its newline",
+                format!(
+                    "format is {} bytes, and with the newline append_newline adds it is {}: more than \
+                     API Gateway's access log template size quota of {} bytes. Shorten it by a byte, \
+                     or set append_newline = false.",
+                    format.len(),
+                    held.len(),
+                    log_format::MAX_FORMAT_BYTES
+                ),
+            );
+        }
     }
 }
 
@@ -236,6 +257,28 @@ mod tests {
         let mut d = Diagnostics::new();
         validate(&unknown, &mut d);
         assert!(d.0.is_empty());
+    }
+
+    #[test]
+    fn the_added_newline_counts_toward_the_template_quota() {
+        let at_quota = format!(
+            "$context.requestId{}",
+            " ".repeat(log_format::MAX_FORMAT_BYTES - "$context.requestId".len())
+        );
+        let check = |append: Option<bool>| {
+            let mut config = vec![("format", Value::from(at_quota.as_str()))];
+            if let Some(a) = append {
+                config.push(("append_newline", a.into()));
+            }
+            let mut d = Diagnostics::new();
+            validate(&Value::object(config), &mut d);
+            d.0.iter()
+                .map(|d| d.attribute.as_ref().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(check(None), ["format"]);
+        assert_eq!(check(Some(true)), ["format"]);
+        assert!(check(Some(false)).is_empty());
     }
 
     #[test]

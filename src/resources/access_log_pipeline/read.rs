@@ -398,16 +398,22 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         .id()
         .map(str::to_owned)
         .unwrap_or_else(ownership::new_pipeline_id);
-    let format = stage
-        .access_log
-        .as_ref()
-        .map(|l| l.format.clone())
-        .unwrap_or_else(|| log_format::JSON.to_owned());
+    // A format that ends in a newline reads as one the provider gave it (the default), so a
+    // configuration that leaves append_newline unset plans no change.
+    let held = stage.access_log.as_ref().map(|l| l.format.as_str());
+    let (format, append_newline) = match held {
+        Some(f) => match f.strip_suffix('\n') {
+            Some(body) => (body.to_owned(), true),
+            None => (f.to_owned(), false),
+        },
+        None => (log_format::JSON.to_owned(), true),
+    };
     let base = Pipeline {
         pipeline_id: Some(pipeline_id),
         rest_api_id: api.to_owned(),
         stage_name: stage_name.to_owned(),
         format,
+        append_newline,
         enabled: true,
         delivery_stream_name: stream_name,
         role_arn: Some(dest.role_arn.clone()),

@@ -75,6 +75,8 @@ pub fn schema() -> Schema {
             Attribute::optional("format", Type::String, "Access-log line format, in API Gateway's `$context` variables. `provider::apigw::log_format(\"clf\")` gives the console's presets.")
                 .with_default(log_format::JSON)
                 .validate(AccessLogFormat),
+            Attribute::optional("append_newline", Type::Bool, "Whether the stage's format gets one `\\n` at its end when it lacks one, so that each record is a line of its own in the objects Firehose writes (API Gateway adds nothing after a record, and Firehose joins records with nothing between them). `format` keeps the text as written; the stage holds it with the newline. Set to false to send the format exactly as written.")
+                .with_default(true),
             Attribute::optional("enabled", Type::Bool, "Whether the stage's access logs go to this pipeline. Set to false to detach the stage while keeping the stream; a stage detached outside Terraform reads back as false.")
                 .with_default(true),
             Attribute::optional_computed("delivery_stream_name", Type::String, "Name of the Firehose stream. Must start with `amazon-apigateway-`. Derived from the REST API id and stage name when omitted.")

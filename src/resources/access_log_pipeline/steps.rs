@@ -225,7 +225,7 @@ pub async fn point_stage(
 ) -> Result<(), Diagnostics> {
     let log = AccessLog {
         destination_arn: stream_arn.to_owned(),
-        format: p.format.clone(),
+        format: p.stage_format(),
     };
     retry(
         RETRY_CHANGES,

@@ -205,7 +205,7 @@ async fn steps_of_update(
         };
         let pointed = stage.access_log.as_ref().is_some_and(|l| {
             steps::is_our_stream(&l.destination_arn, &p.delivery_stream_name)
-                && l.format == p.format
+                && l.format == p.stage_format()
         });
         if !pointed {
             // Repointed outside Terraform: the record stays what the stage had before the
@@ -269,7 +269,7 @@ async fn update_foreign(
         let pointed = stage
             .access_log
             .as_ref()
-            .is_some_and(|l| l.destination_arn == current.arn && l.format == p.format);
+            .is_some_and(|l| l.destination_arn == current.arn && l.format == p.stage_format());
         if !pointed {
             steps::point_stage(clients, p, &current.arn, &ctx.cancel).await?;
         }
