@@ -3,6 +3,7 @@
 
 mod bounds;
 mod bucket;
+mod catalog;
 mod create;
 mod delete;
 mod encryption;
