@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+pub mod logs_query;
 pub mod plugin_client;
 pub mod proxy;
 pub mod records;

@@ -34,6 +34,11 @@ variable "bucket_name" {
   type        = string
 }
 
+variable "glue_database" {
+  description = "Existing Glue database that gets the table describing the logs (for Athena)."
+  type        = string
+}
+
 resource "apigw_access_log_pipeline" "this" {
   rest_api_id = var.rest_api_id
   stage_name  = var.stage_name
@@ -43,6 +48,13 @@ resource "apigw_access_log_pipeline" "this" {
     bucket_arn                 = "arn:aws:s3:::${var.bucket_name}"
     prefix                     = "access-logs/"
     buffering_interval_seconds = 60
+  }
+
+  # A Glue table over the delivered logs, partitioned by hour through partition projection:
+  # query it with Athena right away.
+  catalog = {
+    database = var.glue_database
+    table    = "api_access_logs"
   }
 
   tags = {

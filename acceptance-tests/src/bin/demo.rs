@@ -1,8 +1,12 @@
 //! The demo behind `make demo`: the quickstart pipeline applied with the real terraform CLI
-//! against the local emulator, a few access-log records sent through it, and the result in S3.
+//! against the local emulator, a few access-log records sent through it exactly as API Gateway
+//! writes them, the objects in S3, and a query over them through the Glue table the pipeline
+//! made, run by a real embedded engine (DuckDB).
 
-use std::collections::BTreeMap;
+use std::io::Read as _;
 
+use acceptance_tests::logs_query::{self, Output};
+use acceptance_tests::records::{render, sample_requests};
 use acceptance_tests::{
     Aws, TfDir, aws, aws_endpoint, block_on, moto, provider_binary, workspace_root,
 };
@@ -11,6 +15,8 @@ use aws_sdk_firehose::types::Record;
 
 const STAGE: &str = "prod";
 const BUCKET: &str = "apigw-demo-access-logs";
+const DATABASE: &str = "apigw_demo";
+const REQUESTS: u32 = 5;
 
 fn step(text: &str) {
     println!("\n==> {text}");
@@ -28,10 +34,16 @@ fn main() {
     );
     let aws = block_on(aws());
 
-    step("Creating what a user already has: a REST API deployed to a stage, and a bucket");
+    step(
+        "Creating what a user already has: a REST API deployed to a stage, a bucket, a Glue database",
+    );
     let api_id = block_on(aws.rest_api_with_stage("demo-api", STAGE));
     block_on(aws.create_bucket(BUCKET));
-    println!("    REST API {api_id}, stage {STAGE:?}, bucket {BUCKET:?}");
+    let glue = block_on(logs_query::glue());
+    block_on(logs_query::create_database(&glue, DATABASE));
+    println!(
+        "    REST API {api_id}, stage {STAGE:?}, bucket {BUCKET:?}, Glue database {DATABASE:?}"
+    );
 
     step("terraform init && terraform apply on examples/quickstart");
     let example = std::fs::read_to_string(workspace_root().join("examples/quickstart/main.tf"))
@@ -39,7 +51,9 @@ fn main() {
     dir.write("main.tf", example);
     dir.write(
         "terraform.tfvars",
-        format!("rest_api_id = \"{api_id}\"\nbucket_name = \"{BUCKET}\"\n"),
+        format!(
+            "rest_api_id   = \"{api_id}\"\nbucket_name   = \"{BUCKET}\"\nglue_database = \"{DATABASE}\"\n"
+        ),
     );
     dir.init().success();
     print!("{}", dir.apply().success().stdout);
@@ -49,22 +63,23 @@ fn main() {
         .as_str()
         .expect("stream name in state")
         .to_owned();
-    let format = state["format"]
+    let table = state["catalog"]["table"]
         .as_str()
-        .expect("format in state")
+        .expect("catalog.table in state")
         .to_owned();
 
     step("The stage's access-log settings now");
-    show_stage(&aws, &api_id);
+    let format = show_stage(&aws, &api_id).expect("the stage logs after apply");
 
-    step(
-        "Sending 3 requests' access-log records into the stream, rendered as API Gateway renders them",
-    );
-    let records: Vec<String> = (1..=3)
-        .map(|i| render(&format, &sample_request(i)))
+    step(&format!(
+        "Sending {REQUESTS} requests' access-log records into the stream, rendered from the stage's format as API Gateway renders them"
+    ));
+    let records: Vec<String> = sample_requests(REQUESTS)
+        .iter()
+        .map(|request| render(&format, request))
         .collect();
     for r in &records {
-        println!("    {r}");
+        println!("    {r:?}");
     }
     block_on(put_records(&aws, &stream, &records));
 
@@ -74,13 +89,30 @@ fn main() {
         println!("    {k}");
     }
     if let Some(first) = keys.first() {
-        step(&format!("Contents of {first}"));
+        step(&format!("Contents of {first}, gunzipped"));
         print!("{}", indent(&block_on(get_object(&aws, first))));
         println!(
-            "    (The emulator writes records at once and uncompressed; AWS buffers them for up to"
+            "    (One record a line: the stage's format ends in a newline, and Firehose adds none. The"
         );
-        println!("     buffering_interval_seconds and compresses them as the s3 block says.)");
+        println!("     emulator writes each call's records at once; AWS buffers them for up to");
+        println!("     buffering_interval_seconds.)");
     }
+
+    step(&format!(
+        "Querying the logs through the Glue table {DATABASE}.{table} with DuckDB (as Athena would)"
+    ));
+    let sql =
+        format!("SELECT status, count(*) AS requests FROM {table} GROUP BY status ORDER BY status");
+    println!("    {sql}");
+    print!(
+        "{}",
+        indent(&logs_query::query_logs(
+            DATABASE,
+            &table,
+            Some(&sql),
+            Output::Table
+        ))
+    );
 
     step("terraform destroy");
     let destroyed = dir.destroy().success().stdout;
@@ -107,7 +139,8 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}\n")).collect()
 }
 
-fn show_stage(aws: &Aws, api_id: &str) {
+/// Prints the stage's access-log settings; returns its format, if it logs.
+fn show_stage(aws: &Aws, api_id: &str) -> Option<String> {
     let stage = block_on(
         aws.apigateway
             .get_stage()
@@ -119,49 +152,14 @@ fn show_stage(aws: &Aws, api_id: &str) {
     match stage.access_log_settings() {
         Some(s) => {
             println!("    destinationArn: {}", s.destination_arn().unwrap_or("-"));
-            println!("    format:         {}", s.format().unwrap_or("-"));
+            println!("    format:         {:?}", s.format().unwrap_or("-"));
+            s.format().map(str::to_owned)
         }
-        None => println!("    (no access logging)"),
+        None => {
+            println!("    (no access logging)");
+            None
+        }
     }
-}
-
-/// Values for a request's `$context` variables.
-fn sample_request(i: u32) -> BTreeMap<&'static str, String> {
-    BTreeMap::from([
-        (
-            "requestId",
-            format!("c0ffee00-0000-4000-8000-00000000000{i}"),
-        ),
-        ("extendedRequestId", format!("Xyz{i}AbCdEfG=")),
-        ("identity.sourceIp", format!("203.0.113.{}", 10 + i)),
-        ("identity.caller", "-".to_owned()),
-        ("identity.user", "-".to_owned()),
-        ("requestTime", format!("24/Nov/2026:12:00:0{i} +0000")),
-        ("httpMethod", "GET".to_owned()),
-        ("resourcePath", "/".to_owned()),
-        ("protocol", "HTTP/1.1".to_owned()),
-        ("status", "200".to_owned()),
-        ("responseLength", "17".to_owned()),
-    ])
-}
-
-/// Replaces each `$context.NAME` in `format` with the request's value (`-` when unknown).
-fn render(format: &str, request: &BTreeMap<&'static str, String>) -> String {
-    const MARK: &str = "$context.";
-    let mut out = String::new();
-    let mut rest = format;
-    while let Some(at) = rest.find(MARK) {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + MARK.len()..];
-        let len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
-            .unwrap_or(after.len());
-        let name = after[..len].trim_end_matches('.');
-        out.push_str(request.get(name).map(String::as_str).unwrap_or("-"));
-        rest = &after[name.len()..];
-    }
-    out.push_str(rest);
-    out
 }
 
 async fn put_records(aws: &Aws, stream: &str, lines: &[String]) {
@@ -169,7 +167,7 @@ async fn put_records(aws: &Aws, stream: &str, lines: &[String]) {
         .iter()
         .map(|l| {
             Record::builder()
-                .data(Blob::new(format!("{l}\n")))
+                .data(Blob::new(l.as_bytes()))
                 .build()
                 .expect("record")
         })
@@ -207,28 +205,12 @@ async fn get_object(aws: &Aws, key: &str) -> String {
         .await
         .expect("get_object");
     let bytes = out.body.collect().await.expect("object body").into_bytes();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn render_fills_every_variable() {
-        let line = render(
-            terraform_provider_apigw::log_format::CLF,
-            &sample_request(1),
-        );
-        assert!(!line.contains("$context"), "{line}");
-        assert!(line.starts_with(
-            "203.0.113.11 - - [24/Nov/2026:12:00:01 +0000] \"GET / HTTP/1.1\" 200 17 c0ffee00"
-        ));
-        let json = render(
-            terraform_provider_apigw::log_format::JSON,
-            &sample_request(2),
-        );
-        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(v["ip"], "203.0.113.12");
+    if !key.ends_with(".gz") {
+        return String::from_utf8_lossy(&bytes).into_owned();
     }
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut text)
+        .expect("a GZIP object");
+    text
 }
