@@ -332,11 +332,12 @@ def select_sql(con, source: Source, files: list[str]) -> str:
         if regex is None:
             raise QueryError("RegexSerDe table without input.regex")
         anchored = quote_literal("^(?:" + regex + ")$")
-        parts = ", ".join(
-            f"CASE WHEN regexp_full_match(line, {anchored}) "
-            f"THEN regexp_extract(line, {anchored}, {i + 1}) END AS {quote_ident(c)}"
-            for i, c in enumerate(cols))
-        return f"SELECT {parts} FROM ({_lines_sql(files)})"
+        # The struct form names each group (the numbered form stops at 9 groups).
+        parts = ", ".join(f"CASE WHEN matched THEN groups.{quote_ident(c)} END AS {quote_ident(c)}"
+                          for c in cols)
+        return (f"SELECT {parts} FROM (SELECT regexp_full_match(line, {anchored}) AS matched, "
+                f"regexp_extract(line, {anchored}, {sql_list(cols)}) AS groups "
+                f"FROM ({_lines_sql(files)}))")
     if source.serde == PARQUET:
         parts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in cols)
         return f"SELECT {parts} FROM read_parquet({sql_list(files)})"
