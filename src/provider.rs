@@ -178,6 +178,7 @@ fn provider_schema() -> Schema {
             attributes: vec![
                 endpoint("apigateway", "API Gateway endpoint URL."),
                 endpoint("firehose", "Kinesis Data Firehose endpoint URL."),
+                endpoint("glue", "Glue Data Catalog endpoint URL."),
                 endpoint("iam", "IAM endpoint URL."),
                 endpoint("s3", "S3 endpoint URL."),
                 endpoint("sts", "STS endpoint URL (also used to assume `assume_role`)."),
@@ -239,6 +240,7 @@ fn settings_from(config: &Value) -> (AwsSettings, BTreeMap<String, String>) {
         endpoints: Endpoints {
             apigateway: opt_string(ep.attr("apigateway")),
             firehose: opt_string(ep.attr("firehose")),
+            glue: opt_string(ep.attr("glue")),
             iam: opt_string(ep.attr("iam")),
             s3: opt_string(ep.attr("s3")),
             sts: opt_string(ep.attr("sts")),

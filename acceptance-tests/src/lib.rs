@@ -696,6 +696,8 @@ pub struct Aws {
     pub apigateway: aws_sdk_apigateway::Client,
     /// Kinesis Data Firehose.
     pub firehose: aws_sdk_firehose::Client,
+    /// The Glue Data Catalog.
+    pub glue: aws_sdk_glue::Client,
     /// IAM.
     pub iam: aws_sdk_iam::Client,
     /// S3, addressed path-style.
@@ -741,6 +743,7 @@ pub async fn aws() -> Aws {
     Aws {
         apigateway: aws_sdk_apigateway::Client::new(&config),
         firehose: aws_sdk_firehose::Client::new(&config),
+        glue: aws_sdk_glue::Client::new(&config),
         iam: aws_sdk_iam::Client::new(&config),
         s3: aws_sdk_s3::Client::from_conf(s3_config),
         sts: aws_sdk_sts::Client::new(&config),
@@ -1133,6 +1136,7 @@ async fn real_aws_clients() -> Aws {
         ),
         apigateway,
         firehose,
+        glue: aws_sdk_glue::Client::new(&config),
         iam,
         s3,
         sts: aws_sdk_sts::Client::new(&config),
@@ -1596,6 +1600,35 @@ impl TfDir {
     }
 }
 
+/// Every Glue table (as `database.table`) that carries the provider's owner parameter.
+pub async fn owned_glue_tables(aws: &Aws) -> Vec<String> {
+    let mut found = Vec::new();
+    let databases = aws
+        .glue
+        .get_databases()
+        .send()
+        .await
+        .expect("get_databases");
+    for db in databases.database_list() {
+        let tables = aws
+            .glue
+            .get_tables()
+            .database_name(db.name())
+            .send()
+            .await
+            .expect("get_tables");
+        for t in tables.table_list() {
+            let owned = t
+                .parameters()
+                .is_some_and(|p| p.contains_key("terraform-provider-apigw:pipeline"));
+            if owned {
+                found.push(format!("{}.{}", db.name(), t.name()));
+            }
+        }
+    }
+    found
+}
+
 /// Every delivery stream, and every role named like the provider's own, in the emulator.
 pub fn leftovers(aws: &Aws) -> (Vec<String>, Vec<String>) {
     block_on(async {
@@ -1640,8 +1673,9 @@ pub fn assert_contains(text: &str, wanted: &str) {
 #[track_caller]
 pub fn assert_nothing_left(aws: &Aws) {
     let (streams, roles) = leftovers(aws);
+    let tables = block_on(owned_glue_tables(aws));
     assert!(
-        streams.is_empty() && roles.is_empty(),
-        "left behind: streams {streams:?}, roles {roles:?}"
+        streams.is_empty() && roles.is_empty() && tables.is_empty(),
+        "left behind: streams {streams:?}, roles {roles:?}, Glue tables {tables:?}"
     );
 }

@@ -51,6 +51,7 @@ pub struct AssumeRole {
 pub struct Endpoints {
     pub apigateway: Option<String>,
     pub firehose: Option<String>,
+    pub glue: Option<String>,
     pub iam: Option<String>,
     pub s3: Option<String>,
     pub sts: Option<String>,
@@ -61,6 +62,7 @@ pub struct Endpoints {
 pub struct AwsClients {
     pub apigateway: aws_sdk_apigateway::Client,
     pub firehose: aws_sdk_firehose::Client,
+    pub glue: aws_sdk_glue::Client,
     pub iam: aws_sdk_iam::Client,
     pub s3: aws_sdk_s3::Client,
     pub sts: aws_sdk_sts::Client,
@@ -341,6 +343,15 @@ pub async fn build(
         }
         aws_sdk_firehose::Client::from_conf(b.build())
     };
+    let glue = {
+        let mut b = aws_sdk_glue::config::Builder::from(&sdk)
+            .retry_classifier(QuotaIsFinal)
+            .retry_classifier(UnreachableIsFinal);
+        if let Some(url) = &ep.glue {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_glue::Client::from_conf(b.build())
+    };
     let iam = {
         let mut b = aws_sdk_iam::config::Builder::from(&sdk)
             .retry_classifier(QuotaIsFinal)
@@ -374,6 +385,7 @@ pub async fn build(
     Ok(AwsClients {
         apigateway,
         firehose,
+        glue,
         iam,
         s3,
         sts,
@@ -385,6 +397,7 @@ pub async fn build(
         endpoints: [
             ("apigateway", "API_GATEWAY", ep.apigateway.as_ref()),
             ("firehose", "FIREHOSE", ep.firehose.as_ref()),
+            ("glue", "GLUE", ep.glue.as_ref()),
             ("iam", "IAM", ep.iam.as_ref()),
             ("s3", "S3", ep.s3.as_ref()),
             ("sts", "STS", ep.sts.as_ref()),

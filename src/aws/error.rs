@@ -208,6 +208,8 @@ pub fn classify(code: Option<&str>, message: &str, status: Option<u16>) -> Error
     let lower = message.to_ascii_lowercase();
     match code.unwrap_or("") {
         "NotFoundException"
+        // Glue's code for a missing table or database (botocore glue GetTable errors).
+        | "EntityNotFoundException"
         | "ResourceNotFoundException"
         | "NoSuchEntity"
         | "NoSuchBucket"

@@ -3,9 +3,11 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_firehose::types::{
-    BufferingHints, CompressionFormat, DeliveryStreamEncryptionConfigurationInput,
-    DeliveryStreamType, EncryptionConfiguration, ExtendedS3DestinationConfiguration,
-    ExtendedS3DestinationUpdate, KeyType, KmsEncryptionConfig, NoEncryptionConfig, Tag,
+    BufferingHints, CompressionFormat, DataFormatConversionConfiguration,
+    DeliveryStreamEncryptionConfigurationInput, DeliveryStreamType, Deserializer,
+    EncryptionConfiguration, ExtendedS3DestinationConfiguration, ExtendedS3DestinationUpdate,
+    InputFormatConfiguration, KeyType, KmsEncryptionConfig, NoEncryptionConfig, OpenXJsonSerDe,
+    OutputFormatConfiguration, ParquetSerDe, SchemaConfiguration, Serializer, Tag,
 };
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +30,82 @@ pub struct S3Destination {
     pub buffering_interval_seconds: i32,
     pub compression: String,
     pub kms_key_arn: Option<String>,
+    /// Record format conversion (JSON in, Parquet out), when enabled.
+    pub format_conversion: Option<FormatConversion>,
+}
+
+/// Firehose's `DataFormatConversionConfiguration` as the provider uses it: the OpenX JSON
+/// deserializer in, Parquet out, the schema read from one Glue table (latest version) of the
+/// stream's own account and region (SchemaConfiguration, Firehose API Reference: CatalogId
+/// defaults to the account, Region to the stream's).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FormatConversion {
+    /// The role Firehose reads the table with.
+    pub role_arn: String,
+    pub database: String,
+    pub table: String,
+    /// Columns whose JSON key is not their name (OpenXJsonSerDe ColumnToJsonKeyMappings).
+    pub key_mappings: BTreeMap<String, String>,
+}
+
+/// The request's conversion settings: `Enabled` false when there is none, so an update turns
+/// off a conversion the stream has.
+fn conversion(c: Option<&FormatConversion>) -> DataFormatConversionConfiguration {
+    let Some(c) = c else {
+        return DataFormatConversionConfiguration::builder()
+            .enabled(false)
+            .build();
+    };
+    let openx = OpenXJsonSerDe::builder()
+        .set_column_to_json_key_mappings(
+            (!c.key_mappings.is_empty()).then(|| c.key_mappings.clone().into_iter().collect()),
+        )
+        .build();
+    DataFormatConversionConfiguration::builder()
+        .enabled(true)
+        .schema_configuration(
+            SchemaConfiguration::builder()
+                .role_arn(&c.role_arn)
+                .database_name(&c.database)
+                .table_name(&c.table)
+                .version_id("LATEST")
+                .build(),
+        )
+        .input_format_configuration(
+            InputFormatConfiguration::builder()
+                .deserializer(Deserializer::builder().open_x_json_ser_de(openx).build())
+                .build(),
+        )
+        .output_format_configuration(
+            OutputFormatConfiguration::builder()
+                .serializer(
+                    Serializer::builder()
+                        .parquet_ser_de(ParquetSerDe::builder().build())
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+fn conversion_of(c: &DataFormatConversionConfiguration) -> Option<FormatConversion> {
+    if c.enabled() == Some(false) {
+        return None;
+    }
+    let schema = c.schema_configuration()?;
+    let key_mappings = c
+        .input_format_configuration()
+        .and_then(|i| i.deserializer())
+        .and_then(|d| d.open_x_json_ser_de())
+        .and_then(|o| o.column_to_json_key_mappings())
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Some(FormatConversion {
+        role_arn: schema.role_arn().unwrap_or_default().to_owned(),
+        database: schema.database_name().unwrap_or_default().to_owned(),
+        table: schema.table_name().unwrap_or_default().to_owned(),
+        key_mappings,
+    })
 }
 
 /// A delivery stream as read from Firehose.
@@ -123,6 +201,9 @@ pub async fn find_stream(aws: &AwsClients, name: &str) -> Result<Stream, AwsErro
                 .encryption_configuration()
                 .and_then(|e| e.kms_encryption_config())
                 .map(|k| k.awskms_key_arn().to_owned()),
+            format_conversion: s3
+                .data_format_conversion_configuration()
+                .and_then(conversion_of),
         });
     Ok(Stream {
         arn: d.delivery_stream_arn().to_owned(),
@@ -323,6 +404,9 @@ pub async fn create_stream(
         .buffering_hints(buffering(dest))
         .compression_format(CompressionFormat::from(dest.compression.as_str()))
         .encryption_configuration(encryption(dest)?)
+        .set_data_format_conversion_configuration(
+            dest.format_conversion.as_ref().map(|c| conversion(Some(c))),
+        )
         .build()
         .map_err(|e| AwsError::fatal("firehose:CreateDeliveryStream", e.to_string()))?;
     send(
@@ -441,6 +525,7 @@ pub async fn update_destination(
         .buffering_hints(buffering(dest))
         .compression_format(CompressionFormat::from(dest.compression.as_str()))
         .encryption_configuration(encryption(dest)?)
+        .data_format_conversion_configuration(conversion(dest.format_conversion.as_ref()))
         .build();
     send(
         aws,

@@ -7,6 +7,7 @@ pub mod call;
 pub mod clients;
 pub mod error;
 pub mod firehose;
+pub mod glue;
 pub mod iam;
 pub mod phase;
 pub mod policy;

@@ -12,6 +12,8 @@ pub enum Service {
     Firehose,
     /// API Gateway (REST, JSON bodies).
     ApiGateway,
+    /// The Glue Data Catalog (JSON 1.1 protocol, `X-Amz-Target: AWSGlue.<Operation>`).
+    Glue,
     /// IAM (query protocol, XML answers).
     Iam,
     /// S3 (REST, XML answers).
@@ -28,6 +30,7 @@ impl Service {
         match self {
             Service::Firehose => "firehose",
             Service::ApiGateway => "apigateway",
+            Service::Glue => "glue",
             Service::Iam => "iam",
             Service::S3 => "s3",
             Service::Sts => "sts",
@@ -40,6 +43,7 @@ impl Service {
         match name {
             "firehose" => Service::Firehose,
             "apigateway" => Service::ApiGateway,
+            "glue" => Service::Glue,
             "iam" => Service::Iam,
             "s3" => Service::S3,
             "sts" => Service::Sts,
@@ -75,7 +79,7 @@ pub fn classify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) ->
         .map(|s| Service::from_signing_name(&s))
         .unwrap_or_else(|| guess_unsigned(headers));
     let operation = match service {
-        Service::Firehose => json_target(headers),
+        Service::Firehose | Service::Glue => json_target(headers),
         Service::Iam | Service::Sts => query_action(uri, body),
         Service::ApiGateway => Some(apigateway_operation(method, uri.path())),
         Service::S3 => Some(s3_operation(method, uri)),

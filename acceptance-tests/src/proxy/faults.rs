@@ -286,6 +286,9 @@ pub fn throttling(subject: Subject<'_>, request_id: &str) -> Answer {
             };
             firehose_error(400, "LimitExceededException", &message, request_id)
         }
+        // Glue answers over-rate calls with ThrottlingException "Rate exceeded" (the code
+        // the AWS SDKs retry as throttling; Glue's model lists no throttling error of its own).
+        Service::Glue => firehose_error(400, "ThrottlingException", "Rate exceeded", request_id),
         Service::ApiGateway => apigateway_error(
             429,
             "TooManyRequestsException",
@@ -321,6 +324,7 @@ pub fn access_denied(subject: Subject<'_>, request_id: &str) -> Answer {
     match subject.service {
         Service::Firehose => firehose_error(400, "AccessDeniedException", &message, request_id),
         Service::ApiGateway => apigateway_error(403, "AccessDeniedException", &message, request_id),
+        Service::Glue => firehose_error(400, "AccessDeniedException", &message, request_id),
         Service::Iam | Service::Sts => query_error(
             subject.service,
             403,
@@ -347,6 +351,13 @@ pub fn server_error(subject: Subject<'_>, request_id: &str) -> Answer {
             503,
             "ServiceUnavailableException",
             "The service is unavailable. Back off and retry the operation.",
+            request_id,
+        ),
+        // botocore glue: InternalServiceException, "An internal service error occurred."
+        Service::Glue => firehose_error(
+            500,
+            "InternalServiceException",
+            "An internal service error occurred.",
             request_id,
         ),
         Service::ApiGateway => apigateway_error(

@@ -19,6 +19,7 @@ use crate::plugin::value::Value;
 use crate::validators::MAX_TAGS;
 
 use super::bucket;
+use super::catalog_table;
 use super::encryption;
 use super::model::{Observed, ObservedStream, Pipeline, Private, partial_state, state_value};
 use super::ownership::{self, Claim, Earlier, OWNER_TAG, owner_value};
@@ -145,6 +146,12 @@ async fn steps_of_create(
         }
     };
 
+    // 3b. The Glue table, before the stream: a stream converting to Parquet names it.
+    if p.catalog.is_some() {
+        made.anything = true;
+        catalog_table::ensure(clients, p, id).await?;
+    }
+
     // 4. The stream, made (or adopted) and ACTIVE.
     made.anything = true;
     let stream = make_stream(
@@ -169,7 +176,11 @@ async fn steps_of_create(
 
     // The state is what AWS just confirmed: the stream as described once ACTIVE, the stage
     // and tags as written. Reading them back again would only cost rate-limited calls.
+    let catalog = p.catalog.as_ref().map_or(Value::Null, |c| {
+        c.to_value(Some(catalog_table::table_arn(&stream.arn, c)))
+    });
     let observed = Observed {
+        catalog,
         pipeline_id: id.to_owned(),
         stream: Some(ObservedStream {
             arn: stream.arn,
@@ -309,6 +320,12 @@ async fn roll_back(
         Ok(Some(tags)) if Claim::of(&tags).is(id) => return false,
         Ok(_) => {}
         Err(_) => return false,
+    }
+    if let Some(c) = &p.catalog {
+        if let Err(errors) = catalog_table::delete_owned(clients, id, c).await {
+            diags.extend(errors);
+            return false;
+        }
     }
     let Some(role) = &private.owned_role else {
         return true;

@@ -12,6 +12,7 @@ use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::framework::OpContext;
 use crate::plugin::value::Value;
 
+use super::catalog_table;
 use super::model::{Pipeline, Private};
 use super::ownership::{Claim, Earlier};
 use super::read::decode_private;
@@ -126,6 +127,12 @@ async fn steps_of_delete(
         }
         false => Ok(Diagnostics::new()),
     };
+    // The table after the stream, which may name it for its Parquet conversion.
+    if stream.is_ok() {
+        if let Some(c) = &p.catalog {
+            catalog_table::delete_owned(clients, &id, c).await?;
+        }
+    }
     let role = steps::delete_owned_role(clients, &id, &role_name, &ctx.cancel).await;
     match (stream, role) {
         (Ok(warnings), Ok(())) => {

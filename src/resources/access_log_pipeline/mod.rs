@@ -4,6 +4,7 @@
 mod bounds;
 mod bucket;
 mod catalog;
+mod catalog_table;
 mod create;
 mod delete;
 mod encryption;

@@ -12,6 +12,7 @@ use crate::log_format;
 use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
 
+use super::catalog_table::{self, Catalog};
 use super::encryption::Encryption;
 use super::ownership::{self, Earlier};
 use super::policy;
@@ -33,6 +34,8 @@ pub struct Pipeline {
     pub role_arn: Option<String>,
     pub s3: S3Settings,
     pub server_side_encryption: Encryption,
+    /// The Glue table the pipeline keeps, if any.
+    pub catalog: Option<Catalog>,
     pub tags: Option<BTreeMap<String, String>>,
     pub tags_all: BTreeMap<String, String>,
     /// Kept as configured: it is not remote state.
@@ -104,6 +107,7 @@ impl Pipeline {
                 kms_key_arn: opt_string(s3.attr("kms_key_arn")),
             },
             server_side_encryption: Encryption::from_value(v.attr("server_side_encryption")),
+            catalog: Catalog::from_value(v.attr("catalog")),
             tags: string_map(v.attr("tags")),
             tags_all: string_map(v.attr("tags_all")).unwrap_or_default(),
             timeouts: v.attr("timeouts").clone(),
@@ -140,6 +144,7 @@ impl Pipeline {
             buffering_interval_seconds: self.s3.buffering_interval_seconds as i32,
             compression: self.s3.compression.clone(),
             kms_key_arn: self.s3.kms_key_arn.clone(),
+            format_conversion: catalog_table::conversion(self, role_arn),
         }
     }
 
@@ -252,6 +257,8 @@ pub struct Observed {
     pub role_intact: bool,
     /// The stream's tags without the provider's own.
     pub tags: BTreeMap<String, String>,
+    /// The `catalog` attribute as found (`catalog_table::observe`).
+    pub catalog: Value,
 }
 
 /// The stream as found.
@@ -338,6 +345,7 @@ pub fn state_value(
             ]),
         ),
         ("server_side_encryption", encryption.to_value()),
+        ("catalog", observed.catalog.clone()),
         (
             "s3_destination_uri",
             destination_uri(&d.bucket_arn, d.prefix.as_deref()).into(),

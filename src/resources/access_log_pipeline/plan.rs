@@ -9,12 +9,14 @@ use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
 use crate::validators::{MAX_TAGS, iam_refuses};
 
+use super::catalog_table;
 use super::model::{Private, destination_uri, merge_tags, planned_bucket_policy};
 use super::names;
 use super::ownership::RESERVED_TAGS;
 
 /// Rules that involve more than one attribute. Unknown values pass.
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
+    catalog_table::validate(config, diags);
     let s3 = config.attr("s3");
     let uses_expressions = s3
         .attr("prefix")
@@ -232,6 +234,7 @@ pub fn modify(
         _ => Value::unknown(),
     };
     set(planned, "s3_destination_uri", uri);
+    catalog_table::plan(req.prior, planned);
     let bucket_policy = planned_bucket_policy(planned);
     set(planned, "bucket_policy_json", bucket_policy);
     req.prior_private.to_vec()

@@ -47,6 +47,7 @@ pub fn permissions_policy(
     bucket_arn: &str,
     kms_key_arn: Option<&str>,
     bucket_region: &str,
+    glue: Option<&GlueTableAccess>,
 ) -> String {
     let mut statements = vec![json!({
         "Sid": "DeliverToBucket",
@@ -73,7 +74,49 @@ pub fn permissions_policy(
             }
         }));
     }
+    if let Some(g) = glue {
+        // Firehose Developer Guide, "Grant Firehose access to an Amazon S3 destination": with
+        // record format conversion the role reads the table's schema with glue:GetTable,
+        // glue:GetTableVersion and glue:GetTableVersions, on the catalog, the database and the
+        // table.
+        let base = format!("arn:{}:glue:{}:{}", g.partition, g.region, g.account);
+        statements.push(json!({
+            "Sid": "ReadTableSchema",
+            "Effect": "Allow",
+            "Action": ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
+            "Resource": [
+                format!("{base}:catalog"),
+                format!("{base}:database/{}", g.database),
+                format!("{base}:table/{}/{}", g.database, g.table),
+            ]
+        }));
+    }
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// The Glue table whose schema Firehose reads for record format conversion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlueTableAccess {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    pub database: String,
+    pub table: String,
+}
+
+impl GlueTableAccess {
+    /// For a conversion set on a stream whose role is `role_arn` (of the table's account), in
+    /// `region`.
+    pub fn of(role_arn: &str, region: &str, database: &str, table: &str) -> GlueTableAccess {
+        let parts: Vec<&str> = role_arn.split(':').collect();
+        GlueTableAccess {
+            partition: parts.get(1).copied().unwrap_or("aws").to_owned(),
+            region: region.to_owned(),
+            account: parts.get(4).copied().unwrap_or_default().to_owned(),
+            database: database.to_owned(),
+            table: table.to_owned(),
+        }
+    }
 }
 
 /// The bucket policy that lets `role_arn` deliver into `bucket_arn` from another account: the
@@ -99,24 +142,38 @@ mod tests {
 
     #[test]
     fn permissions_name_only_the_bucket_and_key() {
-        let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", None, "us-east-1")).unwrap();
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            None,
+            "us-east-1",
+            None,
+        ))
+        .unwrap();
         assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
         assert_eq!(
             p["Statement"][0]["Resource"],
             json!(["arn:aws:s3:::b", "arn:aws:s3:::b/*"])
         );
         let k = "arn:aws:kms:us-east-1:123456789012:key/k";
-        let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", Some(k), "us-east-1"))
-                .unwrap();
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            Some(k),
+            "us-east-1",
+            None,
+        ))
+        .unwrap();
         assert_eq!(p["Statement"][1]["Resource"], json!([k]));
     }
 
     #[test]
     fn delivery_covers_buckets_of_other_accounts() {
-        let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", None, "us-east-1")).unwrap();
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            None,
+            "us-east-1",
+            None,
+        ))
+        .unwrap();
         let actions = p["Statement"][0]["Action"].as_array().unwrap();
         assert!(actions.contains(&json!("s3:PutObjectAcl")), "{p}");
         assert!(actions.contains(&json!("s3:PutObject")), "{p}");
@@ -125,9 +182,13 @@ mod tests {
     #[test]
     fn the_key_is_used_through_s3_of_the_bucket_region_with_or_without_bucket_keys() {
         let k = "arn:aws:kms:eu-west-1:123456789012:key/k";
-        let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", Some(k), "eu-west-1"))
-                .unwrap();
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            Some(k),
+            "eu-west-1",
+            None,
+        ))
+        .unwrap();
         let condition = &p["Statement"][1]["Condition"];
         assert_eq!(
             condition["StringEquals"]["kms:ViaService"],
@@ -143,6 +204,7 @@ mod tests {
             "arn:aws-cn:s3:::b",
             Some(k),
             "cn-north-1",
+            None,
         ))
         .unwrap();
         assert_eq!(

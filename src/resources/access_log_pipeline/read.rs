@@ -12,6 +12,7 @@ use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::value::Value;
 
 use super::bucket::bucket_name;
+use super::catalog_table;
 use super::encryption::Encryption;
 use super::model::{Observed, ObservedStream, Pipeline, Private, S3Settings, state_value};
 use super::names::{self, ROLE_POLICY_NAME};
@@ -136,6 +137,8 @@ pub async fn observe(
         Some(_) => ownership::user_tags(&tags),
         None => p.tags_all.clone(),
     };
+    let seen = stream.as_ref().map(|s| (s.arn.as_str(), &s.destination));
+    let catalog = catalog_table::observe(clients, p, &id, seen).await?;
     Ok(Some(Looked {
         observed: Observed {
             pipeline_id: id,
@@ -144,6 +147,7 @@ pub async fn observe(
             stage_access_log,
             role_intact: role.intact,
             tags,
+            catalog,
         },
         cache,
         warnings,
@@ -229,10 +233,19 @@ async fn observe_owned_role(
             region
         }
     };
+    let glue = destination.format_conversion.as_ref().map(|f| {
+        policy::GlueTableAccess::of(
+            &destination.role_arn,
+            &clients.region,
+            &f.database,
+            &f.table,
+        )
+    });
     let want = policy::permissions_policy(
         &destination.bucket_arn,
         destination.kms_key_arn.as_deref(),
         &bucket_region,
+        glue.as_ref(),
     );
     let have = match iam::get_role_policy(clients, &role.name, ROLE_POLICY_NAME).await {
         Ok(doc) => Some(doc),
@@ -427,6 +440,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             kms_key_arn: dest.kms_key_arn.clone(),
         },
         server_side_encryption: Encryption::observed(&Encryption::default(), &stream.encryption),
+        catalog: catalog_table::imported(&dest),
         tags: None,
         tags_all: Default::default(),
         timeouts: Value::Null,
@@ -450,6 +464,7 @@ mod tests {
 
     fn observed(stage: Option<&str>) -> Observed {
         Observed {
+            catalog: Value::Null,
             pipeline_id: "p1".into(),
             stage_exists: true,
             role_intact: true,
@@ -464,6 +479,7 @@ mod tests {
                     buffering_interval_seconds: 300,
                     compression: "GZIP".into(),
                     kms_key_arn: None,
+                    format_conversion: None,
                 },
                 encryption: Default::default(),
             }),

@@ -465,8 +465,31 @@ pub async fn write_role_policy(
     role: &str,
     bucket_region: &str,
 ) -> Result<(), Diagnostics> {
-    let doc =
-        policy::permissions_policy(&p.s3.bucket_arn, p.s3.kms_key_arn.as_deref(), bucket_region);
+    let glue = match p.catalog.as_ref().filter(|c| c.parquet) {
+        Some(c) => {
+            let identity = clients
+                .identity()
+                .await
+                .map_err(|e| failed("Cannot identify the AWS account", e))?;
+            let role_arn = format!(
+                "arn:{}:iam::{}:role/{role}",
+                identity.partition, identity.account
+            );
+            Some(policy::GlueTableAccess::of(
+                &role_arn,
+                &clients.region,
+                &c.database,
+                &c.table,
+            ))
+        }
+        None => None,
+    };
+    let doc = policy::permissions_policy(
+        &p.s3.bucket_arn,
+        p.s3.kms_key_arn.as_deref(),
+        bucket_region,
+        glue.as_ref(),
+    );
     iam::put_role_policy(clients, role, ROLE_POLICY_NAME, &doc)
         .await
         .map_err(|e| failed("Cannot write the IAM role's policy", e))

@@ -14,6 +14,7 @@ use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 
 use super::bucket;
+use super::catalog_table;
 use super::create::{check_tag_room, commit, make_stream};
 use super::encryption;
 use super::encryption::Encryption;
@@ -115,6 +116,9 @@ async fn steps_of_update(
     //    role's key grant.
     let policy_changes =
         before.s3.bucket_arn != p.s3.bucket_arn || before.s3.kms_key_arn != p.s3.kms_key_arn;
+    // The role reads the table with Parquet on, so a change of table or of parquet rewrites it.
+    let parquet_table = |p: &Pipeline| p.catalog.clone().filter(|c| c.parquet);
+    let glue_changes = parquet_table(before) != parquet_table(p);
     if policy_changes || p.role_arn.is_none() {
         let checked = bucket::check(clients, p).await?;
         warnings.extend(checked.warnings);
@@ -139,7 +143,7 @@ async fn steps_of_update(
             owned.role.arn
         }
         Some(arn) if role_name_of(arn) == owned_name => {
-            if policy_changes {
+            if policy_changes || glue_changes {
                 steps::write_role_policy(clients, p, &owned_name, &bucket_region).await?;
             }
             arn.clone()
@@ -149,6 +153,9 @@ async fn steps_of_update(
             arn.clone()
         }
     };
+
+    // 3b. The Glue table, made or repaired before the stream names it.
+    catalog_table::ensure(clients, p, &id).await?;
 
     // 4. The stream: made again if it was deleted outside Terraform, else its destination.
     let stream_arn = match &have_tags {
@@ -174,6 +181,14 @@ async fn steps_of_update(
             current.arn
         }
     };
+
+    // 4b. A table the pipeline no longer keeps (dropped, or moved to another database or
+    //     name) goes once the stream no longer names it.
+    if let Some(old) = &before.catalog {
+        if p.catalog.as_ref().is_none_or(|c| !c.same_table(old)) {
+            catalog_table::delete_owned(clients, &id, old).await?;
+        }
+    }
 
     // 5. Tags, on the stream and on the owned role: the user's, the owner's and the record.
     let want = p.remote_tags(&id, false, &earlier);
