@@ -88,8 +88,8 @@ async fn objects(aws: &Aws, bucket: &str) -> Vec<(String, String)> {
     found
 }
 
-/// `yyyy`, `MM`, `dd`, `HH` of now in UTC (from the S3 object's own clock is not needed: the
-/// test only runs within one hour's edge at worst, so it accepts the hour before as well).
+/// `yyyy/MM/dd/HH/` in UTC of now and of a minute ago (an object written just before the hour
+/// turned has the hour before).
 fn hour_layouts() -> Vec<String> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -191,7 +191,7 @@ fn delivery_can_be_left_to_moto() {
         let aws = aws().await;
         let bucket = aws.create_bucket("moto-layout").await;
         stream(&aws, "amazon-apigateway-moto", &bucket, "raw", true).await;
-        let records = vec!["a".to_owned(), "b".to_owned()];
+        let records = ["a".to_owned(), "b".to_owned()];
         let firehose = aws_sdk_firehose::Client::new(&config);
         firehose
             .put_record_batch()

@@ -79,7 +79,9 @@ fn main() {
         .map(|request| render(&format, request))
         .collect();
     for r in &records {
-        println!("    {r:?}");
+        // The newline the record ends in, shown as `\n`.
+        let shown = r.strip_suffix('\n').map(|line| format!("{line}\\n"));
+        println!("    {}", shown.as_deref().unwrap_or(r));
     }
     block_on(put_records(&aws, &stream, &records));
 
