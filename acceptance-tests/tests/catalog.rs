@@ -254,8 +254,8 @@ fn each_preset_gets_its_table_and_destroy_deletes_it() {
             .send()
             .await
             .expect("destroy leaves the database");
-        assert_nothing_left(&aws);
     });
+    assert_nothing_left(&block_on(aws()));
     f.drop_database();
     no_breaches();
 }
@@ -340,7 +340,7 @@ fn drift_on_the_table_is_seen_and_repaired() {
     f.tf.assert_plan_empty();
 
     f.tf.destroy().success();
-    block_on(async { assert_nothing_left(&aws().await) });
+    assert_nothing_left(&block_on(aws()));
     f.drop_database();
     no_breaches();
 }
@@ -370,7 +370,7 @@ fn a_table_that_is_not_the_providers_is_refused() {
     assert_contains(&out.stderr, "catalog.table");
     let theirs = f.table("theirs").expect("left alone");
     assert!(!parameters(&theirs).contains_key(OWNER));
-    block_on(async { assert_nothing_left(&aws().await) });
+    assert_nothing_left(&block_on(aws()));
     block_on(async {
         let aws = aws().await;
         let _ = aws
@@ -552,7 +552,7 @@ fn parquet_conversion_names_the_table_and_the_role() {
     f.tf.assert_plan_empty();
     f.tf.destroy().success();
     assert!(f.table("parquet_logs").is_none());
-    block_on(async { assert_nothing_left(&aws().await) });
+    assert_nothing_left(&block_on(aws()));
     f.drop_database();
     no_breaches();
 }

@@ -482,6 +482,36 @@ mod tests {
     }
 
     #[test]
+    fn a_found_table_matches_whatever_its_range_start_and_glues_additions() {
+        let t = catalog::derive(Inputs {
+            format: log_format::CLF,
+            prefix: None,
+            bucket_arn: "arn:aws:s3:::logs",
+            table: "t",
+            parquet: false,
+        })
+        .unwrap();
+        let mut found = glue_table(&t, "p1", "2020/01/01/00");
+        found.parameters.insert("CreatedBy".into(), "glue".into());
+        found
+            .serde_parameters
+            .insert("serialization.encoding".into(), "UTF-8".into());
+        assert!(matches(&t, "p1", &found));
+        assert!(!matches(&t, "p2", &found), "another owner");
+        let mut fewer = found.clone();
+        fewer.columns.remove(0);
+        assert!(!matches(&t, "p1", &fewer));
+        let mut moved = found.clone();
+        moved
+            .parameters
+            .insert("storage.location.template".into(), "s3://x/${dt}/".into());
+        assert!(!matches(&t, "p1", &moved));
+        let mut no_range = found;
+        no_range.parameters.remove(catalog::RANGE_PARAMETER);
+        assert!(!matches(&t, "p1", &no_range));
+    }
+
+    #[test]
     fn the_arn_is_in_the_streams_partition_region_and_account() {
         let c = Catalog {
             database: "db".into(),

@@ -233,6 +233,43 @@ mod tests {
     }
 
     #[test]
+    fn parquet_adds_reading_the_one_table_only() {
+        let g = GlueTableAccess::of("arn:aws:iam::123456789012:role/r", "eu-west-1", "db", "t");
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            None,
+            "eu-west-1",
+            Some(&g),
+        ))
+        .unwrap();
+        let glue = &p["Statement"][1];
+        assert_eq!(
+            glue["Action"],
+            serde_json::json!([
+                "glue:GetTable",
+                "glue:GetTableVersion",
+                "glue:GetTableVersions"
+            ])
+        );
+        assert_eq!(
+            glue["Resource"],
+            serde_json::json!([
+                "arn:aws:glue:eu-west-1:123456789012:catalog",
+                "arn:aws:glue:eu-west-1:123456789012:database/db",
+                "arn:aws:glue:eu-west-1:123456789012:table/db/t"
+            ])
+        );
+        let without: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            None,
+            "eu-west-1",
+            None,
+        ))
+        .unwrap();
+        assert_eq!(without["Statement"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
     fn trust_is_limited_to_the_account() {
         let t: serde_json::Value = serde_json::from_str(&trust_policy("123456789012")).unwrap();
         assert_eq!(
