@@ -52,6 +52,7 @@ pub struct Endpoints {
     pub apigateway: Option<String>,
     pub firehose: Option<String>,
     pub iam: Option<String>,
+    pub logs: Option<String>,
     pub s3: Option<String>,
     pub sts: Option<String>,
 }
@@ -62,6 +63,7 @@ pub struct AwsClients {
     pub apigateway: aws_sdk_apigateway::Client,
     pub firehose: aws_sdk_firehose::Client,
     pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub s3: aws_sdk_s3::Client,
     pub sts: aws_sdk_sts::Client,
     pub region: String,
@@ -350,6 +352,15 @@ pub async fn build(
         }
         aws_sdk_iam::Client::from_conf(b.build())
     };
+    let logs = {
+        let mut b = aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
+            .retry_classifier(QuotaIsFinal)
+            .retry_classifier(UnreachableIsFinal);
+        if let Some(url) = &ep.logs {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_cloudwatchlogs::Client::from_conf(b.build())
+    };
     let s3 = {
         let mut b = aws_sdk_s3::config::Builder::from(&sdk)
             .retry_classifier(QuotaIsFinal)
@@ -375,6 +386,7 @@ pub async fn build(
         apigateway,
         firehose,
         iam,
+        logs,
         s3,
         sts,
         region,
@@ -386,6 +398,7 @@ pub async fn build(
             ("apigateway", "API_GATEWAY", ep.apigateway.as_ref()),
             ("firehose", "FIREHOSE", ep.firehose.as_ref()),
             ("iam", "IAM", ep.iam.as_ref()),
+            ("logs", "CLOUDWATCH_LOGS", ep.logs.as_ref()),
             ("s3", "S3", ep.s3.as_ref()),
             ("sts", "STS", ep.sts.as_ref()),
         ]

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_firehose::types::{
-    BufferingHints, CompressionFormat, DeliveryStreamEncryptionConfigurationInput,
+    BufferingHints, CloudWatchLoggingOptions, CompressionFormat, DeliveryStreamEncryptionConfigurationInput,
     DeliveryStreamType, EncryptionConfiguration, ExtendedS3DestinationConfiguration,
     ExtendedS3DestinationUpdate, KeyType, KmsEncryptionConfig, NoEncryptionConfig, Tag,
 };
@@ -28,6 +28,41 @@ pub struct S3Destination {
     pub buffering_interval_seconds: i32,
     pub compression: String,
     pub kms_key_arn: Option<String>,
+    /// Where Firehose logs the destination's delivery errors.
+    pub error_logging: ErrorLogging,
+}
+
+/// Firehose's `CloudWatchLoggingOptions` of a destination: whether delivery errors are logged,
+/// and to which log group and stream (botocore data/firehose/2015-08-04/service-2.json,
+/// CloudWatchLoggingOptions). Names are kept only while enabled: a disabled destination logs
+/// nowhere, whatever names it still carries.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ErrorLogging {
+    pub enabled: bool,
+    pub log_group_name: Option<String>,
+    pub log_stream_name: Option<String>,
+}
+
+impl ErrorLogging {
+    fn of(options: Option<&CloudWatchLoggingOptions>) -> ErrorLogging {
+        match options {
+            Some(o) if o.enabled() == Some(true) => ErrorLogging {
+                enabled: true,
+                log_group_name: o.log_group_name().filter(|n| !n.is_empty()).map(str::to_owned),
+                log_stream_name: o.log_stream_name().filter(|n| !n.is_empty()).map(str::to_owned),
+            },
+            _ => ErrorLogging::default(),
+        }
+    }
+
+    fn to_options(&self) -> CloudWatchLoggingOptions {
+        let names = |n: &Option<String>| n.clone().filter(|_| self.enabled);
+        CloudWatchLoggingOptions::builder()
+            .enabled(self.enabled)
+            .set_log_group_name(names(&self.log_group_name))
+            .set_log_stream_name(names(&self.log_stream_name))
+            .build()
+    }
 }
 
 /// A delivery stream as read from Firehose.
@@ -123,6 +158,7 @@ pub async fn find_stream(aws: &AwsClients, name: &str) -> Result<Stream, AwsErro
                 .encryption_configuration()
                 .and_then(|e| e.kms_encryption_config())
                 .map(|k| k.awskms_key_arn().to_owned()),
+            error_logging: ErrorLogging::of(s3.cloud_watch_logging_options()),
         });
     Ok(Stream {
         arn: d.delivery_stream_arn().to_owned(),
@@ -323,6 +359,7 @@ pub async fn create_stream(
         .buffering_hints(buffering(dest))
         .compression_format(CompressionFormat::from(dest.compression.as_str()))
         .encryption_configuration(encryption(dest)?)
+        .cloud_watch_logging_options(dest.error_logging.to_options())
         .build()
         .map_err(|e| AwsError::fatal("firehose:CreateDeliveryStream", e.to_string()))?;
     send(
@@ -441,6 +478,7 @@ pub async fn update_destination(
         .buffering_hints(buffering(dest))
         .compression_format(CompressionFormat::from(dest.compression.as_str()))
         .encryption_configuration(encryption(dest)?)
+        .cloud_watch_logging_options(dest.error_logging.to_options())
         .build();
     send(
         aws,

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod error;
 pub mod firehose;
 pub mod iam;
+pub mod logs;
 pub mod phase;
 pub mod policy;
 pub mod rate;

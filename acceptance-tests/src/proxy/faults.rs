@@ -286,6 +286,9 @@ pub fn throttling(subject: Subject<'_>, request_id: &str) -> Answer {
             };
             firehose_error(400, "LimitExceededException", &message, request_id)
         }
+        // CloudWatch Logs throttles with ThrottlingException, "Rate exceeded" (its quotas
+        // page, CloudWatch Logs User Guide; the JSON 1.1 error shape Firehose uses too).
+        Service::Logs => firehose_error(400, "ThrottlingException", "Rate exceeded", request_id),
         Service::ApiGateway => apigateway_error(
             429,
             "TooManyRequestsException",
@@ -319,7 +322,9 @@ pub fn access_denied(subject: Subject<'_>, request_id: &str) -> Answer {
         subject.operation
     );
     match subject.service {
-        Service::Firehose => firehose_error(400, "AccessDeniedException", &message, request_id),
+        Service::Firehose | Service::Logs => {
+            firehose_error(400, "AccessDeniedException", &message, request_id)
+        }
         Service::ApiGateway => apigateway_error(403, "AccessDeniedException", &message, request_id),
         Service::Iam | Service::Sts => query_error(
             subject.service,
@@ -343,7 +348,7 @@ pub fn access_denied(subject: Subject<'_>, request_id: &str) -> Answer {
 /// The service's answer when it fails internally (5xx).
 pub fn server_error(subject: Subject<'_>, request_id: &str) -> Answer {
     match subject.service {
-        Service::Firehose => firehose_error(
+        Service::Firehose | Service::Logs => firehose_error(
             503,
             "ServiceUnavailableException",
             "The service is unavailable. Back off and retry the operation.",

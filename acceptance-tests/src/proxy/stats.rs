@@ -37,6 +37,9 @@ pub enum Outcome {
     Breach,
     /// Answered as AWS would in an account in this condition (not a breach).
     Simulated(Condition),
+    /// Answered as AWS answers where the emulator would answer otherwise (not a fault): a
+    /// tagging call on a CloudWatch Logs group that does not exist.
+    Corrected,
 }
 
 /// Conditions of the account the proxy can simulate (see `ProxyConfig`'s switches).
@@ -141,7 +144,7 @@ impl Injected {
             Outcome::ShownDeleting => &mut self.shown_deleting,
             Outcome::Breach => &mut self.breaches,
             Outcome::Simulated(_) => &mut self.simulated,
-            Outcome::Forwarded(_) | Outcome::UpstreamFailed => return,
+            Outcome::Forwarded(_) | Outcome::UpstreamFailed | Outcome::Corrected => return,
         };
         *counter += 1;
     }

@@ -12,6 +12,7 @@ use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::framework::OpContext;
 use crate::plugin::value::Value;
 
+use super::error_logging;
 use super::model::{Pipeline, Private};
 use super::ownership::{Claim, Earlier};
 use super::read::decode_private;
@@ -126,7 +127,17 @@ async fn steps_of_delete(
         }
         false => Ok(Diagnostics::new()),
     };
+    // Then the log group it logged its errors to, if this pipeline made it.
+    let group = error_logging::delete_owned(clients, p, &id).await;
     let role = steps::delete_owned_role(clients, &id, &role_name, &ctx.cancel).await;
+    let role = match (group, role) {
+        (Ok(()), r) => r,
+        (Err(e), Ok(())) => Err(e),
+        (Err(mut e), Err(more)) => {
+            e.extend(more);
+            Err(e)
+        }
+    };
     match (stream, role) {
         (Ok(warnings), Ok(())) => {
             diags.extend(warnings);

@@ -6,6 +6,7 @@ mod bucket;
 mod create;
 mod delete;
 mod encryption;
+mod error_logging;
 mod model;
 mod names;
 mod ownership;

@@ -12,6 +12,7 @@ use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
 
 use super::encryption::Encryption;
+use super::error_logging::{self, Settings as ErrorLoggingSettings};
 use super::ownership::{self, Earlier};
 use super::policy;
 use super::tags::own_tags;
@@ -30,6 +31,7 @@ pub struct Pipeline {
     pub role_arn: Option<String>,
     pub s3: S3Settings,
     pub server_side_encryption: Encryption,
+    pub error_logging: ErrorLoggingSettings,
     pub tags: Option<BTreeMap<String, String>>,
     pub tags_all: BTreeMap<String, String>,
     /// Kept as configured: it is not remote state.
@@ -100,6 +102,7 @@ impl Pipeline {
                 kms_key_arn: opt_string(s3.attr("kms_key_arn")),
             },
             server_side_encryption: Encryption::from_value(v.attr("server_side_encryption")),
+            error_logging: ErrorLoggingSettings::from_value(v.attr("error_logging")),
             tags: string_map(v.attr("tags")),
             tags_all: string_map(v.attr("tags_all")).unwrap_or_default(),
             timeouts: v.attr("timeouts").clone(),
@@ -131,6 +134,7 @@ impl Pipeline {
             buffering_interval_seconds: self.s3.buffering_interval_seconds as i32,
             compression: self.s3.compression.clone(),
             kms_key_arn: self.s3.kms_key_arn.clone(),
+            error_logging: self.error_logging.options(&self.delivery_stream_name),
         }
     }
 
@@ -251,6 +255,8 @@ pub struct ObservedStream {
     pub arn: String,
     pub destination: S3Destination,
     pub encryption: StreamEncryption,
+    /// Whether the log group and stream the destination logs to exist.
+    pub error_logging: error_logging::Seen,
 }
 
 /// The state to record: identity and settings from `base` (plan or prior state), everything
@@ -281,6 +287,10 @@ pub fn state_value(
     let encryption = match &observed.stream {
         Some(s) => Encryption::observed(&base.server_side_encryption, &s.encryption),
         None => base.server_side_encryption.clone(),
+    };
+    let logging = match &observed.stream {
+        Some(s) => error_logging::state(&base.error_logging, &d.error_logging, s.error_logging),
+        None => base.error_logging.clone(),
     };
     let bucket_policy = match &role_arn {
         Value::String(role) => policy::bucket_policy(&d.bucket_arn, role).into(),
@@ -326,6 +336,7 @@ pub fn state_value(
             ]),
         ),
         ("server_side_encryption", encryption.to_value()),
+        ("error_logging", logging.to_value()),
         (
             "s3_destination_uri",
             destination_uri(&d.bucket_arn, d.prefix.as_deref()).into(),

@@ -41,12 +41,13 @@ pub fn trust_policy(account: &str) -> String {
     .to_string()
 }
 
-/// What Firehose needs to deliver into `bucket_arn`, and to encrypt with `kms_key_arn` through
-/// S3 in the bucket's region.
+/// What Firehose needs to deliver into `bucket_arn`, to encrypt with `kms_key_arn` through
+/// S3 in the bucket's region, and to log delivery errors to the log stream `log_stream_arn`.
 pub fn permissions_policy(
     bucket_arn: &str,
     kms_key_arn: Option<&str>,
     bucket_region: &str,
+    log_stream_arn: Option<&str>,
 ) -> String {
     let mut statements = vec![json!({
         "Sid": "DeliverToBucket",
@@ -71,6 +72,16 @@ pub fn permissions_policy(
                     "kms:EncryptionContext:aws:s3:arn": [format!("{bucket_arn}/*"), bucket_arn.to_owned()]
                 }
             }
+        }));
+    }
+    // "Grant Firehose access to an Amazon S3 destination" (Firehose Developer Guide): the role
+    // may put log events into the one log stream of the destination's CloudWatchLoggingOptions.
+    if let Some(stream) = log_stream_arn {
+        statements.push(json!({
+            "Sid": "LogDeliveryErrors",
+            "Effect": "Allow",
+            "Action": ["logs:PutLogEvents"],
+            "Resource": [stream]
         }));
     }
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
@@ -100,7 +111,7 @@ mod tests {
     #[test]
     fn permissions_name_only_the_bucket_and_key() {
         let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", None, "us-east-1")).unwrap();
+            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", None, "us-east-1", None)).unwrap();
         assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
         assert_eq!(
             p["Statement"][0]["Resource"],
@@ -108,15 +119,26 @@ mod tests {
         );
         let k = "arn:aws:kms:us-east-1:123456789012:key/k";
         let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", Some(k), "us-east-1"))
+            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", Some(k), "us-east-1", None))
                 .unwrap();
         assert_eq!(p["Statement"][1]["Resource"], json!([k]));
     }
 
     #[test]
+    fn error_logging_may_put_events_into_its_one_stream_only() {
+        let arn = "arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:DestinationDelivery";
+        let p: serde_json::Value =
+            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", None, "us-east-1", Some(arn)))
+                .unwrap();
+        let s = &p["Statement"][1];
+        assert_eq!(s["Action"], json!(["logs:PutLogEvents"]));
+        assert_eq!(s["Resource"], json!([arn]));
+    }
+
+    #[test]
     fn delivery_covers_buckets_of_other_accounts() {
         let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", None, "us-east-1")).unwrap();
+            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", None, "us-east-1", None)).unwrap();
         let actions = p["Statement"][0]["Action"].as_array().unwrap();
         assert!(actions.contains(&json!("s3:PutObjectAcl")), "{p}");
         assert!(actions.contains(&json!("s3:PutObject")), "{p}");
@@ -126,7 +148,7 @@ mod tests {
     fn the_key_is_used_through_s3_of_the_bucket_region_with_or_without_bucket_keys() {
         let k = "arn:aws:kms:eu-west-1:123456789012:key/k";
         let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", Some(k), "eu-west-1"))
+            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", Some(k), "eu-west-1", None))
                 .unwrap();
         let condition = &p["Statement"][1]["Condition"];
         assert_eq!(
@@ -143,6 +165,7 @@ mod tests {
             "arn:aws-cn:s3:::b",
             Some(k),
             "cn-north-1",
+            None,
         ))
         .unwrap();
         assert_eq!(

@@ -13,6 +13,7 @@ use crate::plugin::value::Value;
 
 use super::bucket::bucket_name;
 use super::encryption::Encryption;
+use super::error_logging::{self, Settings as ErrorLoggingSettings};
 use super::model::{Observed, ObservedStream, Pipeline, Private, S3Settings, state_value};
 use super::names::{self, ROLE_POLICY_NAME};
 use super::ownership::{self, Claim, Earlier};
@@ -107,20 +108,29 @@ pub async fn observe(
     let pointed_at_us = stage_access_log
         .as_ref()
         .is_some_and(|l| steps::is_our_stream(&l.destination_arn, name));
-    if stream.is_none() && !role.exists && !pointed_at_us {
+    if stream.is_none()
+        && !role.exists
+        && !pointed_at_us
+        && !error_logging::owned_exists(clients, p, &id).await?
+    {
         return Ok(None);
     }
     let stream = match stream {
-        Some(s) => Some(ObservedStream {
-            destination: s.s3.ok_or_else(|| {
+        Some(s) => {
+            let destination = s.s3.ok_or_else(|| {
                 AwsError::fatal(
                     "firehose:DescribeDeliveryStream",
                     format!("stream {name} has no S3 destination"),
                 )
-            })?,
-            arn: s.arn,
-            encryption: s.encryption,
-        }),
+            })?;
+            let logging = error_logging::observe(clients, &destination.error_logging).await?;
+            Some(ObservedStream {
+                destination,
+                arn: s.arn,
+                encryption: s.encryption,
+                error_logging: logging,
+            })
+        }
         None => {
             warnings.push(Diagnostic::warning(
                 "Delivery stream gone",
@@ -229,10 +239,16 @@ async fn observe_owned_role(
             region
         }
     };
+    // The log stream is in the stream's own partition, region and account, as its ARN says.
+    let arn = stream.as_ref().map(|s| s.arn.as_str()).unwrap_or_default();
+    let part = |i: usize| arn.split(':').nth(i).unwrap_or_default();
+    let log_stream =
+        error_logging::log_stream_arn(&destination.error_logging, part(1), part(3), part(4));
     let want = policy::permissions_policy(
         &destination.bucket_arn,
         destination.kms_key_arn.as_deref(),
         &bucket_region,
+        log_stream.as_deref(),
     );
     let have = match iam::get_role_policy(clients, &role.name, ROLE_POLICY_NAME).await {
         Ok(doc) => Some(doc),
@@ -421,6 +437,11 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             kms_key_arn: dest.kms_key_arn.clone(),
         },
         server_side_encryption: Encryption::observed(&Encryption::default(), &stream.encryption),
+        error_logging: ErrorLoggingSettings {
+            enabled: dest.error_logging.enabled,
+            log_group_name: dest.error_logging.log_group_name.clone(),
+            log_stream_name: dest.error_logging.log_stream_name.clone(),
+        },
         tags: None,
         tags_all: Default::default(),
         timeouts: Value::Null,
@@ -458,8 +479,10 @@ mod tests {
                     buffering_interval_seconds: 300,
                     compression: "GZIP".into(),
                     kms_key_arn: None,
+                    error_logging: Default::default(),
                 },
                 encryption: Default::default(),
+                error_logging: Default::default(),
             }),
             stage_access_log: stage.map(|arn| AccessLog {
                 destination_arn: arn.into(),

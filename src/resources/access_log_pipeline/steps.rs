@@ -15,6 +15,7 @@ use crate::aws::retry::{WaitError, retry};
 use crate::aws::{firehose, iam};
 use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 
+use super::error_logging;
 use super::model::Pipeline;
 use super::names::{self, ROLE_POLICY_NAME};
 use super::ownership::{self, Claim, Earlier};
@@ -457,16 +458,30 @@ pub async fn delete_owned_role(
     .map_err(|e| failed("Cannot delete the IAM role", e))
 }
 
-/// (Re)writes the owned role's inline policy for the pipeline's bucket (in `bucket_region`)
-/// and key.
+/// (Re)writes the owned role's inline policy for the pipeline's bucket (in `bucket_region`),
+/// key and error logging.
 pub async fn write_role_policy(
     clients: &AwsClients,
     p: &Pipeline,
     role: &str,
     bucket_region: &str,
 ) -> Result<(), Diagnostics> {
-    let doc =
-        policy::permissions_policy(&p.s3.bucket_arn, p.s3.kms_key_arn.as_deref(), bucket_region);
+    let identity = clients
+        .identity()
+        .await
+        .map_err(|e| failed("Cannot identify the AWS account", e))?;
+    let log_stream = error_logging::log_stream_arn(
+        &p.error_logging.options(&p.delivery_stream_name),
+        &identity.partition,
+        &clients.region,
+        &identity.account,
+    );
+    let doc = policy::permissions_policy(
+        &p.s3.bucket_arn,
+        p.s3.kms_key_arn.as_deref(),
+        bucket_region,
+        log_stream.as_deref(),
+    );
     iam::put_role_policy(clients, role, ROLE_POLICY_NAME, &doc)
         .await
         .map_err(|e| failed("Cannot write the IAM role's policy", e))
