@@ -76,9 +76,10 @@ fn logging_statement(aws: &Aws, api: &str) -> Option<Value> {
         .expect("statements")
         .iter()
         .find(|s| {
-            s["Action"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|a| a.as_str().is_some_and(|a| a.starts_with("logs:"))))
+            s["Action"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|a| a.as_str().is_some_and(|a| a.starts_with("logs:")))
+            })
         })
         .cloned()
 }
@@ -108,15 +109,29 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
     assert_eq!(groups(&aws, "/aws/kinesisfirehose/"), vec![group.clone()]);
     let tags = block_on(aws.log_group_tags(&group));
     assert_eq!(tags.get(OWNER_TAG), Some(&id), "{tags:?}");
-    assert_eq!(tags.get("team").map(String::as_str), Some("logs"), "{tags:?}");
-    assert_eq!(block_on(aws.log_stream_names(&group)), ["DestinationDelivery"]);
+    assert_eq!(
+        tags.get("team").map(String::as_str),
+        Some("logs"),
+        "{tags:?}"
+    );
+    assert_eq!(
+        block_on(aws.log_stream_names(&group)),
+        ["DestinationDelivery"]
+    );
     assert_eq!(
         logging_options(&aws, &api),
-        (true, Some(group.clone()), Some("DestinationDelivery".into()))
+        (
+            true,
+            Some(group.clone()),
+            Some("DestinationDelivery".into())
+        )
     );
     // The role may put events into that one stream, and no more.
     let statement = logging_statement(&aws, &api).expect("a logs statement");
-    assert_eq!(statement["Action"], serde_json::json!(["logs:PutLogEvents"]));
+    assert_eq!(
+        statement["Action"],
+        serde_json::json!(["logs:PutLogEvents"])
+    );
     assert_eq!(
         statement["Resource"],
         serde_json::json!([format!(
@@ -126,7 +141,10 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
     let state = tf.state_resource(ADDR);
     assert_eq!(state["error_logging"]["enabled"], true);
     assert_eq!(state["error_logging"]["log_group_name"], group.as_str());
-    assert_eq!(state["error_logging"]["log_stream_name"], "DestinationDelivery");
+    assert_eq!(
+        state["error_logging"]["log_stream_name"],
+        "DestinationDelivery"
+    );
     tf.assert_plan_empty();
 
     // Deleted outside Terraform: the plan shows it, and the apply makes it again.
@@ -135,7 +153,10 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
     assert_contains(&plan.stdout, "error_logging");
     assert_contains(&plan.stdout, "1 to change");
     tf.apply().success();
-    assert_eq!(block_on(aws.log_stream_names(&group)), ["DestinationDelivery"]);
+    assert_eq!(
+        block_on(aws.log_stream_names(&group)),
+        ["DestinationDelivery"]
+    );
     assert_eq!(
         block_on(aws.log_group_tags(&group)).get(OWNER_TAG),
         Some(&id)
@@ -154,7 +175,10 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
     let plan = tf.plan().success();
     assert_contains(&plan.stdout, "1 to change");
     tf.apply().success();
-    assert_eq!(block_on(aws.log_stream_names(&group)), ["DestinationDelivery"]);
+    assert_eq!(
+        block_on(aws.log_stream_names(&group)),
+        ["DestinationDelivery"]
+    );
     tf.assert_plan_empty();
 
     // Turned off outside Terraform (on the stream): the plan turns it back on.
@@ -188,7 +212,7 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
     let plan = tf.plan().success();
     assert_contains(&plan.stdout, "enabled = false -> true");
     tf.apply().success();
-    assert_eq!(logging_options(&aws, &api).0, true);
+    assert!(logging_options(&aws, &api).0);
     tf.assert_plan_empty();
 
     // Turned off: Firehose logs nowhere, the role may no longer log, the group is gone.
@@ -200,7 +224,7 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
         ),
     );
     tf.apply().success();
-    assert_eq!(logging_options(&aws, &api).0, false);
+    assert!(!logging_options(&aws, &api).0);
     assert!(logging_statement(&aws, &api).is_none());
     assert_eq!(groups(&aws, "/aws/kinesisfirehose/"), Vec::<String>::new());
     tf.assert_plan_empty();
@@ -212,6 +236,21 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
     tf.assert_plan_empty();
     tf.destroy().success();
     assert_nothing_left(&aws);
+
+    // Every CloudWatch Logs call went through the contract layer, and none broke AWS's model.
+    let contract = acceptance_tests::contract_proxy();
+    for api in [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DeleteLogGroup",
+    ] {
+        assert!(
+            contract.count(api) > 0,
+            "no {api} seen: {:?}",
+            contract.counts()
+        );
+    }
+    assert!(contract.breaches().is_empty(), "{:?}", contract.breaches());
 }
 
 #[test]
@@ -269,17 +308,29 @@ fn a_users_group_must_exist_is_used_as_given_and_is_left_on_destroy() {
 
     // Imported, the state holds the user's group as the stream names it.
     tf.tf(&["state", "rm", ADDR]).success();
-    tf.tf(&["import", "-input=false", "-no-color", ADDR, &format!("{api}/prod")])
-        .success();
+    tf.tf(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        ADDR,
+        &format!("{api}/prod"),
+    ])
+    .success();
     let state = tf.state_resource(ADDR);
-    assert_eq!(state["error_logging"]["log_group_name"], "team/delivery-errors");
+    assert_eq!(
+        state["error_logging"]["log_group_name"],
+        "team/delivery-errors"
+    );
     assert_eq!(state["error_logging"]["log_stream_name"], "api");
     tf.assert_plan_empty();
 
     tf.destroy().success();
     assert_nothing_left(&aws);
     assert_eq!(groups(&aws, "team/"), ["team/delivery-errors"]);
-    assert_eq!(block_on(aws.log_stream_names("team/delivery-errors")), ["api"]);
+    assert_eq!(
+        block_on(aws.log_stream_names("team/delivery-errors")),
+        ["api"]
+    );
 }
 
 #[test]
@@ -325,5 +376,10 @@ fn bad_error_logging_is_refused_at_plan_without_an_aws_call() {
         )
         .failure();
     assert_contains(&out.stderr, "error_logging.log_group_name");
-    assert_eq!(proxy.total(), 0, "bad input made AWS calls: {:?}", proxy.counts());
+    assert_eq!(
+        proxy.total(),
+        0,
+        "bad input made AWS calls: {:?}",
+        proxy.counts()
+    );
 }

@@ -410,7 +410,11 @@ mod tests {
             ErrorKind::Throttling
         );
         assert_eq!(
-            classify(Some("LimitExceededException"), "Resource limit exceeded.", Some(400)),
+            classify(
+                Some("LimitExceededException"),
+                "Resource limit exceeded.",
+                Some(400)
+            ),
             ErrorKind::Fatal
         );
     }

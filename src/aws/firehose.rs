@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_firehose::types::{
-    BufferingHints, CloudWatchLoggingOptions, CompressionFormat, DeliveryStreamEncryptionConfigurationInput,
-    DeliveryStreamType, EncryptionConfiguration, ExtendedS3DestinationConfiguration,
-    ExtendedS3DestinationUpdate, KeyType, KmsEncryptionConfig, NoEncryptionConfig, Tag,
+    BufferingHints, CloudWatchLoggingOptions, CompressionFormat,
+    DeliveryStreamEncryptionConfigurationInput, DeliveryStreamType, EncryptionConfiguration,
+    ExtendedS3DestinationConfiguration, ExtendedS3DestinationUpdate, KeyType, KmsEncryptionConfig,
+    NoEncryptionConfig, Tag,
 };
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -48,8 +49,14 @@ impl ErrorLogging {
         match options {
             Some(o) if o.enabled() == Some(true) => ErrorLogging {
                 enabled: true,
-                log_group_name: o.log_group_name().filter(|n| !n.is_empty()).map(str::to_owned),
-                log_stream_name: o.log_stream_name().filter(|n| !n.is_empty()).map(str::to_owned),
+                log_group_name: o
+                    .log_group_name()
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
+                log_stream_name: o
+                    .log_stream_name()
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
             },
             _ => ErrorLogging::default(),
         }

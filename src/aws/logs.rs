@@ -69,7 +69,11 @@ pub async fn create_log_stream(aws: &AwsClients, group: &str, name: &str) -> Res
 /// Whether log stream `name` exists in `group`; a missing group is `ErrorKind::NotFound`.
 /// One call: DescribeLogStreams with the name as prefix, whose answer is sorted by name, so the
 /// stream, if there, is on its first page.
-pub async fn log_stream_exists(aws: &AwsClients, group: &str, name: &str) -> Result<bool, AwsError> {
+pub async fn log_stream_exists(
+    aws: &AwsClients,
+    group: &str,
+    name: &str,
+) -> Result<bool, AwsError> {
     let out = send(
         aws,
         "logs:DescribeLogStreams",
@@ -157,7 +161,13 @@ mod tests {
     #[test]
     fn arns_name_the_group_and_its_stream() {
         assert_eq!(
-            log_stream_arn("aws", "us-east-1", "123456789012", "/aws/kinesisfirehose/s", "DestinationDelivery"),
+            log_stream_arn(
+                "aws",
+                "us-east-1",
+                "123456789012",
+                "/aws/kinesisfirehose/s",
+                "DestinationDelivery"
+            ),
             "arn:aws:logs:us-east-1:123456789012:log-group:/aws/kinesisfirehose/s:log-stream:DestinationDelivery"
         );
     }

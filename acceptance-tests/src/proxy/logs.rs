@@ -69,7 +69,13 @@ pub(crate) async fn before_delete(shared: &Shared, ex: &Exchange) -> Option<Stri
 
 /// After moto deleted a log group: its tags go too, as on AWS.
 pub(crate) async fn deleted(shared: &Shared, ex: &Exchange, arn: &str) {
-    let Some(tags) = logs_call(shared, ex, "ListTagsForResource", &json!({ "resourceArn": arn })).await
+    let Some(tags) = logs_call(
+        shared,
+        ex,
+        "ListTagsForResource",
+        &json!({ "resourceArn": arn }),
+    )
+    .await
     else {
         return;
     };
@@ -109,7 +115,12 @@ async fn group_arn(shared: &Shared, ex: &Exchange, name: &str) -> Option<Option<
 }
 
 /// One CloudWatch Logs call of the proxy's own, straight to moto.
-async fn logs_call(shared: &Shared, ex: &Exchange, operation: &str, request: &Value) -> Option<Value> {
+async fn logs_call(
+    shared: &Shared,
+    ex: &Exchange,
+    operation: &str,
+    request: &Value,
+) -> Option<Value> {
     let mut headers = headers_for(ex, "logs", "application/x-amz-json-1.1");
     headers.insert(
         "x-amz-target",

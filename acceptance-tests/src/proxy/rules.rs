@@ -116,8 +116,10 @@ pub(crate) async fn before_forward(shared: &Shared, ex: &Exchange, rng: &mut Rng
                 None => stream_tags_total(shared, ex, rng).await,
             }
         }
-        (Service::Firehose, "UpdateDestination") => value_rules::firehose_destination(shared, ex, rng)
-            .or_else(|| super::logs::firehose_logging_options(shared, ex, rng)),
+        (Service::Firehose, "UpdateDestination") => {
+            value_rules::firehose_destination(shared, ex, rng)
+                .or_else(|| super::logs::firehose_logging_options(shared, ex, rng))
+        }
         (Service::Logs, _) => super::logs::before_forward(shared, ex, rng).await,
         (Service::Firehose, "StartDeliveryStreamEncryption" | "StopDeliveryStreamEncryption") => {
             encryption::before_forward(shared, ex, rng)

@@ -209,7 +209,11 @@ pub fn log_stream_arn(
     region: &str,
     account: &str,
 ) -> Option<String> {
-    match (options.enabled, &options.log_group_name, &options.log_stream_name) {
+    match (
+        options.enabled,
+        &options.log_group_name,
+        &options.log_stream_name,
+    ) {
         (true, Some(group), Some(stream)) => Some(logs::log_stream_arn(
             partition, region, account, group, stream,
         )),
@@ -270,10 +274,7 @@ pub fn state(base: &Settings, options: &ErrorLogging, seen: Seen) -> Settings {
     }
     Settings {
         enabled: true,
-        log_group_name: options
-            .log_group_name
-            .clone()
-            .filter(|_| seen.group_exists),
+        log_group_name: options.log_group_name.clone().filter(|_| seen.group_exists),
         log_stream_name: options
             .log_stream_name
             .clone()
@@ -472,7 +473,10 @@ mod tests {
         ]);
         let mut p = planned(given.clone());
         plan(&Value::object([("error_logging", given)]), &mut p);
-        assert_eq!(p.attr("error_logging").attr("log_group_name"), &Value::from("mine"));
+        assert_eq!(
+            p.attr("error_logging").attr("log_group_name"),
+            &Value::from("mine")
+        );
         assert_eq!(
             p.attr("error_logging").attr("log_stream_name"),
             &Value::from(DEFAULT_LOG_STREAM)
@@ -491,7 +495,10 @@ mod tests {
     fn a_stream_name_needs_a_group_name() {
         let config = Value::object([(
             "error_logging",
-            Value::object([("log_stream_name", "s".into()), ("log_group_name", Value::Null)]),
+            Value::object([
+                ("log_stream_name", "s".into()),
+                ("log_group_name", Value::Null),
+            ]),
         )]);
         let mut d = Diagnostics::new();
         validate(&config, &mut d);
@@ -501,7 +508,10 @@ mod tests {
         );
         let unknown = Value::object([(
             "error_logging",
-            Value::object([("log_stream_name", "s".into()), ("log_group_name", Value::unknown())]),
+            Value::object([
+                ("log_stream_name", "s".into()),
+                ("log_group_name", Value::unknown()),
+            ]),
         )]);
         let mut d = Diagnostics::new();
         validate(&unknown, &mut d);
@@ -510,7 +520,11 @@ mod tests {
 
     #[test]
     fn names_follow_cloudwatch_logs_rules() {
-        assert!("/aws/kinesisfirehose/amazon-apigateway-a.b_c#1".chars().all(group_char));
+        assert!(
+            "/aws/kinesisfirehose/amazon-apigateway-a.b_c#1"
+                .chars()
+                .all(group_char)
+        );
         assert!(!"a b".chars().all(group_char) && !"a:b".chars().all(group_char));
         assert!("Destination Delivery/1".chars().all(stream_char));
         assert!(!"a:b".chars().all(stream_char) && !"a*".chars().all(stream_char));
@@ -531,7 +545,11 @@ mod tests {
         };
         let s = state(&Settings::default(), &on, no_stream);
         assert!(s.log_group_name.is_some() && s.log_stream_name.is_none());
-        let off = state(&Settings::default(), &ErrorLogging::default(), Seen::default());
+        let off = state(
+            &Settings::default(),
+            &ErrorLogging::default(),
+            Seen::default(),
+        );
         assert_eq!(
             off,
             Settings {

@@ -8,8 +8,8 @@ use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
 use crate::validators::{MAX_TAGS, iam_refuses};
 
-use super::model::{Private, destination_uri, merge_tags, planned_bucket_policy};
 use super::error_logging;
+use super::model::{Private, destination_uri, merge_tags, planned_bucket_policy};
 use super::names;
 use super::ownership::RESERVED_TAGS;
 

@@ -110,26 +110,39 @@ mod tests {
 
     #[test]
     fn permissions_name_only_the_bucket_and_key() {
-        let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", None, "us-east-1", None)).unwrap();
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            None,
+            "us-east-1",
+            None,
+        ))
+        .unwrap();
         assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
         assert_eq!(
             p["Statement"][0]["Resource"],
             json!(["arn:aws:s3:::b", "arn:aws:s3:::b/*"])
         );
         let k = "arn:aws:kms:us-east-1:123456789012:key/k";
-        let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", Some(k), "us-east-1", None))
-                .unwrap();
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            Some(k),
+            "us-east-1",
+            None,
+        ))
+        .unwrap();
         assert_eq!(p["Statement"][1]["Resource"], json!([k]));
     }
 
     #[test]
     fn error_logging_may_put_events_into_its_one_stream_only() {
         let arn = "arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:DestinationDelivery";
-        let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", None, "us-east-1", Some(arn)))
-                .unwrap();
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            None,
+            "us-east-1",
+            Some(arn),
+        ))
+        .unwrap();
         let s = &p["Statement"][1];
         assert_eq!(s["Action"], json!(["logs:PutLogEvents"]));
         assert_eq!(s["Resource"], json!([arn]));
@@ -137,8 +150,13 @@ mod tests {
 
     #[test]
     fn delivery_covers_buckets_of_other_accounts() {
-        let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", None, "us-east-1", None)).unwrap();
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            None,
+            "us-east-1",
+            None,
+        ))
+        .unwrap();
         let actions = p["Statement"][0]["Action"].as_array().unwrap();
         assert!(actions.contains(&json!("s3:PutObjectAcl")), "{p}");
         assert!(actions.contains(&json!("s3:PutObject")), "{p}");
@@ -147,9 +165,13 @@ mod tests {
     #[test]
     fn the_key_is_used_through_s3_of_the_bucket_region_with_or_without_bucket_keys() {
         let k = "arn:aws:kms:eu-west-1:123456789012:key/k";
-        let p: serde_json::Value =
-            serde_json::from_str(&permissions_policy("arn:aws:s3:::b", Some(k), "eu-west-1", None))
-                .unwrap();
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            Some(k),
+            "eu-west-1",
+            None,
+        ))
+        .unwrap();
         let condition = &p["Statement"][1]["Condition"];
         assert_eq!(
             condition["StringEquals"]["kms:ViaService"],
