@@ -147,6 +147,21 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
     );
     tf.assert_plan_empty();
 
+    // New tags reach the group as they reach the stream.
+    tf.write("main.tf", config(&api, "  tags = { owner = \"ops\" }"));
+    tf.apply().success();
+    let tags = block_on(aws.log_group_tags(&group));
+    assert_eq!(
+        tags.get("owner").map(String::as_str),
+        Some("ops"),
+        "{tags:?}"
+    );
+    assert!(!tags.contains_key("team"), "{tags:?}");
+    assert_eq!(tags.get(OWNER_TAG), Some(&id), "{tags:?}");
+    tf.write("main.tf", config(&api, "  tags = { team = \"logs\" }"));
+    tf.apply().success();
+    tf.assert_plan_empty();
+
     // Deleted outside Terraform: the plan shows it, and the apply makes it again.
     block_on(aws.logs.delete_log_group().log_group_name(&group).send()).expect("delete");
     let plan = tf.plan().success();

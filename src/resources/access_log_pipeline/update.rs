@@ -272,7 +272,7 @@ async fn update_foreign(
             format!(
                 "Stream {:?} was made outside this provider (the pipeline was imported), so the pipeline \
                  only points the stage at it and never changes the stream, its role or its tags. Make the \
-                 configuration's s3, role_arn, tags and server_side_encryption match the stream (role_arn = {role:?}), or change \
+                 configuration's s3, role_arn, tags, server_side_encryption and error_logging match the stream (role_arn = {role:?}), or change \
                  the stream where it is managed.",
                 p.delivery_stream_name
             ),
