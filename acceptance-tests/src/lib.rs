@@ -700,6 +700,8 @@ pub struct Aws {
     pub glue: aws_sdk_glue::Client,
     /// IAM.
     pub iam: aws_sdk_iam::Client,
+    /// CloudWatch Logs.
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     /// S3, addressed path-style.
     pub s3: aws_sdk_s3::Client,
     /// STS.
@@ -745,6 +747,7 @@ pub async fn aws() -> Aws {
         firehose: aws_sdk_firehose::Client::new(&config),
         glue: aws_sdk_glue::Client::new(&config),
         iam: aws_sdk_iam::Client::new(&config),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&config),
         s3: aws_sdk_s3::Client::from_conf(s3_config),
         sts: aws_sdk_sts::Client::new(&config),
         cleanup: FixtureCleanup::disabled(),
@@ -1138,6 +1141,7 @@ async fn real_aws_clients() -> Aws {
         firehose,
         glue: aws_sdk_glue::Client::new(&config),
         iam,
+        logs: aws_sdk_cloudwatchlogs::Client::new(&config),
         s3,
         sts: aws_sdk_sts::Client::new(&config),
     }
@@ -1669,13 +1673,94 @@ pub fn assert_contains(text: &str, wanted: &str) {
     );
 }
 
-/// Fails the test if any delivery stream or provider-made role is left in the emulator.
+/// The log groups named like the ones the provider makes for its streams' error logging
+/// (`/aws/kinesisfirehose/amazon-apigateway-...`).
+pub fn log_group_leftovers(aws: &Aws) -> Vec<String> {
+    block_on(aws.log_group_names("/aws/kinesisfirehose/amazon-apigateway-"))
+}
+
+impl Aws {
+    /// Names of the log groups whose names start with `prefix`.
+    pub async fn log_group_names(&self, prefix: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .logs
+                .describe_log_groups()
+                .log_group_name_prefix(prefix)
+                .set_next_token(token)
+                .send()
+                .await
+                .expect("describe_log_groups");
+            names.extend(
+                out.log_groups()
+                    .iter()
+                    .filter_map(|g| g.log_group_name().map(str::to_owned)),
+            );
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                return names;
+            }
+        }
+    }
+
+    /// The tags of log group `name`.
+    pub async fn log_group_tags(&self, name: &str) -> std::collections::BTreeMap<String, String> {
+        let out = self
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+            .await
+            .expect("describe_log_groups");
+        let group = out
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name))
+            .unwrap_or_else(|| panic!("no log group {name}"));
+        let arn = group
+            .log_group_arn()
+            .map(str::to_owned)
+            .or_else(|| group.arn().map(|a| a.trim_end_matches(":*").to_owned()))
+            .expect("the log group's ARN");
+        let out = self
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("list_tags_for_resource {arn}: {e:?}"));
+        out.tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    /// Names of the log streams of log group `group`.
+    pub async fn log_stream_names(&self, group: &str) -> Vec<String> {
+        let out = self
+            .logs
+            .describe_log_streams()
+            .log_group_name(group)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("describe_log_streams {group}: {e:?}"));
+        out.log_streams()
+            .iter()
+            .filter_map(|s| s.log_stream_name().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// Fails the test if any delivery stream, provider-made role or provider-named log group is
+/// left in the emulator.
 #[track_caller]
 pub fn assert_nothing_left(aws: &Aws) {
     let (streams, roles) = leftovers(aws);
     let tables = block_on(owned_glue_tables(aws));
+    let groups = log_group_leftovers(aws);
     assert!(
-        streams.is_empty() && roles.is_empty() && tables.is_empty(),
-        "left behind: streams {streams:?}, roles {roles:?}, Glue tables {tables:?}"
+        streams.is_empty() && roles.is_empty() && tables.is_empty() && groups.is_empty(),
+        "left behind: streams {streams:?}, roles {roles:?}, Glue tables {tables:?}, log groups {groups:?}"
     );
 }

@@ -345,7 +345,8 @@ fn an_imported_stream_made_by_hand_and_its_role_stay_exactly_as_they_were() {
             &format!(
                 "  delivery_stream_name = \"{stream}\"\n  role_arn = \"arn:aws:iam::{ACCOUNT}:role/{role}\"\n  \
                  format = \"{format}\"\n  tags = {{ team = \"platform\" }}\n  \
-                 server_side_encryption = {{ enabled = false }}"
+                 server_side_encryption = {{ enabled = false }}\n  \
+                 error_logging = {{ enabled = false }}"
             ),
         )])
     };

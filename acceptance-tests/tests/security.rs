@@ -116,7 +116,7 @@ fn the_owned_role_grants_only_delivery_to_this_bucket_and_key() {
     });
     let policy = parse_policy(&document);
     let statements = policy["Statement"].as_array().expect("statements");
-    assert_eq!(statements.len(), 2, "{policy}");
+    assert_eq!(statements.len(), 3, "{policy}");
     let bucket_arn = format!("arn:aws:s3:::{bucket}");
     for s in statements {
         assert_eq!(s["Effect"], "Allow", "{s}");
@@ -144,6 +144,17 @@ fn the_owned_role_grants_only_delivery_to_this_bucket_and_key() {
             );
             assert!(actions.contains(&"s3:PutObject"), "{s}");
             assert!(!actions.iter().any(|a| a.starts_with("s3:Delete")), "{s}");
+        } else if actions.iter().all(|a| a.starts_with("logs:")) {
+            // Delivery errors, into the one log stream of the stream's error logging.
+            assert_eq!(actions, vec!["logs:PutLogEvents"], "{s}");
+            let group = format!("/aws/kinesisfirehose/amazon-apigateway-{api}-prod");
+            assert_eq!(
+                resources,
+                vec![format!(
+                    "arn:aws:logs:us-east-1:123456789012:log-group:{group}:log-stream:DestinationDelivery"
+                )],
+                "{s}"
+            );
         } else {
             assert_eq!(resources, vec![KMS_KEY], "{s}");
             assert_eq!(actions, vec!["kms:Decrypt", "kms:GenerateDataKey"], "{s}");

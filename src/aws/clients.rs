@@ -53,6 +53,7 @@ pub struct Endpoints {
     pub firehose: Option<String>,
     pub glue: Option<String>,
     pub iam: Option<String>,
+    pub logs: Option<String>,
     pub s3: Option<String>,
     pub sts: Option<String>,
 }
@@ -64,6 +65,7 @@ pub struct AwsClients {
     pub firehose: aws_sdk_firehose::Client,
     pub glue: aws_sdk_glue::Client,
     pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub s3: aws_sdk_s3::Client,
     pub sts: aws_sdk_sts::Client,
     pub region: String,
@@ -361,6 +363,15 @@ pub async fn build(
         }
         aws_sdk_iam::Client::from_conf(b.build())
     };
+    let logs = {
+        let mut b = aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
+            .retry_classifier(QuotaIsFinal)
+            .retry_classifier(UnreachableIsFinal);
+        if let Some(url) = &ep.logs {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_cloudwatchlogs::Client::from_conf(b.build())
+    };
     let s3 = {
         let mut b = aws_sdk_s3::config::Builder::from(&sdk)
             .retry_classifier(QuotaIsFinal)
@@ -387,6 +398,7 @@ pub async fn build(
         firehose,
         glue,
         iam,
+        logs,
         s3,
         sts,
         region,
@@ -399,6 +411,7 @@ pub async fn build(
             ("firehose", "FIREHOSE", ep.firehose.as_ref()),
             ("glue", "GLUE", ep.glue.as_ref()),
             ("iam", "IAM", ep.iam.as_ref()),
+            ("logs", "CLOUDWATCH_LOGS", ep.logs.as_ref()),
             ("s3", "S3", ep.s3.as_ref()),
             ("sts", "STS", ep.sts.as_ref()),
         ]

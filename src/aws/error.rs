@@ -235,7 +235,11 @@ pub fn classify(code: Option<&str>, message: &str, status: Option<u16>) -> Error
         // (moto/firehose/models.py) copies the already-exists text. AWS publishes no list of
         // its messages, so "already exists" is the narrowest part all these share.
         "ResourceInUseException" if lower.contains("already exists") => ErrorKind::AlreadyExists,
+        // CloudWatch Logs answers two changes of one log group at once with
+        // OperationAbortedException, "Multiple concurrent requests to update the same resource
+        // were in conflict" (botocore data/logs/2014-03-28/service-2.json).
         "ConflictException"
+        | "OperationAbortedException"
         | "ConcurrentModificationException"
         | "ConcurrentModification"
         | "ResourceInUseException" => ErrorKind::Conflict,
@@ -381,6 +385,39 @@ mod tests {
         assert_eq!(
             classify(Some("AccessDeniedException"), "nope", Some(403)),
             ErrorKind::AccessDenied
+        );
+        // CloudWatch Logs (botocore data/logs/2014-03-28/service-2.json).
+        assert_eq!(
+            classify(
+                Some("ResourceAlreadyExistsException"),
+                "The specified log group already exists",
+                Some(400)
+            ),
+            ErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            classify(
+                Some("ResourceNotFoundException"),
+                "The specified log group does not exist.",
+                Some(400)
+            ),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            classify(Some("OperationAbortedException"), "conflict", Some(400)),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            classify(Some("ThrottlingException"), "Rate exceeded", Some(400)),
+            ErrorKind::Throttling
+        );
+        assert_eq!(
+            classify(
+                Some("LimitExceededException"),
+                "Resource limit exceeded.",
+                Some(400)
+            ),
+            ErrorKind::Fatal
         );
     }
 }

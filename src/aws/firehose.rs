@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_firehose::types::{
-    BufferingHints, CompressionFormat, DataFormatConversionConfiguration,
+    BufferingHints, CloudWatchLoggingOptions, CompressionFormat, DataFormatConversionConfiguration,
     DeliveryStreamEncryptionConfigurationInput, DeliveryStreamType, Deserializer,
     EncryptionConfiguration, ExtendedS3DestinationConfiguration, ExtendedS3DestinationUpdate,
     InputFormatConfiguration, KeyType, KmsEncryptionConfig, NoEncryptionConfig, OpenXJsonSerDe,
@@ -32,6 +32,8 @@ pub struct S3Destination {
     pub kms_key_arn: Option<String>,
     /// Record format conversion (JSON in, Parquet out), when enabled.
     pub format_conversion: Option<FormatConversion>,
+    /// Where Firehose logs the destination's delivery errors.
+    pub error_logging: ErrorLogging,
 }
 
 /// Firehose's `DataFormatConversionConfiguration` as the provider uses it: the OpenX JSON
@@ -106,6 +108,45 @@ fn conversion_of(c: &DataFormatConversionConfiguration) -> Option<FormatConversi
         table: schema.table_name().unwrap_or_default().to_owned(),
         key_mappings,
     })
+}
+
+/// Firehose's `CloudWatchLoggingOptions` of a destination: whether delivery errors are logged,
+/// and to which log group and stream (botocore data/firehose/2015-08-04/service-2.json,
+/// CloudWatchLoggingOptions). Names are kept only while enabled: a disabled destination logs
+/// nowhere, whatever names it still carries.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ErrorLogging {
+    pub enabled: bool,
+    pub log_group_name: Option<String>,
+    pub log_stream_name: Option<String>,
+}
+
+impl ErrorLogging {
+    fn of(options: Option<&CloudWatchLoggingOptions>) -> ErrorLogging {
+        match options {
+            Some(o) if o.enabled() == Some(true) => ErrorLogging {
+                enabled: true,
+                log_group_name: o
+                    .log_group_name()
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
+                log_stream_name: o
+                    .log_stream_name()
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
+            },
+            _ => ErrorLogging::default(),
+        }
+    }
+
+    fn to_options(&self) -> CloudWatchLoggingOptions {
+        let names = |n: &Option<String>| n.clone().filter(|_| self.enabled);
+        CloudWatchLoggingOptions::builder()
+            .enabled(self.enabled)
+            .set_log_group_name(names(&self.log_group_name))
+            .set_log_stream_name(names(&self.log_stream_name))
+            .build()
+    }
 }
 
 /// A delivery stream as read from Firehose.
@@ -204,6 +245,7 @@ pub async fn find_stream(aws: &AwsClients, name: &str) -> Result<Stream, AwsErro
             format_conversion: s3
                 .data_format_conversion_configuration()
                 .and_then(conversion_of),
+            error_logging: ErrorLogging::of(s3.cloud_watch_logging_options()),
         });
     Ok(Stream {
         arn: d.delivery_stream_arn().to_owned(),
@@ -407,6 +449,7 @@ pub async fn create_stream(
         .set_data_format_conversion_configuration(
             dest.format_conversion.as_ref().map(|c| conversion(Some(c))),
         )
+        .cloud_watch_logging_options(dest.error_logging.to_options())
         .build()
         .map_err(|e| AwsError::fatal("firehose:CreateDeliveryStream", e.to_string()))?;
     send(
@@ -526,6 +569,7 @@ pub async fn update_destination(
         .compression_format(CompressionFormat::from(dest.compression.as_str()))
         .encryption_configuration(encryption(dest)?)
         .data_format_conversion_configuration(conversion(dest.format_conversion.as_ref()))
+        .cloud_watch_logging_options(dest.error_logging.to_options())
         .build();
     send(
         aws,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod firehose;
 pub mod glue;
 pub mod iam;
+pub mod logs;
 pub mod phase;
 pub mod policy;
 pub mod rate;

@@ -35,6 +35,16 @@ pub const API_RATES: &[(&str, u32)] = &[
     ("iam:DeleteRole", 5),
     ("iam:TagRole", 5),
     ("iam:UntagRole", 5),
+    // "CloudWatch Logs quotas" (CloudWatch Logs User Guide): CreateLogGroup 5, CreateLogStream
+    // 50, DeleteLogGroup 10 and DescribeLogStreams 25 transactions per second per account and
+    // Region. The tagging calls are paced as conservatively as IAM's.
+    ("logs:CreateLogGroup", 5),
+    ("logs:CreateLogStream", 50),
+    ("logs:DeleteLogGroup", 10),
+    ("logs:DescribeLogStreams", 25),
+    ("logs:ListTagsForResource", 5),
+    ("logs:TagResource", 5),
+    ("logs:UntagResource", 5),
     ("s3:HeadBucket", 50),
     ("sts:GetCallerIdentity", 20),
 ];

@@ -148,6 +148,12 @@ fn iam_actions(api: &str) -> Option<Vec<String>> {
         ("firehose", op @ ("CreateDeliveryStream" | "UpdateDestination")) => {
             Some(vec![format!("firehose:{op}"), "iam:PassRole".to_owned()])
         }
+        // "To create a log group with tags, you must have the logs:CreateLogGroup and
+        // logs:TagResource permissions" (CloudWatch Logs API Reference, CreateLogGroup).
+        ("logs", "CreateLogGroup") => Some(vec![
+            "logs:CreateLogGroup".to_owned(),
+            "logs:TagResource".to_owned(),
+        ]),
         ("firehose" | "iam" | "kms" | "logs" | "glue", op)
             if op.chars().all(|c| c.is_ascii_alphanumeric()) =>
         {

@@ -16,6 +16,8 @@ pub enum Service {
     Glue,
     /// IAM (query protocol, XML answers).
     Iam,
+    /// CloudWatch Logs (JSON 1.1 protocol, `X-Amz-Target: Logs_20140328.<Operation>`).
+    Logs,
     /// S3 (REST, XML answers).
     S3,
     /// STS (query protocol, XML answers).
@@ -32,6 +34,7 @@ impl Service {
             Service::ApiGateway => "apigateway",
             Service::Glue => "glue",
             Service::Iam => "iam",
+            Service::Logs => "logs",
             Service::S3 => "s3",
             Service::Sts => "sts",
             Service::Unknown => "unknown",
@@ -45,6 +48,7 @@ impl Service {
             "apigateway" => Service::ApiGateway,
             "glue" => Service::Glue,
             "iam" => Service::Iam,
+            "logs" => Service::Logs,
             "s3" => Service::S3,
             "sts" => Service::Sts,
             _ => Service::Unknown,
@@ -79,7 +83,7 @@ pub fn classify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) ->
         .map(|s| Service::from_signing_name(&s))
         .unwrap_or_else(|| guess_unsigned(headers));
     let operation = match service {
-        Service::Firehose | Service::Glue => json_target(headers),
+        Service::Firehose | Service::Glue | Service::Logs => json_target(headers),
         Service::Iam | Service::Sts => query_action(uri, body),
         Service::ApiGateway => Some(apigateway_operation(method, uri.path())),
         Service::S3 => Some(s3_operation(method, uri)),
@@ -103,6 +107,7 @@ pub(crate) fn signing_service(headers: &HeaderMap) -> Option<String> {
 fn guess_unsigned(headers: &HeaderMap) -> Service {
     match header_str(headers, "x-amz-target") {
         Some(t) if t.starts_with("Firehose_") => Service::Firehose,
+        Some(t) if t.starts_with("Logs_") => Service::Logs,
         _ => Service::Unknown,
     }
 }
@@ -243,6 +248,12 @@ mod tests {
             key(Method::POST, "/", &fh, "{}"),
             "firehose:CreateDeliveryStream"
         );
+        let mut logs = signed("logs");
+        logs.insert(
+            "x-amz-target",
+            "Logs_20140328.CreateLogGroup".parse().unwrap(),
+        );
+        assert_eq!(key(Method::POST, "/", &logs, "{}"), "logs:CreateLogGroup");
         let iam = signed("iam");
         assert_eq!(
             key(

@@ -286,9 +286,13 @@ pub fn throttling(subject: Subject<'_>, request_id: &str) -> Answer {
             };
             firehose_error(400, "LimitExceededException", &message, request_id)
         }
-        // Glue answers over-rate calls with ThrottlingException "Rate exceeded" (the code
-        // the AWS SDKs retry as throttling; Glue's model lists no throttling error of its own).
-        Service::Glue => firehose_error(400, "ThrottlingException", "Rate exceeded", request_id),
+        // Glue and CloudWatch Logs answer over-rate calls with ThrottlingException "Rate
+        // exceeded", in the JSON 1.1 error shape Firehose uses too (CloudWatch Logs quotas
+        // page; Glue's model lists no throttling error of its own, and this is the code the
+        // AWS SDKs retry as throttling).
+        Service::Glue | Service::Logs => {
+            firehose_error(400, "ThrottlingException", "Rate exceeded", request_id)
+        }
         Service::ApiGateway => apigateway_error(
             429,
             "TooManyRequestsException",
@@ -322,9 +326,10 @@ pub fn access_denied(subject: Subject<'_>, request_id: &str) -> Answer {
         subject.operation
     );
     match subject.service {
-        Service::Firehose => firehose_error(400, "AccessDeniedException", &message, request_id),
+        Service::Firehose | Service::Logs | Service::Glue => {
+            firehose_error(400, "AccessDeniedException", &message, request_id)
+        }
         Service::ApiGateway => apigateway_error(403, "AccessDeniedException", &message, request_id),
-        Service::Glue => firehose_error(400, "AccessDeniedException", &message, request_id),
         Service::Iam | Service::Sts => query_error(
             subject.service,
             403,
@@ -347,7 +352,7 @@ pub fn access_denied(subject: Subject<'_>, request_id: &str) -> Answer {
 /// The service's answer when it fails internally (5xx).
 pub fn server_error(subject: Subject<'_>, request_id: &str) -> Answer {
     match subject.service {
-        Service::Firehose => firehose_error(
+        Service::Firehose | Service::Logs => firehose_error(
             503,
             "ServiceUnavailableException",
             "The service is unavailable. Back off and retry the operation.",

@@ -271,6 +271,7 @@ async fn forward(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Reply {
     } else {
         None
     };
+    let deleted_group = super::logs::before_delete(shared, ex).await;
     let upstream = send_upstream(
         shared.upstream,
         &ex.head.method,
@@ -279,6 +280,11 @@ async fn forward(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Reply {
         ex.body.clone(),
     )
     .await;
+    if let (Some(arn), Ok((head, _))) = (&deleted_group, &upstream) {
+        if head.status.is_success() {
+            super::logs::deleted(shared, ex, arn).await;
+        }
+    }
     match upstream {
         Ok(answer) => after_forward(shared, ex, answer, last_description),
         Err(e) => Reply::Answer(faults::bad_gateway(&e), Outcome::UpstreamFailed),

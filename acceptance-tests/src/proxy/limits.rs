@@ -95,6 +95,16 @@ const IAM_ESTIMATES: &[(&str, f64)] = &[
     ("ListRoles", 20.0),
 ];
 
+/// CloudWatch Logs' documented rates ("CloudWatch Logs quotas", CloudWatch Logs User Guide),
+/// transactions per second per account and Region, for the calls the provider makes.
+const LOGS_PER_API: &[(&str, f64)] = &[
+    ("CreateLogGroup", 5.0),
+    ("CreateLogStream", 50.0),
+    ("DeleteLogGroup", 10.0),
+    ("DescribeLogGroups", 10.0),
+    ("DescribeLogStreams", 25.0),
+];
+
 /// STS GetCallerIdentity: an account-level request quota in the hundreds per second (600 is
 /// the figure usually quoted; uncertain). Far above anything a test sends.
 const STS_ESTIMATE: f64 = 600.0;
@@ -121,6 +131,9 @@ impl RateLimits {
         }
         let (rate, burst) = APIGATEWAY_TOTAL;
         limits = limits.with(Scope::Service(Service::ApiGateway), rate, burst);
+        for (op, rate) in LOGS_PER_API {
+            limits = limits.with(Scope::Api(format!("logs:{op}")), *rate, *rate);
+        }
         for (op, rate) in IAM_ESTIMATES {
             limits = limits.with(Scope::Api(format!("iam:{op}")), *rate, *rate);
         }

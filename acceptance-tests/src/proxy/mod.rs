@@ -46,6 +46,7 @@ mod encryption;
 mod faults;
 mod handler;
 mod limits;
+mod logs;
 mod realism;
 mod rewrite;
 mod rules;

@@ -106,6 +106,7 @@ pub(crate) async fn before_forward(shared: &Shared, ex: &Exchange, rng: &mut Rng
         }
         (Service::Firehose, "CreateDeliveryStream") => {
             if let Some(reply) = value_rules::firehose_destination(shared, ex, rng)
+                .or_else(|| super::logs::firehose_logging_options(shared, ex, rng))
                 .or_else(|| encryption::before_forward(shared, ex, rng))
             {
                 return Some(reply);
@@ -117,7 +118,9 @@ pub(crate) async fn before_forward(shared: &Shared, ex: &Exchange, rng: &mut Rng
         }
         (Service::Firehose, "UpdateDestination") => {
             value_rules::firehose_destination(shared, ex, rng)
+                .or_else(|| super::logs::firehose_logging_options(shared, ex, rng))
         }
+        (Service::Logs, _) => super::logs::before_forward(shared, ex, rng).await,
         (Service::Firehose, "StartDeliveryStreamEncryption" | "StopDeliveryStreamEncryption") => {
             encryption::before_forward(shared, ex, rng)
         }
@@ -472,7 +475,7 @@ async fn role_tags_total(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Optio
 
 /// The client's headers, its SigV4 scope pointed at `service` (moto routes by the scope and
 /// checks no signature), without the client's content headers.
-fn headers_for(ex: &Exchange, service: &str, content_type: &'static str) -> HeaderMap {
+pub(crate) fn headers_for(ex: &Exchange, service: &str, content_type: &'static str) -> HeaderMap {
     let mut headers = ex.head.headers.clone();
     headers.remove("x-amz-target");
     headers.remove(CONTENT_TYPE);

@@ -39,6 +39,9 @@ pub enum Outcome {
     Simulated(Condition),
     /// Firehose records written to S3 by the proxy as Firehose writes them (`delivery.rs`).
     Delivered,
+    /// Answered as AWS answers where the emulator would answer otherwise (not a fault): a
+    /// tagging call on a CloudWatch Logs group that does not exist.
+    Corrected,
 }
 
 /// Conditions of the account the proxy can simulate (see `ProxyConfig`'s switches).
@@ -143,7 +146,10 @@ impl Injected {
             Outcome::ShownDeleting => &mut self.shown_deleting,
             Outcome::Breach => &mut self.breaches,
             Outcome::Simulated(_) => &mut self.simulated,
-            Outcome::Forwarded(_) | Outcome::UpstreamFailed | Outcome::Delivered => return,
+            Outcome::Forwarded(_)
+            | Outcome::UpstreamFailed
+            | Outcome::Delivered
+            | Outcome::Corrected => return,
         };
         *counter += 1;
     }

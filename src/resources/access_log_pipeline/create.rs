@@ -21,6 +21,7 @@ use crate::validators::MAX_TAGS;
 use super::bucket;
 use super::catalog_table;
 use super::encryption;
+use super::error_logging;
 use super::model::{Observed, ObservedStream, Pipeline, Private, partial_state, state_value};
 use super::ownership::{self, Claim, Earlier, OWNER_TAG, owner_value};
 use super::steps::{self, failed, failed_at};
@@ -152,8 +153,10 @@ async fn steps_of_create(
         catalog_table::ensure(clients, p, id).await?;
     }
 
-    // 4. The stream, made (or adopted) and ACTIVE.
+    // 4. The log group and stream of its error logging, then the stream, made (or adopted)
+    //    and ACTIVE.
     made.anything = true;
+    error_logging::ensure(clients, p, id).await?;
     let stream = make_stream(
         clients, ctx, p, id, &earlier, &role_arn, role_made, deadline,
     )
@@ -186,6 +189,7 @@ async fn steps_of_create(
             arn: stream.arn,
             destination: stream.s3.unwrap_or_else(|| p.destination(&role_arn)),
             encryption: stream.encryption,
+            error_logging: Default::default(),
         }),
         stage_exists: true,
         stage_access_log,
@@ -326,6 +330,10 @@ async fn roll_back(
             diags.extend(errors);
             return false;
         }
+    }
+    if let Err(errors) = error_logging::delete_owned(clients, p, id).await {
+        diags.extend(errors);
+        return false;
     }
     let Some(role) = &private.owned_role else {
         return true;

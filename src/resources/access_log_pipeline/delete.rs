@@ -13,6 +13,7 @@ use crate::plugin::framework::OpContext;
 use crate::plugin::value::Value;
 
 use super::catalog_table;
+use super::error_logging;
 use super::model::{Pipeline, Private};
 use super::ownership::{Claim, Earlier};
 use super::read::decode_private;
@@ -127,13 +128,24 @@ async fn steps_of_delete(
         }
         false => Ok(Diagnostics::new()),
     };
-    // The table after the stream, which may name it for its Parquet conversion.
-    if stream.is_ok() {
-        if let Some(c) = &p.catalog {
-            catalog_table::delete_owned(clients, &id, c).await?;
-        }
-    }
+    // Then what it named and what it logged to: the table (which a Parquet conversion names)
+    // and the log group, each if this pipeline made it. The role goes whatever they answer.
+    let table = match (&stream, &p.catalog) {
+        (Ok(_), Some(c)) => catalog_table::delete_owned(clients, &id, c).await,
+        _ => Ok(()),
+    };
+    let group = error_logging::delete_owned(clients, p, &id).await;
     let role = steps::delete_owned_role(clients, &id, &role_name, &ctx.cancel).await;
+    let role = [table, group]
+        .into_iter()
+        .fold(role, |acc, r| match (r, acc) {
+            (Ok(()), acc) => acc,
+            (Err(e), Ok(())) => Err(e),
+            (Err(mut e), Err(more)) => {
+                e.extend(more);
+                Err(e)
+            }
+        });
     match (stream, role) {
         (Ok(warnings), Ok(())) => {
             diags.extend(warnings);

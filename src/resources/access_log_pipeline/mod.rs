@@ -8,6 +8,7 @@ mod catalog_table;
 mod create;
 mod delete;
 mod encryption;
+mod error_logging;
 mod model;
 mod names;
 mod ownership;

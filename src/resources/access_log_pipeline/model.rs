@@ -14,6 +14,7 @@ use crate::plugin::value::Value;
 
 use super::catalog_table::{self, Catalog};
 use super::encryption::Encryption;
+use super::error_logging::{self, Settings as ErrorLoggingSettings};
 use super::ownership::{self, Earlier};
 use super::policy;
 use super::tags::own_tags;
@@ -36,6 +37,7 @@ pub struct Pipeline {
     pub server_side_encryption: Encryption,
     /// The Glue table the pipeline keeps, if any.
     pub catalog: Option<Catalog>,
+    pub error_logging: ErrorLoggingSettings,
     pub tags: Option<BTreeMap<String, String>>,
     pub tags_all: BTreeMap<String, String>,
     /// Kept as configured: it is not remote state.
@@ -108,6 +110,7 @@ impl Pipeline {
             },
             server_side_encryption: Encryption::from_value(v.attr("server_side_encryption")),
             catalog: Catalog::from_value(v.attr("catalog")),
+            error_logging: ErrorLoggingSettings::from_value(v.attr("error_logging")),
             tags: string_map(v.attr("tags")),
             tags_all: string_map(v.attr("tags_all")).unwrap_or_default(),
             timeouts: v.attr("timeouts").clone(),
@@ -145,6 +148,7 @@ impl Pipeline {
             compression: self.s3.compression.clone(),
             kms_key_arn: self.s3.kms_key_arn.clone(),
             format_conversion: catalog_table::conversion(self, role_arn),
+            error_logging: self.error_logging.options(&self.delivery_stream_name),
         }
     }
 
@@ -267,6 +271,8 @@ pub struct ObservedStream {
     pub arn: String,
     pub destination: S3Destination,
     pub encryption: StreamEncryption,
+    /// Whether the log group and stream the destination logs to exist.
+    pub error_logging: error_logging::Seen,
 }
 
 /// The state to record: identity and settings from `base` (plan or prior state), everything
@@ -299,6 +305,10 @@ pub fn state_value(
     let encryption = match &observed.stream {
         Some(s) => Encryption::observed(&base.server_side_encryption, &s.encryption),
         None => base.server_side_encryption.clone(),
+    };
+    let logging = match &observed.stream {
+        Some(s) => error_logging::state(&base.error_logging, &d.error_logging, s.error_logging),
+        None => base.error_logging.clone(),
     };
     let bucket_policy = match &role_arn {
         Value::String(role) => policy::bucket_policy(&d.bucket_arn, role).into(),
@@ -346,6 +356,7 @@ pub fn state_value(
         ),
         ("server_side_encryption", encryption.to_value()),
         ("catalog", observed.catalog.clone()),
+        ("error_logging", logging.to_value()),
         (
             "s3_destination_uri",
             destination_uri(&d.bucket_arn, d.prefix.as_deref()).into(),

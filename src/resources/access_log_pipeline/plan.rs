@@ -10,6 +10,7 @@ use crate::plugin::value::Value;
 use crate::validators::{MAX_TAGS, iam_refuses};
 
 use super::catalog_table;
+use super::error_logging;
 use super::model::{Private, destination_uri, merge_tags, planned_bucket_policy};
 use super::names;
 use super::ownership::RESERVED_TAGS;
@@ -52,6 +53,7 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             );
         }
     }
+    error_logging::validate(config, diags);
 }
 
 /// Rules on the tags as AWS receives them: `tags` merged over the provider's `default_tags`,
@@ -221,6 +223,8 @@ pub fn modify(
     if !req.prior.is_null() && req.prior.attr("delivery_stream_arn").is_null() {
         set(planned, "delivery_stream_arn", Value::unknown());
     }
+
+    error_logging::plan(req.config, planned);
 
     let tags_all = plan_tags_all(req.config, planned.attr("tags"), default_tags, diags);
     set(planned, "tags_all", tags_all);

@@ -41,13 +41,15 @@ pub fn trust_policy(account: &str) -> String {
     .to_string()
 }
 
-/// What Firehose needs to deliver into `bucket_arn`, and to encrypt with `kms_key_arn` through
-/// S3 in the bucket's region.
+/// What Firehose needs to deliver into `bucket_arn`, to encrypt with `kms_key_arn` through
+/// S3 in the bucket's region, to read the schema of the `glue` table it converts records
+/// against, and to log delivery errors to the log stream `log_stream_arn`.
 pub fn permissions_policy(
     bucket_arn: &str,
     kms_key_arn: Option<&str>,
     bucket_region: &str,
     glue: Option<&GlueTableAccess>,
+    log_stream_arn: Option<&str>,
 ) -> String {
     let mut statements = vec![json!({
         "Sid": "DeliverToBucket",
@@ -89,6 +91,16 @@ pub fn permissions_policy(
                 format!("{base}:database/{}", g.database),
                 format!("{base}:table/{}/{}", g.database, g.table),
             ]
+        }));
+    }
+    // "Grant Firehose access to an Amazon S3 destination" (Firehose Developer Guide): the role
+    // may put log events into the one log stream of the destination's CloudWatchLoggingOptions.
+    if let Some(stream) = log_stream_arn {
+        statements.push(json!({
+            "Sid": "LogDeliveryErrors",
+            "Effect": "Allow",
+            "Action": ["logs:PutLogEvents"],
+            "Resource": [stream]
         }));
     }
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
@@ -147,6 +159,7 @@ mod tests {
             None,
             "us-east-1",
             None,
+            None,
         ))
         .unwrap();
         assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
@@ -160,9 +173,26 @@ mod tests {
             Some(k),
             "us-east-1",
             None,
+            None,
         ))
         .unwrap();
         assert_eq!(p["Statement"][1]["Resource"], json!([k]));
+    }
+
+    #[test]
+    fn error_logging_may_put_events_into_its_one_stream_only() {
+        let arn = "arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:DestinationDelivery";
+        let p: serde_json::Value = serde_json::from_str(&permissions_policy(
+            "arn:aws:s3:::b",
+            None,
+            "us-east-1",
+            None,
+            Some(arn),
+        ))
+        .unwrap();
+        let s = &p["Statement"][1];
+        assert_eq!(s["Action"], json!(["logs:PutLogEvents"]));
+        assert_eq!(s["Resource"], json!([arn]));
     }
 
     #[test]
@@ -171,6 +201,7 @@ mod tests {
             "arn:aws:s3:::b",
             None,
             "us-east-1",
+            None,
             None,
         ))
         .unwrap();
@@ -186,6 +217,7 @@ mod tests {
             "arn:aws:s3:::b",
             Some(k),
             "eu-west-1",
+            None,
             None,
         ))
         .unwrap();
@@ -204,6 +236,7 @@ mod tests {
             "arn:aws-cn:s3:::b",
             Some(k),
             "cn-north-1",
+            None,
             None,
         ))
         .unwrap();
@@ -240,6 +273,7 @@ mod tests {
             None,
             "eu-west-1",
             Some(&g),
+            None,
         ))
         .unwrap();
         let glue = &p["Statement"][1];
@@ -263,6 +297,7 @@ mod tests {
             "arn:aws:s3:::b",
             None,
             "eu-west-1",
+            None,
             None,
         ))
         .unwrap();

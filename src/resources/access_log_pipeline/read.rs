@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::arn::Arn;
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::{apigateway, firehose, iam, s3};
@@ -14,6 +15,7 @@ use crate::plugin::value::Value;
 use super::bucket::bucket_name;
 use super::catalog_table;
 use super::encryption::Encryption;
+use super::error_logging::{self, Settings as ErrorLoggingSettings};
 use super::model::{Observed, ObservedStream, Pipeline, Private, S3Settings, state_value};
 use super::names::{self, ROLE_POLICY_NAME};
 use super::ownership::{self, Claim, Earlier};
@@ -108,20 +110,29 @@ pub async fn observe(
     let pointed_at_us = stage_access_log
         .as_ref()
         .is_some_and(|l| steps::is_our_stream(&l.destination_arn, name));
-    if stream.is_none() && !role.exists && !pointed_at_us {
+    if stream.is_none()
+        && !role.exists
+        && !pointed_at_us
+        && !error_logging::owned_exists(clients, p, &id).await?
+    {
         return Ok(None);
     }
     let stream = match stream {
-        Some(s) => Some(ObservedStream {
-            destination: s.s3.ok_or_else(|| {
+        Some(s) => {
+            let destination = s.s3.ok_or_else(|| {
                 AwsError::fatal(
                     "firehose:DescribeDeliveryStream",
                     format!("stream {name} has no S3 destination"),
                 )
-            })?,
-            arn: s.arn,
-            encryption: s.encryption,
-        }),
+            })?;
+            let logging = error_logging::observe(clients, &destination.error_logging).await?;
+            Some(ObservedStream {
+                destination,
+                arn: s.arn,
+                encryption: s.encryption,
+                error_logging: logging,
+            })
+        }
         None => {
             warnings.push(Diagnostic::warning(
                 "Delivery stream gone",
@@ -241,11 +252,24 @@ async fn observe_owned_role(
             &f.table,
         )
     });
+    // The log stream is in the stream's own partition, region and account, as its ARN says.
+    let log_stream = stream
+        .as_ref()
+        .and_then(|s| Arn::parse(&s.arn).ok())
+        .and_then(|a| {
+            error_logging::log_stream_arn(
+                &destination.error_logging,
+                &a.partition,
+                &a.region,
+                &a.account,
+            )
+        });
     let want = policy::permissions_policy(
         &destination.bucket_arn,
         destination.kms_key_arn.as_deref(),
         &bucket_region,
         glue.as_ref(),
+        log_stream.as_deref(),
     );
     let have = match iam::get_role_policy(clients, &role.name, ROLE_POLICY_NAME).await {
         Ok(doc) => Some(doc),
@@ -441,6 +465,11 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         },
         server_side_encryption: Encryption::observed(&Encryption::default(), &stream.encryption),
         catalog: catalog_table::imported(&dest),
+        error_logging: ErrorLoggingSettings {
+            enabled: dest.error_logging.enabled,
+            log_group_name: dest.error_logging.log_group_name.clone(),
+            log_stream_name: dest.error_logging.log_stream_name.clone(),
+        },
         tags: None,
         tags_all: Default::default(),
         timeouts: Value::Null,
@@ -480,8 +509,10 @@ mod tests {
                     compression: "GZIP".into(),
                     kms_key_arn: None,
                     format_conversion: None,
+                    error_logging: Default::default(),
                 },
                 encryption: Default::default(),
+                error_logging: Default::default(),
             }),
             stage_access_log: stage.map(|arn| AccessLog {
                 destination_arn: arn.into(),

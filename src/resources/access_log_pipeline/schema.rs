@@ -9,6 +9,7 @@ use crate::validators::{AccessLogFormat, Arn, ArnKind, FirehosePrefix, MAX_TAGS,
 
 use super::catalog_table;
 use super::encryption;
+use super::error_logging;
 use super::ownership::RESERVED_TAGS;
 use super::tags::RESERVED_TAG_PREFIX;
 
@@ -91,6 +92,7 @@ pub fn schema() -> Schema {
             Attribute::nested("s3", Mode::Required, "Where and how the logs are delivered.", s3),
             encryption::attribute(),
             catalog_table::attribute(),
+            error_logging::attribute(),
             Attribute::computed("s3_destination_uri", Type::String, "Where delivered objects land: `s3://<bucket>/<prefix>`."),
             Attribute::computed("bucket_policy_json", Type::String, "A bucket policy (JSON) that lets the pipeline's role deliver into the bucket: what a bucket of another account must allow. Unknown until the role is; merge its statement into the bucket's policy."),
             Attribute::optional("tags", Type::map(Type::String), "Tags of the stream and of the role the provider owns.")

@@ -15,6 +15,7 @@ use crate::aws::retry::{WaitError, retry};
 use crate::aws::{firehose, iam};
 use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 
+use super::error_logging;
 use super::model::Pipeline;
 use super::names::{self, ROLE_POLICY_NAME};
 use super::ownership::{self, Claim, Earlier};
@@ -457,38 +458,37 @@ pub async fn delete_owned_role(
     .map_err(|e| failed("Cannot delete the IAM role", e))
 }
 
-/// (Re)writes the owned role's inline policy for the pipeline's bucket (in `bucket_region`)
-/// and key.
+/// (Re)writes the owned role's inline policy for the pipeline's bucket (in `bucket_region`),
+/// key, Glue table (with Parquet conversion) and error logging.
 pub async fn write_role_policy(
     clients: &AwsClients,
     p: &Pipeline,
     role: &str,
     bucket_region: &str,
 ) -> Result<(), Diagnostics> {
-    let glue = match p.catalog.as_ref().filter(|c| c.parquet) {
-        Some(c) => {
-            let identity = clients
-                .identity()
-                .await
-                .map_err(|e| failed("Cannot identify the AWS account", e))?;
-            let role_arn = format!(
-                "arn:{}:iam::{}:role/{role}",
-                identity.partition, identity.account
-            );
-            Some(policy::GlueTableAccess::of(
-                &role_arn,
-                &clients.region,
-                &c.database,
-                &c.table,
-            ))
-        }
-        None => None,
-    };
+    let identity = clients
+        .identity()
+        .await
+        .map_err(|e| failed("Cannot identify the AWS account", e))?;
+    let glue = p.catalog.as_ref().filter(|c| c.parquet).map(|c| {
+        let role_arn = format!(
+            "arn:{}:iam::{}:role/{role}",
+            identity.partition, identity.account
+        );
+        policy::GlueTableAccess::of(&role_arn, &clients.region, &c.database, &c.table)
+    });
+    let log_stream = error_logging::log_stream_arn(
+        &p.error_logging.options(&p.delivery_stream_name),
+        &identity.partition,
+        &clients.region,
+        &identity.account,
+    );
     let doc = policy::permissions_policy(
         &p.s3.bucket_arn,
         p.s3.kms_key_arn.as_deref(),
         bucket_region,
         glue.as_ref(),
+        log_stream.as_deref(),
     );
     iam::put_role_policy(clients, role, ROLE_POLICY_NAME, &doc)
         .await

@@ -18,6 +18,7 @@ use super::catalog_table;
 use super::create::{check_tag_room, commit, make_stream};
 use super::encryption;
 use super::encryption::Encryption;
+use super::error_logging;
 use super::model::{Pipeline, Private};
 use super::ownership::{Claim, Earlier};
 use super::read::{decode_private, read_state};
@@ -128,6 +129,10 @@ async fn steps_of_update(
         .bucket_region
         .clone()
         .unwrap_or_else(|| clients.region.clone());
+    // The owned role may put log events into the error-logging stream only: a new stream
+    // rewrites its policy.
+    let logging_moves = before.error_logging.options(&before.delivery_stream_name)
+        != p.error_logging.options(&p.delivery_stream_name);
 
     // 3. The role: keep the owned one (rewriting its policy if the bucket or key moved), make
     //    one (again, if it was deleted outside Terraform) if the configuration brings none, or
@@ -143,7 +148,7 @@ async fn steps_of_update(
             owned.role.arn
         }
         Some(arn) if role_name_of(arn) == owned_name => {
-            if policy_changes || glue_changes {
+            if policy_changes || glue_changes || logging_moves {
                 steps::write_role_policy(clients, p, &owned_name, &bucket_region).await?;
             }
             arn.clone()
@@ -157,7 +162,15 @@ async fn steps_of_update(
     // 3b. The Glue table, made or repaired before the stream names it.
     catalog_table::ensure(clients, p, &id).await?;
 
-    // 4. The stream: made again if it was deleted outside Terraform, else its destination.
+    // 4. The log group and stream of its error logging (made again, or retagged, if changed
+    //    outside Terraform), then the stream: made again if it was deleted outside
+    //    Terraform, else its destination.
+    if have_tags.is_none()
+        || before.error_logging != p.error_logging
+        || before.tags_all != p.tags_all
+    {
+        error_logging::ensure(clients, p, &id).await?;
+    }
     let stream_arn = match &have_tags {
         None => {
             let stream = make_stream(
@@ -235,7 +248,9 @@ async fn steps_of_update(
         warnings.push(warning);
     }
 
-    // 7. A role the provider owned but no longer uses goes last, once nothing refers to it.
+    // 7. A log group and a role the provider owned but no longer uses go last, once nothing
+    //    refers to them.
+    error_logging::retire(clients, before, p, &id).await?;
     if let Some(role) = retire_owned {
         steps::delete_owned_role(clients, &id, &role, &ctx.cancel).await?;
         cache.owned_role = None;
@@ -272,7 +287,7 @@ async fn update_foreign(
             format!(
                 "Stream {:?} was made outside this provider (the pipeline was imported), so the pipeline \
                  only points the stage at it and never changes the stream, its role or its tags. Make the \
-                 configuration's s3, role_arn, tags and server_side_encryption match the stream (role_arn = {role:?}), or change \
+                 configuration's s3, role_arn, tags, server_side_encryption and error_logging match the stream (role_arn = {role:?}), or change \
                  the stream where it is managed.",
                 p.delivery_stream_name
             ),

@@ -25,7 +25,7 @@ use super::stats::Breach;
 /// Reads the models of the services the provider calls, so a missing venv fails the proxy's
 /// start with the path it looked at rather than a request later.
 pub(crate) fn preload() {
-    for service in ["firehose", "glue", "apigateway", "iam", "s3", "sts"] {
+    for service in ["firehose", "glue", "apigateway", "iam", "logs", "s3", "sts"] {
         assert!(
             model::service(service).is_some(),
             "no botocore model of {service} under {}",
