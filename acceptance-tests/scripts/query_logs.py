@@ -348,6 +348,9 @@ def _json_sql(con, source: Source, files: list[str]) -> str:
     """OpenX JSON: one object per line, keys matched to columns without case (the SerDe's
     `case.insensitive` default), `mapping.<column>` naming the key of a column."""
     reader = f"read_json({sql_list(files)}, format='newline_delimited', sample_size=-1"
+    if source.params.get("ignore.malformed.json", "").lower() == "true":
+        # The SerDe's `ignore.malformed.json`: a line that is not JSON is skipped, not fatal.
+        reader += ", ignore_errors=true"
     keys = [row[0] for row in con.sql(f"DESCRIBE SELECT * FROM {reader})").fetchall()]
     by_lower = {k.lower(): k for k in keys}
     typed = ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in keys)

@@ -81,6 +81,31 @@ pub fn sample_requests(count: u32) -> Vec<Request> {
     (1..=count).map(sample_request).collect()
 }
 
+/// Sends `records` into Firehose stream `stream` in one PutRecordBatch, each as its bytes
+/// exactly, as API Gateway sends them; panics unless every record was taken.
+pub async fn put_records(firehose: &aws_sdk_firehose::Client, stream: &str, records: &[String]) {
+    use aws_sdk_firehose::primitives::Blob;
+    use aws_sdk_firehose::types::Record;
+    let batch: Vec<Record> = records
+        .iter()
+        .map(|r| {
+            Record::builder()
+                .data(Blob::new(r.as_bytes()))
+                .build()
+                .expect("a record with data")
+        })
+        .collect();
+    let out = firehose
+        .put_record_batch()
+        .delivery_stream_name(stream)
+        .set_records(Some(batch))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put_record_batch into {stream}: {e:?}"));
+    assert_eq!(out.failed_put_count(), 0, "records refused by {stream}");
+    assert_eq!(out.request_responses().len(), records.len());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

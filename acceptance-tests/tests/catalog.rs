@@ -371,6 +371,21 @@ fn a_table_that_is_not_the_providers_is_refused() {
     let theirs = f.table("theirs").expect("left alone");
     assert!(!parameters(&theirs).contains_key(OWNER));
     assert_nothing_left(&block_on(aws()));
+
+    // Moving a pipeline's table onto theirs is refused too, and the state keeps the table the
+    // pipeline has, so destroy still deletes it.
+    f.write(&f.catalog("ours", ""));
+    f.tf.apply().success();
+    assert!(f.table("ours").is_some());
+    f.write(&f.catalog("theirs", ""));
+    let out = f.tf.apply().failure();
+    assert_contains(&out.stderr, "Glue table name taken");
+    assert_eq!(f.tf.state_resource(ADDR)["catalog"]["table"], "ours");
+    f.tf.destroy().success();
+    assert!(f.table("ours").is_none(), "the pipeline's table is deleted");
+    let theirs = f.table("theirs").expect("left alone");
+    assert!(!parameters(&theirs).contains_key(OWNER));
+    assert_nothing_left(&block_on(aws()));
     block_on(async {
         let aws = aws().await;
         let _ = aws

@@ -6,10 +6,9 @@
 use std::io::Read as _;
 
 use acceptance_tests::proxy::{Proxy, ProxyConfig};
-use acceptance_tests::records::{render, sample_requests};
+use acceptance_tests::records::{put_records, render, sample_requests};
 use acceptance_tests::{Aws, aws, block_on, emulator_sdk_config, moto, real_aws, serial};
-use aws_sdk_firehose::primitives::Blob;
-use aws_sdk_firehose::types::{CompressionFormat, ExtendedS3DestinationConfiguration, Record};
+use aws_sdk_firehose::types::{CompressionFormat, ExtendedS3DestinationConfiguration};
 use terraform_provider_apigw::log_format::JSON;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/firehose-delivery-test";
@@ -36,28 +35,6 @@ async fn stream(aws: &Aws, name: &str, bucket: &str, prefix: &str, gzip: bool) {
         .send()
         .await
         .expect("create_delivery_stream");
-}
-
-async fn put(aws: &Aws, name: &str, records: &[String]) {
-    let records: Vec<Record> = records
-        .iter()
-        .map(|r| {
-            Record::builder()
-                .data(Blob::new(r.as_bytes()))
-                .build()
-                .unwrap()
-        })
-        .collect();
-    let out = aws
-        .firehose
-        .put_record_batch()
-        .delivery_stream_name(name)
-        .set_records(Some(records))
-        .send()
-        .await
-        .expect("put_record_batch");
-    assert_eq!(out.failed_put_count(), 0);
-    assert_eq!(out.request_responses().len(), 2);
 }
 
 /// Every object in the bucket: key and body (gunzipped when the key ends in `.gz`).
@@ -123,7 +100,7 @@ fn records_concatenate_with_nothing_added_under_firehose_names() {
         let records: Vec<String> = requests.iter().map(|r| render(JSON, r)).collect();
 
         stream(&aws, "amazon-apigateway-plain", &bucket, "apigw/", false).await;
-        put(&aws, "amazon-apigateway-plain", &records).await;
+        put_records(&aws.firehose, "amazon-apigateway-plain", &records).await;
         let delivered = objects(&aws, &bucket).await;
         assert_eq!(delivered.len(), 1, "one object per call: {delivered:?}");
         let (key, body) = &delivered[0];
@@ -158,7 +135,7 @@ fn records_concatenate_with_nothing_added_under_firehose_names() {
         )
         .await;
         let lines: Vec<String> = records.iter().map(|r| format!("{r}\n")).collect();
-        put(&aws, "amazon-apigateway-zipped", &lines).await;
+        put_records(&aws.firehose, "amazon-apigateway-zipped", &lines).await;
         let delivered = objects(&aws, &bucket).await;
         let (key, body) = delivered
             .iter()
@@ -193,27 +170,82 @@ fn delivery_can_be_left_to_moto() {
         stream(&aws, "amazon-apigateway-moto", &bucket, "raw", true).await;
         let records = ["a".to_owned(), "b".to_owned()];
         let firehose = aws_sdk_firehose::Client::new(&config);
-        firehose
-            .put_record_batch()
-            .delivery_stream_name("amazon-apigateway-moto")
-            .set_records(Some(
-                records
-                    .iter()
-                    .map(|r| {
-                        Record::builder()
-                            .data(Blob::new(r.as_bytes()))
-                            .build()
-                            .unwrap()
-                    })
-                    .collect(),
-            ))
-            .send()
-            .await
-            .expect("put_record_batch");
+        put_records(&firehose, "amazon-apigateway-moto", &records).await;
         let listed = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
         let key = listed.contents()[0].key().unwrap().to_owned();
         // moto's own layout: a "/" after the prefix, and no extension though GZIP was asked.
         assert!(key.starts_with("raw/"), "{key}");
         assert!(!key.ends_with(".gz"), "{key}");
+    });
+}
+
+#[test]
+fn a_refused_delivery_is_taken_and_shows_only_in_the_error_log() {
+    if real_aws() {
+        return;
+    }
+    let _serial = serial();
+    moto().reset();
+    block_on(async {
+        let aws = aws().await;
+        let (group, log_stream) = (
+            "/aws/kinesisfirehose/amazon-apigateway-lost",
+            "DestinationDelivery",
+        );
+        aws.logs
+            .create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .expect("create_log_group");
+        aws.logs
+            .create_log_stream()
+            .log_group_name(group)
+            .log_stream_name(log_stream)
+            .send()
+            .await
+            .expect("create_log_stream");
+        // A bucket that does not exist: S3 refuses the object.
+        let destination = ExtendedS3DestinationConfiguration::builder()
+            .role_arn(ROLE)
+            .bucket_arn("arn:aws:s3:::no-such-bucket-here")
+            .cloud_watch_logging_options(
+                aws_sdk_firehose::types::CloudWatchLoggingOptions::builder()
+                    .enabled(true)
+                    .log_group_name(group)
+                    .log_stream_name(log_stream)
+                    .build(),
+            )
+            .build()
+            .expect("destination");
+        aws.firehose
+            .create_delivery_stream()
+            .delivery_stream_name("amazon-apigateway-lost")
+            .extended_s3_destination_configuration(destination)
+            .send()
+            .await
+            .expect("create_delivery_stream");
+        let records: Vec<String> = sample_requests(2).iter().map(|r| render(JSON, r)).collect();
+        // The put succeeds, as on AWS: Firehose took the records.
+        put_records(&aws.firehose, "amazon-apigateway-lost", &records).await;
+        let events = aws
+            .logs
+            .get_log_events()
+            .log_group_name(group)
+            .log_stream_name(log_stream)
+            .send()
+            .await
+            .expect("get_log_events");
+        let messages: Vec<serde_json::Value> = events
+            .events()
+            .iter()
+            .filter_map(|e| serde_json::from_str(e.message()?).ok())
+            .collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert_eq!(messages[0]["errorCode"], "S3.NoSuchBucket", "{messages:?}");
+        assert_eq!(
+            messages[0]["destination"], "arn:aws:s3:::no-such-bucket-here",
+            "{messages:?}"
+        );
     });
 }

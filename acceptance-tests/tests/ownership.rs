@@ -344,7 +344,7 @@ fn an_imported_stream_made_by_hand_and_its_role_stay_exactly_as_they_were() {
             "logs",
             &format!(
                 "  delivery_stream_name = \"{stream}\"\n  role_arn = \"arn:aws:iam::{ACCOUNT}:role/{role}\"\n  \
-                 format = \"{format}\"\n  tags = {{ team = \"platform\" }}\n  \
+                 format = \"{format}\"\n  append_newline = false\n  tags = {{ team = \"platform\" }}\n  \
                  server_side_encryption = {{ enabled = false }}\n  \
                  error_logging = {{ enabled = false }}"
             ),
@@ -362,7 +362,8 @@ fn an_imported_stream_made_by_hand_and_its_role_stay_exactly_as_they_were() {
     .success();
     tf.assert_plan_empty();
 
-    // An update of the format changes the stage only.
+    // The stage's format had no newline, and the configuration keeps it so (append_newline
+    // defaults to true, which would add one). An update of the format changes the stage only.
     let changed = "$context.requestId $context.httpMethod";
     tf.write("main.tf", hcl(changed));
     tf.apply().success();

@@ -543,7 +543,7 @@ fn cases() -> Vec<Case> {
             name: "percent sign in a tag of the owned role",
             attrs: extra("  tags = { share = \"50%\" }"),
             wanted: &[
-                "tags[\"share\"]: IAM does not take '%' in tag keys or values (botocore iam tagKeyType/tagValueType), and these tags go on the role the provider creates.",
+                "tags[\"share\"]: IAM does not take '%' in tag keys or values (botocore iam tagKeyType/tagValueType, logs TagKey/TagValue), and these tags go on the role and the log group the provider creates.",
             ],
         },
     ]
@@ -752,9 +752,11 @@ fn unknown_format_variables_warn_and_valid_edges_plan() {
             &[],
         ),
         (
+            // Sent as written: with the default newline it would be a byte over (its own
+            // refusal is a unit test of plan.rs).
             "a format of exactly 3 KB",
             extra(leak(format!(
-                "  format = \"$context.requestId {}\"",
+                "  format = \"$context.requestId {}\"\n  append_newline = false",
                 "x".repeat(3053)
             ))),
             &[],
@@ -797,9 +799,9 @@ fn unknown_format_variables_warn_and_valid_edges_plan() {
             &[],
         ),
         (
-            "a percent sign with a role of one's own",
+            "a percent sign with a role and a log group of one's own",
             extra(
-                "  role_arn = \"arn:aws:iam::123456789012:role/logs\"\n  tags = { share = \"50%\" }",
+                "  role_arn = \"arn:aws:iam::123456789012:role/logs\"\n  tags = { share = \"50%\" }\n  error_logging = { log_group_name = \"/my/errors\" }",
             ),
             &[],
         ),

@@ -9,12 +9,11 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use acceptance_tests::logs_query::{self, create_database, query_rows, venv_python};
-use acceptance_tests::records::{Request, render, sample_requests};
+use acceptance_tests::records::{Request, put_records, render, sample_requests};
 use acceptance_tests::{
     Aws, TfDir, aws, block_on, emulator_only, moto, provider_block, serial, workspace_root,
 };
-use aws_sdk_firehose::primitives::Blob;
-use aws_sdk_firehose::types::{CompressionFormat, ExtendedS3DestinationConfiguration, Record};
+use aws_sdk_firehose::types::{CompressionFormat, ExtendedS3DestinationConfiguration};
 use aws_sdk_glue::types::{Column, SerDeInfo, StorageDescriptor, TableInput};
 use terraform_provider_apigw::log_format::{CLF, PRESETS};
 
@@ -106,27 +105,6 @@ fn assert_rows_are_records(
     }
 }
 
-async fn put_records(aws: &Aws, stream: &str, records: &[String]) {
-    let records: Vec<Record> = records
-        .iter()
-        .map(|r| {
-            Record::builder()
-                .data(Blob::new(r.as_bytes()))
-                .build()
-                .unwrap()
-        })
-        .collect();
-    let out = aws
-        .firehose
-        .put_record_batch()
-        .delivery_stream_name(stream)
-        .set_records(Some(records))
-        .send()
-        .await
-        .expect("put_record_batch");
-    assert_eq!(out.failed_put_count(), 0);
-}
-
 /// The stage's access-log format as API Gateway holds it (with the newline the provider adds).
 async fn stage_format(aws: &Aws, api: &str) -> String {
     aws.stage_access_log(api, "prod")
@@ -202,7 +180,7 @@ resource "apigw_access_log_pipeline" "{name}" {{
             "{addr}: the stage's format ends in one newline"
         );
         let records: Vec<String> = sent.iter().map(|r| render(&format, r)).collect();
-        block_on(put_records(&aws, stream, &records));
+        block_on(put_records(&aws.firehose, stream, &records));
 
         let table = state["catalog"]["table"].as_str().expect("catalog.table");
         let columns = block_on(column_variables(DATABASE, table));
@@ -340,7 +318,7 @@ fn a_hand_made_regex_table_reads_back() {
             .iter()
             .map(|r| render(&format!("{CLF}\n"), r))
             .collect();
-        put_records(&aws, stream, &records).await;
+        put_records(&aws.firehose, stream, &records).await;
         let columns = column_variables(DATABASE, "clf_by_hand").await;
         let rows = query_rows(DATABASE, "clf_by_hand", None);
         assert_rows_are_records("clf_by_hand", &rows, &columns, &sent);
@@ -348,7 +326,7 @@ fn a_hand_made_regex_table_reads_back() {
         // Without the newline, as API Gateway writes a format lacking it, the records of one
         // object are one line: the engine sees one row where four were sent.
         let glued: Vec<String> = sent.iter().map(|r| render(CLF, r)).collect();
-        put_records(&aws, stream, &glued).await;
+        put_records(&aws.firehose, stream, &glued).await;
         let rows = query_rows(DATABASE, "clf_by_hand", None);
         assert_eq!(rows.len(), RECORDS as usize + 1, "{rows:#?}");
     });

@@ -546,7 +546,12 @@ impl Lane<'_> {
             let (arn, format) = stage.expect("the stage logs");
             assert!(arn.ends_with(&format!(":deliverystream/{stream}")), "{arn}");
             let settings_updated = updated && c.change == Change::Settings;
-            assert_eq!(format == UPDATED_FORMAT, settings_updated, "{format}");
+            // The stage holds the format with the newline append_newline adds.
+            assert_eq!(
+                format == format!("{UPDATED_FORMAT}\n"),
+                settings_updated,
+                "{format}"
+            );
         } else {
             assert_eq!(
                 stage,

@@ -59,6 +59,7 @@ fn conversion(c: Option<&FormatConversion>) -> DataFormatConversionConfiguration
             .build();
     };
     let openx = OpenXJsonSerDe::builder()
+        .case_insensitive(true)
         .set_column_to_json_key_mappings(
             (!c.key_mappings.is_empty()).then(|| c.key_mappings.clone().into_iter().collect()),
         )

@@ -30,7 +30,7 @@ fn summary(name: &str, mut samples: Vec<Duration>) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(binary) = args.first().map(PathBuf::from) else {
-        eprintln!("usage: bench <path to terraform-provider-apigw> [--quick]");
+        eprintln!("usage: bench <path to terraform-provider-apigw> [--quick | --parts]");
         std::process::exit(2);
     };
     let binary = binary
@@ -82,10 +82,131 @@ fn main() {
     if args.iter().any(|a| a == "--quick") {
         return;
     }
+    if args.iter().any(|a| a == "--parts") {
+        calls_by_part(&TfDir::new());
+        return;
+    }
     let tf = TfDir::new();
     plan_ratio(&tf);
     drop(tf);
+    calls_by_part(&TfDir::new());
     at_scale(&TfDir::new());
+}
+
+/// Pipelines per configuration in [`calls_by_part`].
+const PART_PIPELINES: usize = 4;
+
+/// What each optional part of a pipeline costs in AWS calls: the same few pipelines applied,
+/// planned and destroyed through the proxy in configurations that each add one part, with the
+/// calls per pipeline by API, and the difference to the configuration before it.
+fn calls_by_part(tf: &TfDir) {
+    let proxy = Proxy::start(ProxyConfig::new().seed(11));
+    let aws = block_on(aws());
+    let (api, bucket) = block_on(async {
+        let bucket = aws.create_bucket("bench-parts").await;
+        let api = aws.rest_api_with_stage("bench-parts-api", "s0").await;
+        for i in 1..PART_PIPELINES {
+            aws.apigateway
+                .create_deployment()
+                .rest_api_id(&api)
+                .stage_name(format!("s{i}"))
+                .send()
+                .await
+                .expect("stage");
+        }
+        aws.glue
+            .create_database()
+            .database_input(
+                aws_sdk_glue::types::DatabaseInput::builder()
+                    .name("bench_logs")
+                    .build()
+                    .expect("database input"),
+            )
+            .send()
+            .await
+            .expect("glue database");
+        (api, bucket)
+    });
+    let parts: [(&str, &str, &str); 4] = [
+        (
+            "no error logging",
+            "",
+            "  error_logging = { enabled = false }\n",
+        ),
+        ("+ error logging (the default)", "", ""),
+        (
+            "+ catalog table",
+            "",
+            "  catalog = { database = \"bench_logs\", table = \"logs_${count.index}\" }\n",
+        ),
+        (
+            "+ Parquet conversion",
+            "    compression = \"UNCOMPRESSED\"\n    buffering_size_mib = 64\n",
+            "  catalog = { database = \"bench_logs\", table = \"logs_${count.index}\", parquet = true }\n",
+        ),
+    ];
+    println!(
+        "calls per pipeline by part ({PART_PIPELINES} pipelines each; apply / refreshing plan / destroy):"
+    );
+    let mut before: Option<BTreeMap<String, [f64; 3]>> = None;
+    for (name, s3_extra, extra) in parts {
+        tf.write(
+            "main.tf",
+            format!(
+                "{}\nresource \"apigw_access_log_pipeline\" \"p\" {{\n  count       = {PART_PIPELINES}\n  rest_api_id = \"{api}\"\n  stage_name  = \"s${{count.index}}\"\n  s3 = {{\n    bucket_arn = \"arn:aws:s3:::{bucket}\"\n{s3_extra}  }}\n{extra}}}\n",
+                provider_block()
+            ),
+        );
+        if before.is_none() {
+            tf.init().success();
+        }
+        let mut per_api: BTreeMap<String, [f64; 3]> = BTreeMap::new();
+        for (i, command) in ["apply", "plan", "destroy"].into_iter().enumerate() {
+            let run = scale_run(tf, &proxy, command);
+            for e in &run.events {
+                per_api.entry(e.api.clone()).or_default()[i] += 1.0 / PART_PIPELINES as f64;
+            }
+        }
+        let total = |m: &BTreeMap<String, [f64; 3]>| {
+            m.values()
+                .fold([0.0; 3], |a, c| [a[0] + c[0], a[1] + c[1], a[2] + c[2]])
+        };
+        let t = total(&per_api);
+        print!("  {name:<32} {:>5.2} / {:>5.2} / {:>5.2}", t[0], t[1], t[2]);
+        match &before {
+            Some(b) => {
+                let bt = total(b);
+                println!(
+                    "   (adds {:+.2} / {:+.2} / {:+.2})",
+                    t[0] - bt[0],
+                    t[1] - bt[1],
+                    t[2] - bt[2]
+                );
+                for (api, now) in &per_api {
+                    let was = b.get(api).copied().unwrap_or_default();
+                    if now != &was {
+                        println!(
+                            "    {api:<38} {:+.2} / {:+.2} / {:+.2}",
+                            now[0] - was[0],
+                            now[1] - was[1],
+                            now[2] - was[2]
+                        );
+                    }
+                }
+            }
+            None => println!(),
+        }
+        before = Some(per_api);
+    }
+    let breaches = proxy.breaches();
+    println!(
+        "  AWS contract breaches in these runs: {}{}",
+        breaches.len(),
+        breaches
+            .first()
+            .map(|b| format!(" (first: {} {})", b.api, b.rule))
+            .unwrap_or_default()
+    );
 }
 
 /// Median, min and max of a set of seconds.

@@ -6,12 +6,10 @@
 use std::io::Read as _;
 
 use acceptance_tests::logs_query::{self, Output};
-use acceptance_tests::records::{render, sample_requests};
+use acceptance_tests::records::{put_records, render, sample_requests};
 use acceptance_tests::{
     Aws, TfDir, aws, aws_endpoint, block_on, moto, provider_binary, workspace_root,
 };
-use aws_sdk_firehose::primitives::Blob;
-use aws_sdk_firehose::types::Record;
 
 const STAGE: &str = "prod";
 const BUCKET: &str = "apigw-demo-access-logs";
@@ -83,7 +81,7 @@ fn main() {
         let shown = r.strip_suffix('\n').map(|line| format!("{line}\\n"));
         println!("    {}", shown.as_deref().unwrap_or(r));
     }
-    block_on(put_records(&aws, &stream, &records));
+    block_on(put_records(&aws.firehose, &stream, &records));
 
     step(&format!("Objects in s3://{BUCKET}/"));
     let keys = block_on(list_objects(&aws));
@@ -162,25 +160,6 @@ fn show_stage(aws: &Aws, api_id: &str) -> Option<String> {
             None
         }
     }
-}
-
-async fn put_records(aws: &Aws, stream: &str, lines: &[String]) {
-    let records: Vec<Record> = lines
-        .iter()
-        .map(|l| {
-            Record::builder()
-                .data(Blob::new(l.as_bytes()))
-                .build()
-                .expect("record")
-        })
-        .collect();
-    aws.firehose
-        .put_record_batch()
-        .delivery_stream_name(stream)
-        .set_records(Some(records))
-        .send()
-        .await
-        .expect("put_record_batch");
 }
 
 async fn list_objects(aws: &Aws) -> Vec<String> {

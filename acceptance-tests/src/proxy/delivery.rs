@@ -336,8 +336,20 @@ pub(crate) async fn put_records(shared: &Shared, ex: &Exchange, rng: &mut Rng) -
         Err(e) => return Some(proxy_limit(&e, rng)),
     };
     let bucket = destination["BucketARN"].as_str()?.rsplit(':').next()?;
-    if let Err(e) = put_object(shared, &ex.head.headers, bucket, &key, body).await {
-        return Some(proxy_limit(&e, rng));
+    match put_object(shared, &ex.head.headers, bucket, &key, body).await {
+        Ok(()) => {}
+        // S3 refused the object (the bucket gone, its policy or a key refusing the role): on
+        // AWS the put still succeeds, as Firehose took the records; the delivery fails later,
+        // out of the caller's sight, and only the stream's error logging says so ("Monitor
+        // Amazon Data Firehose Using CloudWatch Logs", Firehose Developer Guide: data delivery
+        // errors such as S3.AccessDenied and S3.NoSuchBucket).
+        Err(PutError::Refused(code, message)) => {
+            let arn = description["DeliveryStreamARN"]
+                .as_str()
+                .unwrap_or_default();
+            log_delivery_error(shared, ex, destination, arn, &code, &message).await;
+        }
+        Err(PutError::Failed(e)) => return Some(proxy_limit(&e, rng)),
     }
     let encrypted = description["DeliveryStreamEncryptionConfiguration"]["Status"] == "ENABLED";
     let answer = firehose_answer(operation, records.len(), encrypted, rng);
@@ -361,22 +373,91 @@ fn proxy_limit(detail: &str, rng: &mut Rng) -> Reply {
     )
 }
 
-/// PutObject into moto's S3, signed as the client signed its Firehose call but scoped to S3
-/// (moto reads the account from the access key and the service from the credential scope, and
-/// checks no signature).
-async fn put_object(
+/// Why an object was not written.
+enum PutError {
+    /// S3 answered with an error: its code and message.
+    Refused(String, String),
+    /// S3 could not be reached, or the request could not be made.
+    Failed(String),
+}
+
+/// The text of the first `<name>` element of an XML error answer.
+fn xml_field(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let from = xml.find(&open)? + open.len();
+    let to = from + xml[from..].find("</")?;
+    Some(xml[from..to].to_owned())
+}
+
+/// Writes one data delivery error into the destination's error log stream, if it logs errors,
+/// in the shape Firehose writes them: the stream's ARN, the destination, an `S3.`-prefixed
+/// error code and a message. Nothing is written where logging is off or its names are gone.
+async fn log_delivery_error(
     shared: &Shared,
-    client_headers: &HeaderMap,
-    bucket: &str,
-    key: &str,
-    body: Vec<u8>,
-) -> Result<(), String> {
+    ex: &Exchange,
+    destination: &Value,
+    stream_arn: &str,
+    code: &str,
+    message: &str,
+) {
+    let options = &destination["CloudWatchLoggingOptions"];
+    let (Some(group), Some(log_stream)) = (
+        options["LogGroupName"].as_str(),
+        options["LogStreamName"].as_str(),
+    ) else {
+        return;
+    };
+    if options["Enabled"] != true {
+        return;
+    }
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let event = json!({
+        "deliveryStreamARN": stream_arn,
+        "destination": destination["BucketARN"],
+        "deliveryStreamVersionId": 1,
+        "message": message,
+        "errorCode": format!("S3.{code}"),
+    });
+    let body = json!({
+        "logGroupName": group,
+        "logStreamName": log_stream,
+        "logEvents": [{ "timestamp": millis, "message": event.to_string() }],
+    });
+    let mut headers = scoped_headers(shared, &ex.head.headers, "logs");
+    headers.insert(
+        "x-amz-target",
+        HeaderValue::from_static("Logs_20140328.PutLogEvents"),
+    );
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    let uri = Uri::from_static("/");
+    // A log group deleted meanwhile loses the event, as it would on AWS.
+    let _ = send_upstream(
+        shared.upstream,
+        &Method::POST,
+        &uri,
+        &headers,
+        body.to_string().into(),
+    )
+    .await;
+}
+
+/// The client's signing headers, scoped to `service` (moto reads the account from the access
+/// key and the service from the credential scope, and checks no signature).
+fn scoped_headers(shared: &Shared, client_headers: &HeaderMap, service: &str) -> HeaderMap {
     let mut headers = HeaderMap::new();
     if let Some(auth) = client_headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
-        let scoped = auth.replace("/firehose/aws4_request", "/s3/aws4_request");
+        let scoped = auth.replace(
+            "/firehose/aws4_request",
+            &format!("/{service}/aws4_request"),
+        );
         if let Ok(value) = HeaderValue::from_str(&scoped) {
             headers.insert(AUTHORIZATION, value);
         }
@@ -386,26 +467,47 @@ async fn put_object(
             headers.insert(name, value.clone());
         }
     }
+    if let Ok(host) = HeaderValue::from_str(&shared.upstream.to_string()) {
+        headers.insert(HOST, host);
+    }
+    headers
+}
+
+/// PutObject into moto's S3, signed as the client signed its Firehose call but scoped to S3
+/// (moto reads the account from the access key and the service from the credential scope, and
+/// checks no signature).
+async fn put_object(
+    shared: &Shared,
+    client_headers: &HeaderMap,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+) -> Result<(), PutError> {
+    let mut headers = scoped_headers(shared, client_headers, "s3");
     headers.insert(
         "x-amz-content-sha256",
         HeaderValue::from_static("UNSIGNED-PAYLOAD"),
     );
-    if let Ok(host) = HeaderValue::from_str(&shared.upstream.to_string()) {
-        headers.insert(HOST, host);
-    }
     let path = format!("/{bucket}/{}", encode_key(key));
     let uri: Uri = path
         .parse()
-        .map_err(|e| format!("object key {key:?}: {e}"))?;
+        .map_err(|e| PutError::Failed(format!("object key {key:?}: {e}")))?;
     let (head, answer) = send_upstream(shared.upstream, &Method::PUT, &uri, &headers, body.into())
         .await
-        .map_err(|e| format!("PutObject s3://{bucket}/{key}: {e}"))?;
+        .map_err(|e| PutError::Failed(format!("PutObject s3://{bucket}/{key}: {e}")))?;
+    if head.status.is_client_error() {
+        let text = String::from_utf8_lossy(&answer);
+        return Err(PutError::Refused(
+            xml_field(&text, "Code").unwrap_or_else(|| head.status.as_u16().to_string()),
+            xml_field(&text, "Message").unwrap_or_default(),
+        ));
+    }
     if !head.status.is_success() {
-        return Err(format!(
+        return Err(PutError::Failed(format!(
             "PutObject s3://{bucket}/{key} answered {}: {}",
             head.status,
             String::from_utf8_lossy(&answer)
-        ));
+        )));
     }
     Ok(())
 }

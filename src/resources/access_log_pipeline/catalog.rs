@@ -197,12 +197,15 @@ pub fn derive(inputs: Inputs<'_>) -> Result<Table, CatalogError> {
         .next()
         .unwrap_or(inputs.bucket_arn);
     let projection = projection(inputs.prefix, bucket)?;
-    let location = projection
+    // The folder the partitions are in, with its trailing slash ("Table location in Amazon
+    // S3", Athena User Guide: "Use a trailing slash for your folder or bucket"); a prefix of
+    // `apigw` puts its objects in the bucket's top folder, as keys `apigw2026/...`.
+    let before_dt = projection
         .template
         .split("${dt}")
         .next()
-        .unwrap_or_default()
-        .to_owned();
+        .unwrap_or_default();
+    let location = before_dt[..before_dt.rfind('/').map_or(before_dt.len(), |i| i + 1)].to_owned();
     // API Gateway allows one newline, at the end (log_format::line_break_before_end); the
     // records' lines are what the table reads.
     let format = inputs.format.strip_suffix('\n').unwrap_or(inputs.format);
@@ -221,36 +224,47 @@ pub fn derive(inputs: Inputs<'_>) -> Result<Table, CatalogError> {
     let mut key_mappings = BTreeMap::new();
     let (layout, columns) = match json {
         Some(keyed) => {
+            // Both readers match keys without case: Firehose's deserializer "converts JSON
+            // keys to lowercase before deserializing them" (OpenXJsonSerDe.CaseInsensitive,
+            // Firehose API Reference; the provider sets it), and the OpenX SerDe's
+            // `case.insensitive` is on by default (Athena User Guide, "OpenX JSON SerDe"). So
+            // only keys with other characters than their column's need a mapping, to the
+            // lowercased key.
             for (column, key) in &keyed {
-                if column.name != *key {
-                    key_mappings.insert(column.name.clone(), key.clone());
+                let lower = key.to_lowercase();
+                if column.name != lower {
+                    key_mappings.insert(column.name.clone(), lower);
                 }
             }
             let columns = keyed.into_iter().map(|(c, _)| c).collect();
             if inputs.parquet {
                 (Layout::Parquet, columns)
             } else {
-                // The OpenX SerDe is case-insensitive by default, so only keys with other
-                // characters need a mapping (its `mapping.<column>` property).
                 for (column, key) in &key_mappings {
-                    if column != &key.to_lowercase() {
-                        serde_parameters.insert(format!("mapping.{column}"), key.clone());
-                    }
+                    serde_parameters.insert(format!("mapping.{column}"), key.clone());
                 }
+                // API Gateway fills in values without JSON escaping them (a quote in a user
+                // agent, `-` for a number it lacks), and with the SerDe's default one such
+                // record fails every query of its partition ("OpenX JSON SerDe",
+                // `ignore.malformed.json`, default FALSE); a malformed line reads as nulls.
+                serde_parameters.insert("ignore.malformed.json".to_owned(), "TRUE".to_owned());
                 (Layout::Json, columns)
             }
         }
-        None => match delimiter(&pieces) {
-            Some(d) => {
-                serde_parameters.insert("field.delim".to_owned(), d.to_string());
-                serde_parameters.insert("serialization.format".to_owned(), d.to_string());
-                (Layout::Delimited, variable_columns(&pieces))
+        None => {
+            match delimiter(&pieces).filter(|d| d.is_ascii() && !any_may_contain(&pieces, *d)) {
+                Some(d) => {
+                    serde_parameters.insert("field.delim".to_owned(), d.to_string());
+                    serde_parameters.insert("serialization.format".to_owned(), d.to_string());
+                    (Layout::Delimited, variable_columns(&pieces))
+                }
+                None => {
+                    separable(&pieces)?;
+                    serde_parameters.insert("input.regex".to_owned(), regex(&pieces)?);
+                    (Layout::Regex, variable_columns(&pieces))
+                }
             }
-            None => {
-                serde_parameters.insert("input.regex".to_owned(), regex(&pieces)?);
-                (Layout::Regex, variable_columns(&pieces))
-            }
-        },
+        }
     };
     if columns.is_empty() {
         return Err(CatalogError::at(
@@ -361,9 +375,20 @@ fn projection(prefix: Option<&str>, bucket: &str) -> Result<Projection, CatalogE
     let first = spans[0].0;
     let last = spans[spans.len() - 1].1;
     // The partition value spans whole key segments: from the segment of the first expression
-    // to the end of the segment of the last one.
+    // to the end of the segment of the last one. That end may be the last expression's own
+    // '/', as in `!{timestamp:yyyy/MM/dd/HH/}`, the form of Firehose's default layout ("Understand
+    // custom prefixes for Amazon S3 objects").
     let begin = prefix[..first].rfind('/').map_or(0, |i| i + 1);
-    let Some(end) = prefix[last..].find('/').map(|i| last + i) else {
+    let closes_segment = spans[spans.len() - 1].2.ends_with('/');
+    if closes_segment {
+        let value = spans[spans.len() - 1].2;
+        spans.last_mut().expect("one span at least").2 = &value[..value.len() - 1];
+    }
+    let found_end = match closes_segment {
+        true => Some(last),
+        false => prefix[last..].find('/').map(|i| last + i),
+    };
+    let Some(end) = found_end else {
         return Err(CatalogError::at(
             PREFIX,
             "must have a '/' after its last !{timestamp:...} expression, so that each date's \
@@ -382,8 +407,9 @@ fn projection(prefix: Option<&str>, bucket: &str) -> Result<Projection, CatalogE
         pattern,
         unit,
         template: format!(
-            "s3://{bucket}/{}${{dt}}{}",
+            "s3://{bucket}/{}${{dt}}{}{}",
             &prefix[..begin],
+            if closes_segment { "/" } else { "" },
             &prefix[end..]
         ),
     })
@@ -744,6 +770,82 @@ fn delimiter(pieces: &[Piece<'_>]) -> Option<char> {
     }
 }
 
+/// What a variable's values may hold besides letters, digits, `.`, `_` and `-`: `None` for
+/// free text (anything at all). From API Gateway Developer Guide, "Variables for access logging
+/// for API Gateway": `requestTime` is "the CLF-formatted request time
+/// (dd/MMM/yyyy:HH:mm:ss +-hhmm)"; ARNs and callers hold `:` and `/`; paths hold `/`, `{}` and
+/// `+`; a Cognito provider is a comma-separated list; a certificate's DNs are
+/// comma-separated; messages, errors and the user agent are text the client or a service wrote.
+fn may_contain(variable: &str) -> Option<&'static str> {
+    match variable {
+        "requestTime" => Some(" /:+"),
+        "identity.caller"
+        | "identity.user"
+        | "identity.userArn"
+        | "webaclArn"
+        | "identity.cognitoIdentityId"
+        | "identity.cognitoIdentityPoolId" => Some(":/"),
+        "resourcePath" | "path" => Some("/{}+"),
+        "identity.cognitoAuthenticationProvider"
+        | "identity.clientCert.subjectDN"
+        | "identity.clientCert.issuerDN"
+        | "identity.clientCert.clientCertPem"
+        | "identity.userAgent"
+        | "error.message"
+        | "error.messageString"
+        | "error.validationErrorString"
+        | "integrationErrorMessage"
+        | "integration.error"
+        | "authorize.error"
+        | "authenticate.error"
+        | "waf.error" => None,
+        _ => Some(""),
+    }
+}
+
+/// Whether some variable's values may hold `c`.
+fn any_may_contain(pieces: &[Piece<'_>], c: char) -> bool {
+    pieces.iter().any(|p| match p {
+        Piece::Variable(v) => may_contain(v).is_none_or(|chars| chars.contains(c)),
+        Piece::Literal(_) => false,
+    })
+}
+
+/// Refuses a format where a variable is followed by text its values may hold: a lazy group
+/// ends at the first such text, so the value would be cut there and the fields after it
+/// shifted. A variable at the very end takes the rest of the line, whatever it holds.
+fn separable(pieces: &[Piece<'_>]) -> Result<(), CatalogError> {
+    for pair in pieces.windows(2) {
+        let [Piece::Variable(v), Piece::Literal(t)] = pair else {
+            continue;
+        };
+        let Some(next) = t.chars().next() else {
+            continue;
+        };
+        let holds = match may_contain(v) {
+            None => true,
+            Some(chars) => chars.contains(next),
+        };
+        if holds {
+            let hint = match *v {
+                "requestTime" => {
+                    " Put it between brackets, as the CLF preset does (`[$context.requestTime]`), \
+                     or use $context.requestTimeEpoch."
+                }
+                _ => " Put it last, or between characters its values cannot hold.",
+            };
+            return Err(CatalogError::at(
+                FORMAT,
+                format!(
+                    "$context.{v} is followed by {next:?}, which its values can contain, so no table \
+                     can tell where its value ends.{hint}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The RegexSerDe's `input.regex`: the format with its text escaped and each variable a lazy
 /// group; the SerDe matches it against the whole line.
 fn regex(pieces: &[Piece<'_>]) -> Result<String, CatalogError> {
@@ -871,7 +973,14 @@ mod tests {
         assert_eq!(t.columns[0].comment, "$context.requestId");
         assert_eq!(t.columns[1].comment, "$context.identity.sourceIp");
         // Lowercase keys need no mapping: the SerDe ignores case.
-        assert!(t.serde_parameters.is_empty(), "{:?}", t.serde_parameters);
+        assert!(
+            t.serde_parameters
+                .keys()
+                .all(|k| !k.starts_with("mapping.")),
+            "{:?}",
+            t.serde_parameters
+        );
+        assert!(t.key_mappings.is_empty(), "{:?}", t.key_mappings);
         assert_eq!(t.classification(), "json");
     }
 
@@ -960,13 +1069,15 @@ mod tests {
         let format = r#"{"Request-Id":"$context.requestId","status":$context.status,"a.b":"x $context.path y","RequestTime":"$context.requestTime"}"#;
         let t = derive(inputs(format, None)).unwrap();
         assert_eq!(names(&t), ["request_id", "status", "a_b", "requesttime"]);
-        assert_eq!(t.serde_parameters["mapping.request_id"], "Request-Id");
+        assert_eq!(t.serde_parameters["mapping.request_id"], "request-id");
         assert_eq!(t.serde_parameters["mapping.a_b"], "a.b");
         assert!(!t.serde_parameters.contains_key("mapping.requesttime"));
+        assert_eq!(t.serde_parameters["ignore.malformed.json"], "TRUE");
         assert_eq!(t.columns[1].comment, "$context.status");
         assert_eq!(t.columns[2].comment, "x $context.path y");
-        // Firehose's deserializer gets every key that is not its column's name.
-        assert_eq!(t.key_mappings["requesttime"], "RequestTime");
+        // Firehose's deserializer lowercases keys, so a key differing only in case needs none.
+        assert_eq!(t.key_mappings["request_id"], "request-id");
+        assert!(!t.key_mappings.contains_key("requesttime"));
     }
 
     #[test]
@@ -1034,6 +1145,48 @@ mod tests {
             assert_eq!(e.path(), "s3.prefix", "{prefix}");
             assert!(e.detail.contains(says), "{prefix}: {e}");
         }
+    }
+
+    #[test]
+    fn a_variable_followed_by_text_it_may_hold_is_refused_or_read_by_regex() {
+        let e = derive(inputs(
+            "$context.requestId $context.requestTime $context.status",
+            None,
+        ))
+        .unwrap_err();
+        assert_eq!(e.path(), "format");
+        assert!(e.detail.contains("requestTimeEpoch"), "{e}");
+        // A comma inside a user agent: not delimited, and last it takes the rest of the line.
+        let t = derive(inputs(
+            "$context.requestId,$context.status,$context.identity.userAgent",
+            None,
+        ))
+        .unwrap();
+        assert_eq!(t.layout, Layout::Regex);
+        let e = derive(inputs(
+            "$context.identity.userAgent,$context.requestId",
+            None,
+        ))
+        .unwrap_err();
+        assert!(e.detail.contains("userAgent"), "{e}");
+        // Not an ASCII delimiter: Hive takes the first byte of field.delim only.
+        let t = derive(inputs("$context.requestId\u{b7}$context.status", None)).unwrap();
+        assert_eq!(t.layout, Layout::Regex);
+        for preset in [CLF, CSV, XML] {
+            assert!(derive(inputs(preset, None)).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_last_expression_that_ends_its_own_segment_is_projected() {
+        let t = derive(inputs(JSON, Some("logs/!{timestamp:yyyy/MM/dd/HH/}"))).unwrap();
+        assert_eq!(t.projection.pattern, "yyyy/MM/dd/HH");
+        assert_eq!(t.projection.template, "s3://logs/logs/${dt}/");
+        assert_eq!(t.location, "s3://logs/logs/");
+        // A prefix without a slash: its objects are in the bucket's top folder.
+        let t = derive(inputs(JSON, Some("apigw"))).unwrap();
+        assert_eq!(t.projection.template, "s3://logs/apigw${dt}/");
+        assert_eq!(t.location, "s3://logs/");
     }
 
     #[test]

@@ -82,10 +82,20 @@ fn check_tags_all(
             ),
         );
     }
-    if !config.attr("role_arn").is_null() {
+    // The same tags go on the role and the error log group the provider creates, where IAM
+    // and CloudWatch Logs add rules of their own.
+    let owned_role = config.attr("role_arn").is_null();
+    let logging = config.attr("error_logging");
+    let owned_group = logging.attr("enabled").as_bool().unwrap_or(true)
+        && logging.attr("log_group_name").is_null();
+    if !owned_role && !owned_group {
         return;
     }
-    // The same tags go on the role the provider creates, where IAM adds rules of its own.
+    let goes_on = match (owned_role, owned_group) {
+        (true, true) => "the role and the log group the provider creates",
+        (true, false) => "the role the provider creates",
+        _ => "the error log group the provider creates",
+    };
     let origin = |k: &str| {
         if own.is_some_and(|t| t.contains_key(k)) {
             (tags.key(k), format!("tags[{k:?}]"))
@@ -99,21 +109,30 @@ fn check_tags_all(
             &path,
             "Invalid tag",
             format!(
-                "{origin}: {rule}, and these tags go on the role the provider creates. Leave it \
-                 out, or set role_arn to a role of your own so that it goes on the stream only."
+                "{origin}: {rule}, and these tags go on {goes_on}. Leave it out, or bring your \
+                 own (role_arn, error_logging.log_group_name) so that it goes on the stream only."
             ),
         );
     };
     let mut lowercase_keys: BTreeMap<String, &str> = BTreeMap::new();
     for (k, v) in tags_all {
+        // IAM's and CloudWatch Logs' tag patterns take the same characters (botocore iam
+        // tagKeyType/tagValueType; logs TagKey/TagValue: `[\p{L}\p{Z}\p{N}_.:/=+\-@]`).
         if let Some(c) = k.chars().chain(v.chars()).find(|c| iam_refuses(*c)) {
+            let who = match owned_role {
+                true => "IAM",
+                false => "CloudWatch Logs",
+            };
             refuse(
                 k,
                 format!(
-                    "IAM does not take {c:?} in tag keys or values (botocore iam \
-                     tagKeyType/tagValueType)"
+                    "{who} does not take {c:?} in tag keys or values (botocore iam \
+                     tagKeyType/tagValueType, logs TagKey/TagValue)"
                 ),
             );
+        }
+        if !owned_role {
+            continue;
         }
         // IAM User Guide, "Tagging IAM resources": "You cannot create a tag key or value that
         // begins with the text aws:" (keys are checked for both services by the Tags validator).
@@ -409,7 +428,7 @@ mod tests {
     }
 
     #[test]
-    fn iam_refuses_a_percent_sign_only_on_an_owned_role() {
+    fn a_percent_sign_is_refused_only_on_an_owned_role_or_log_group() {
         let tags = BTreeMap::from([("share".to_owned(), "50%".to_owned())]);
         let owned = Value::object([("role_arn", Value::Null)]);
         let d = tag_rules(&owned, &tags, &BTreeMap::new());
@@ -419,8 +438,27 @@ mod tests {
             "{}",
             d[0]
         );
+        // With a role of one's own, the log group the provider makes still takes the tags.
         let own_role = Value::object([("role_arn", "arn:aws:iam::123456789012:role/r".into())]);
-        assert!(tag_rules(&own_role, &tags, &BTreeMap::new()).is_empty());
+        let d = tag_rules(&own_role, &tags, &BTreeMap::new());
+        assert!(
+            d[0].contains("CloudWatch Logs does not take '%'"),
+            "{}",
+            d[0]
+        );
+        let own_both = Value::object([
+            ("role_arn", "arn:aws:iam::123456789012:role/r".into()),
+            (
+                "error_logging",
+                Value::object([("log_group_name", "mine".into())]),
+            ),
+        ]);
+        assert!(tag_rules(&own_both, &tags, &BTreeMap::new()).is_empty());
+        let no_logging = Value::object([
+            ("role_arn", "arn:aws:iam::123456789012:role/r".into()),
+            ("error_logging", Value::object([("enabled", false.into())])),
+        ]);
+        assert!(tag_rules(&no_logging, &tags, &BTreeMap::new()).is_empty());
         let d = tag_rules(&owned, &BTreeMap::new(), &tags);
         assert!(d[0].starts_with("default_tags tag \"share\""), "{}", d[0]);
     }

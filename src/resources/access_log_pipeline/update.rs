@@ -134,7 +134,23 @@ async fn steps_of_update(
     let logging_moves = before.error_logging.options(&before.delivery_stream_name)
         != p.error_logging.options(&p.delivery_stream_name);
 
-    // 3. The role: keep the owned one (rewriting its policy if the bucket or key moved), make
+    // 3. What the stream is to name, before anything else changes, so that a table or log
+    //    group refused here leaves the role and the stream as they were: the Glue table, made
+    //    or repaired (a refused one leaves the state with the table it had), and the log group
+    //    and stream of its error logging (made again, or retagged, if changed outside
+    //    Terraform).
+    if let Err(errors) = catalog_table::ensure(clients, p, &id).await {
+        p.catalog = before.catalog.clone();
+        return Err(errors);
+    }
+    if have_tags.is_none()
+        || before.error_logging != p.error_logging
+        || before.tags_all != p.tags_all
+    {
+        error_logging::ensure(clients, p, &id).await?;
+    }
+
+    // 3b. The role: keep the owned one (rewriting its policy if the bucket or key moved), make
     //    one (again, if it was deleted outside Terraform) if the configuration brings none, or
     //    switch to the one brought.
     let owned_name = steps::owned_role_name(clients, p);
@@ -159,18 +175,7 @@ async fn steps_of_update(
         }
     };
 
-    // 3b. The Glue table, made or repaired before the stream names it.
-    catalog_table::ensure(clients, p, &id).await?;
-
-    // 4. The log group and stream of its error logging (made again, or retagged, if changed
-    //    outside Terraform), then the stream: made again if it was deleted outside
-    //    Terraform, else its destination.
-    if have_tags.is_none()
-        || before.error_logging != p.error_logging
-        || before.tags_all != p.tags_all
-    {
-        error_logging::ensure(clients, p, &id).await?;
-    }
+    // 4. The stream: made again if it was deleted outside Terraform, else its destination.
     let stream_arn = match &have_tags {
         None => {
             let stream = make_stream(
