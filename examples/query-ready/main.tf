@@ -35,6 +35,10 @@ resource "apigw_access_log_pipeline" "json" {
   stage_name  = "prod"
   format      = provider::apigw::log_format("json")
 
+  # The default, shown: the stage's format gets one trailing newline, so each record is one
+  # line of the objects Firehose writes (API Gateway and Firehose add none).
+  append_newline = true
+
   s3 = {
     bucket_arn          = "arn:aws:s3:::${var.bucket_name}"
     prefix              = "prod/day=!{timestamp:yyyy-MM-dd}/"
