@@ -493,7 +493,8 @@ fn bad_catalog_input_is_refused_at_plan_without_aws_calls() {
 
 /// With `parquet`, the stream converts against the table: its DataFormatConversionConfiguration
 /// as moto reports it names the table, the database and the stream's role; the table is
-/// Parquet; the owned role may read the table's schema; a re-plan is empty.
+/// Parquet; the owned role may read the table's schema; a re-plan is empty; import reads the
+/// table into `catalog`.
 #[test]
 fn parquet_conversion_names_the_table_and_the_role() {
     if skipped_on_real_aws() {
@@ -565,6 +566,20 @@ fn parquet_conversion_names_the_table_and_the_role() {
         "{text}"
     );
     f.tf.assert_plan_empty();
+
+    // Import reads the table the stream converts against into `catalog`.
+    let before = f.tf.state_resource(ADDR)["catalog"].clone();
+    f.tf.tf(&["state", "rm", ADDR]).success();
+    f.tf.tf(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        ADDR,
+        &format!("{}/prod", f.api),
+    ])
+    .success();
+    assert_eq!(f.tf.state_resource(ADDR)["catalog"], before);
+
     f.tf.destroy().success();
     assert!(f.table("parquet_logs").is_none());
     assert_nothing_left(&block_on(aws()));
