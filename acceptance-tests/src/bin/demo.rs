@@ -92,9 +92,9 @@ fn main() {
         step(&format!("Contents of {first}, gunzipped"));
         print!("{}", indent(&block_on(get_object(&aws, first))));
         println!(
-            "    (One record a line: the stage's format ends in a newline, and Firehose adds none. The"
+            "    (One record a line: the stage's format ends in a newline, and Firehose adds none."
         );
-        println!("     emulator writes each call's records at once; AWS buffers them for up to");
+        println!("     Here each call's records land at once; AWS buffers them for up to");
         println!("     buffering_interval_seconds.)");
     }
 
