@@ -425,25 +425,8 @@ async fn log_delivery_error(
         "logStreamName": log_stream,
         "logEvents": [{ "timestamp": millis, "message": event.to_string() }],
     });
-    let mut headers = scoped_headers(shared, &ex.head.headers, "logs");
-    headers.insert(
-        "x-amz-target",
-        HeaderValue::from_static("Logs_20140328.PutLogEvents"),
-    );
-    headers.insert(
-        "content-type",
-        HeaderValue::from_static("application/x-amz-json-1.1"),
-    );
-    let uri = Uri::from_static("/");
     // A log group deleted meanwhile loses the event, as it would on AWS.
-    let _ = send_upstream(
-        shared.upstream,
-        &Method::POST,
-        &uri,
-        &headers,
-        body.to_string().into(),
-    )
-    .await;
+    let _ = super::logs::logs_call(shared, ex, "PutLogEvents", &body).await;
 }
 
 /// The client's signing headers, scoped to `service` (moto reads the account from the access

@@ -12,17 +12,13 @@
 //!   required if CloudWatch logging is enabled" (botocore data/firehose/2015-08-04/
 //!   service-2.json, CloudWatchLoggingOptions); moto takes the options without them.
 
-use bytes::Bytes;
-use hyper::header::HeaderValue;
-use hyper::{Method, Uri};
 use serde_json::{Value, json};
 
 use super::Shared;
 use super::classify::Service;
 use super::faults::{self, Rng};
 use super::handler::{Exchange, Reply};
-use super::rules::{breach, headers_for};
-use super::server::send_upstream;
+use super::rules::{breach, json_call};
 use super::stats::Outcome;
 
 /// The log group a log-group ARN names (`arn:...:log-group:<name>`, with or without the `:*`
@@ -115,30 +111,13 @@ async fn group_arn(shared: &Shared, ex: &Exchange, name: &str) -> Option<Option<
 }
 
 /// One CloudWatch Logs call of the proxy's own, straight to moto.
-async fn logs_call(
+pub(crate) async fn logs_call(
     shared: &Shared,
     ex: &Exchange,
     operation: &str,
     request: &Value,
 ) -> Option<Value> {
-    let mut headers = headers_for(ex, "logs", "application/x-amz-json-1.1");
-    headers.insert(
-        "x-amz-target",
-        HeaderValue::from_str(&format!("Logs_20140328.{operation}")).ok()?,
-    );
-    let (head, body) = send_upstream(
-        shared.upstream,
-        &Method::POST,
-        &Uri::from_static("/"),
-        &headers,
-        Bytes::from(request.to_string()),
-    )
-    .await
-    .ok()?;
-    if !head.status.is_success() {
-        return None;
-    }
-    serde_json::from_slice(&body).ok()
+    json_call(shared, ex, "logs", "Logs_20140328", operation, request).await
 }
 
 /// The rule a CreateDeliveryStream or UpdateDestination breaks with its S3 destination's

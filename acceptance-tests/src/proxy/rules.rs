@@ -519,10 +519,32 @@ async fn firehose_call(
     operation: &str,
     request: &Value,
 ) -> Option<Value> {
-    let mut headers = headers_for(ex, "firehose", "application/x-amz-json-1.1");
+    json_call(
+        shared,
+        ex,
+        "firehose",
+        "Firehose_20150804",
+        operation,
+        request,
+    )
+    .await
+}
+
+/// One call of the proxy's own to a JSON 1.1 service of moto (`service` its SigV4 name,
+/// `target` its `X-Amz-Target` prefix), signed as the client's call was; the answer's body,
+/// or `None` unless it succeeded.
+pub(crate) async fn json_call(
+    shared: &Shared,
+    ex: &Exchange,
+    service: &str,
+    target: &str,
+    operation: &str,
+    request: &Value,
+) -> Option<Value> {
+    let mut headers = headers_for(ex, service, "application/x-amz-json-1.1");
     headers.insert(
         "x-amz-target",
-        HeaderValue::from_str(&format!("Firehose_20150804.{operation}")).ok()?,
+        HeaderValue::from_str(&format!("{target}.{operation}")).ok()?,
     );
     let (head, body) = send_upstream(
         shared.upstream,
