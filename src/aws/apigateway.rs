@@ -1,4 +1,6 @@
-//! API Gateway stages: find a stage and point (or un-point) its access logs.
+//! API Gateway stages: find a stage, point (or un-point) its access logs, and tag it.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_apigateway::types::{Op, PatchOperation};
 
@@ -17,6 +19,8 @@ pub struct AccessLog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stage {
     pub access_log: Option<AccessLog>,
+    /// The stage's tags, as GetStage returns them.
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Which of the two was missing when a stage was not found.
@@ -49,7 +53,58 @@ pub async fn find_stage(
             format: s.format().unwrap_or_default().to_owned(),
         })
     });
-    Ok(Stage { access_log })
+    let tags = out
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Ok(Stage { access_log, tags })
+}
+
+/// The ARN API Gateway's TagResource and UntagResource take for a stage:
+/// `arn:aws:apigateway:<region>::/restapis/<id>/stages/<name>` ("Tagging your API Gateway
+/// resources", API Gateway Developer Guide).
+pub fn stage_arn(partition: &str, region: &str, rest_api_id: &str, stage_name: &str) -> String {
+    format!("arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/stages/{stage_name}")
+}
+
+/// Adds or overwrites tags on a stage (TagResource).
+pub async fn tag_stage(
+    aws: &AwsClients,
+    stage_arn: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    send(
+        aws,
+        "apigateway:TagResource",
+        aws.apigateway
+            .tag_resource()
+            .resource_arn(stage_arn)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes tags from a stage by key (UntagResource).
+pub async fn untag_stage(aws: &AwsClients, stage_arn: &str, keys: &[String]) -> Result<(), AwsError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    send(
+        aws,
+        "apigateway:UntagResource",
+        aws.apigateway
+            .untag_resource()
+            .resource_arn(stage_arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// After a stage was not found: tells whether the REST API itself is missing.

@@ -1,6 +1,7 @@
 //! The provider's managed resources.
 
 pub mod access_log_pipeline;
+pub mod stage_claim;
 
 use std::sync::Arc;
 
