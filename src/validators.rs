@@ -19,6 +19,9 @@ pub enum ArnKind {
     DeliveryRole,
     /// `arn:aws:kms:region:account:key/id`
     KmsKey,
+    /// A Firehose stream a stage may log to:
+    /// `arn:aws:firehose:region:account:deliverystream/amazon-apigateway-...`.
+    AccessLogStream,
 }
 
 /// Why an ARN is refused: the rule, in words, after the attribute's name.
@@ -33,6 +36,7 @@ pub enum ArnProblem {
 const BUCKET_FORM: &str = "must name a bucket (arn:aws:s3:::bucket-name)";
 const ROLE_FORM: &str = "must name an IAM role (arn:aws:iam::ACCOUNT:role/NAME)";
 const KEY_FORM: &str = "must name a KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID)";
+const STREAM_FORM: &str = "must name a Firehose stream (arn:aws:firehose:REGION:ACCOUNT:deliverystream/amazon-apigateway-NAME)";
 
 fn invalid(form: &str, rule: impl std::fmt::Display) -> ArnProblem {
     ArnProblem::Invalid(format!("{form}: {rule}"))
@@ -49,6 +53,7 @@ impl ArnKind {
             ArnKind::Bucket => "s3",
             ArnKind::Role | ArnKind::DeliveryRole => "iam",
             ArnKind::KmsKey => "kms",
+            ArnKind::AccessLogStream => "firehose",
         };
         let arn =
             ParsedArn::parse_for(s, service).map_err(|e| ArnProblem::Invalid(e.to_string()))?;
@@ -57,8 +62,52 @@ impl ArnKind {
             ArnKind::Role => check_role_arn(&arn),
             ArnKind::DeliveryRole => check_role_arn(&arn).and_then(|()| check_delivery_role(s)),
             ArnKind::KmsKey => check_kms_key_arn(&arn),
+            ArnKind::AccessLogStream => check_access_log_stream_arn(&arn),
         }
     }
+}
+
+/// A stream API Gateway delivers access logs to. Its name must begin with
+/// `amazon-apigateway-` ("Log REST API calls to Amazon Data Firehose in API Gateway", API
+/// Gateway Developer Guide); names are 1 to 64 characters of `[a-zA-Z0-9_.-]` (botocore
+/// `firehose/2015-08-04/service-2.json`, shape DeliveryStreamName).
+fn check_access_log_stream_arn(arn: &ParsedArn) -> Result<(), ArnProblem> {
+    if arn.region.is_empty() || !is_account_id(&arn.account) {
+        return Err(invalid(
+            STREAM_FORM,
+            "a stream ARN has a region and a 12-digit account",
+        ));
+    }
+    let Some(name) = arn.resource.strip_prefix("deliverystream/") else {
+        return Err(invalid(STREAM_FORM, "it does not name a delivery stream"));
+    };
+    stream_name_rule(name).map_err(|rule| invalid(STREAM_FORM, rule))
+}
+
+/// The first rule a Firehose stream name for access logs breaks (see
+/// [`check_access_log_stream_arn`] for the sources).
+pub fn stream_name_rule(name: &str) -> Result<(), String> {
+    use crate::resources::access_log_pipeline::schema::STREAM_PREFIX;
+    let len = name.chars().count();
+    if !(1..=64).contains(&len) {
+        return Err(format!(
+            "a stream name has 1 to 64 characters, and {name:?} has {len}"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "._-".contains(*c)))
+    {
+        return Err(format!(
+            "a stream name has only letters, digits, '.', '_' and '-', and {c:?} is none of them"
+        ));
+    }
+    if !name.starts_with(STREAM_PREFIX) {
+        return Err(format!(
+            "API Gateway delivers access logs only to streams whose name begins with {STREAM_PREFIX:?}, and {name:?} does not"
+        ));
+    }
+    Ok(())
 }
 
 fn check_bucket_arn(arn: &ParsedArn) -> Result<(), ArnProblem> {
@@ -304,6 +353,7 @@ impl Validator for Arn {
             ArnKind::Bucket => "an S3 bucket ARN",
             ArnKind::Role | ArnKind::DeliveryRole => "an IAM role ARN",
             ArnKind::KmsKey => "a KMS key ARN",
+            ArnKind::AccessLogStream => "a Firehose delivery stream ARN",
         }
         .to_owned()
     }

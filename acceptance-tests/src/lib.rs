@@ -909,6 +909,68 @@ impl Aws {
         ))
     }
 
+    /// The tags of stage `stage` of REST API `api_id`, the provider's own among them.
+    pub async fn stage_tags(
+        &self,
+        api_id: &str,
+        stage: &str,
+    ) -> std::collections::BTreeMap<String, String> {
+        let out = self
+            .apigateway
+            .get_stage()
+            .rest_api_id(api_id)
+            .stage_name(stage)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get_stage {api_id}/{stage}: {e:?}"));
+        out.tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    /// A Direct PUT stream `stream` to `bucket` with its own role `role`, both made by hand
+    /// as a user would, the stream tagged `team = platform`; returns the stream's ARN.
+    pub async fn stream_made_by_hand(&self, stream: &str, role: &str, bucket: &str) -> String {
+        let account = "123456789012";
+        self.iam
+            .create_role()
+            .role_name(role)
+            .assume_role_policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"firehose.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+            )
+            .send()
+            .await
+            .expect("create_role");
+        self.firehose
+            .create_delivery_stream()
+            .delivery_stream_name(stream)
+            .extended_s3_destination_configuration(
+                aws_sdk_firehose::types::ExtendedS3DestinationConfiguration::builder()
+                    .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
+                    .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+                    .buffering_hints(
+                        aws_sdk_firehose::types::BufferingHints::builder()
+                            .size_in_mbs(5)
+                            .interval_in_seconds(300)
+                            .build(),
+                    )
+                    .compression_format(aws_sdk_firehose::types::CompressionFormat::Gzip)
+                    .build()
+                    .expect("destination"),
+            )
+            .tags(
+                aws_sdk_firehose::types::Tag::builder()
+                    .key("team")
+                    .value("platform")
+                    .build()
+                    .expect("tag"),
+            )
+            .send()
+            .await
+            .expect("create_delivery_stream");
+        format!("arn:aws:firehose:us-east-1:{account}:deliverystream/{stream}")
+    }
+
     /// The tags of delivery stream `name`, the provider's own among them.
     pub async fn stream_tags(&self, name: &str) -> std::collections::BTreeMap<String, String> {
         let out = self

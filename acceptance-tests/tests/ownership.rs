@@ -293,42 +293,7 @@ fn an_imported_stream_made_by_hand_and_its_role_stay_exactly_as_they_were() {
     let api = block_on(async {
         aws.create_bucket("logs").await;
         let api = aws.rest_api_with_stage("hand-api", STAGE).await;
-        aws.iam
-            .create_role()
-            .role_name(role)
-            .assume_role_policy_document(
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"firehose.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-            )
-            .send()
-            .await
-            .expect("create_role");
-        aws.firehose
-            .create_delivery_stream()
-            .delivery_stream_name(stream)
-            .extended_s3_destination_configuration(
-                aws_sdk_firehose::types::ExtendedS3DestinationConfiguration::builder()
-                    .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/{role}"))
-                    .bucket_arn("arn:aws:s3:::logs")
-                    .buffering_hints(
-                        aws_sdk_firehose::types::BufferingHints::builder()
-                            .size_in_mbs(5)
-                            .interval_in_seconds(300)
-                            .build(),
-                    )
-                    .compression_format(aws_sdk_firehose::types::CompressionFormat::Gzip)
-                    .build()
-                    .expect("destination"),
-            )
-            .tags(
-                aws_sdk_firehose::types::Tag::builder()
-                    .key("team")
-                    .value("platform")
-                    .build()
-                    .expect("tag"),
-            )
-            .send()
-            .await
-            .expect("create_delivery_stream");
+        aws.stream_made_by_hand(stream, role, "logs").await;
         aws.set_stage_access_log(&api, STAGE, &stream_arn(stream), EARLIER_FORMAT)
             .await;
         api

@@ -124,6 +124,18 @@ pub trait Resource: Send + Sync {
     /// Deletes the remote objects; an error keeps the resource in state.
     async fn delete(&self, ctx: &OpContext, prior: &Value, private: &[u8]) -> Diagnostics;
 
+    /// Takes over the state of another type of this provider (a `moved` block): the source's
+    /// state, decoded with its schema, and its private state become this type's, with no call
+    /// to AWS. None when this type cannot take that one over.
+    fn move_from(
+        &self,
+        _source_type: &str,
+        _source: &Value,
+        _source_private: &[u8],
+    ) -> Option<Result<(Value, Vec<u8>), Diagnostics>> {
+        None
+    }
+
     /// Turns an import id into a state that the following read completes.
     async fn import(&self, _ctx: &OpContext, _id: &str) -> Result<(Value, Vec<u8>), Diagnostics> {
         let mut diags = Diagnostics::new();

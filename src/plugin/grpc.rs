@@ -109,7 +109,7 @@ fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: true,
-        move_resource_state: false,
+        move_resource_state: true,
     }
 }
 
@@ -182,6 +182,15 @@ macro_rules! try_diags {
             }
         }
     };
+}
+
+fn cannot_move(source: &str, target: &str) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(
+        "Moving state is not supported",
+        format!("{target} cannot take over the state of {source}."),
+    );
+    d
 }
 
 fn not_offered(what: &str) -> Diagnostics {
@@ -541,18 +550,48 @@ impl pb::provider_server::Provider for ProviderService {
         &self,
         req: Request<pb::move_resource_state::Request>,
     ) -> RpcResult<pb::move_resource_state::Response> {
-        let mut d = Diagnostics::new();
-        d.error(
-            "Moving state is not supported",
-            format!(
-                "{} cannot take over state from {}.",
-                req.get_ref().target_type_name,
-                req.get_ref().source_type_name
-            ),
+        let resp = |diagnostics| pb::move_resource_state::Response {
+            diagnostics,
+            ..Default::default()
+        };
+        let req = req.into_inner();
+        let target = try_diags!(self.resource(&req.target_type_name), resp);
+        // Only this provider's own types are understood: their schemas decode the source.
+        let source = match self.resource(&req.source_type_name) {
+            Ok(source) => source,
+            Err(_) => {
+                return Ok(Response::new(resp(
+                    cannot_move(&req.source_type_name, &req.target_type_name).to_proto(),
+                )));
+            }
+        };
+        if req.source_schema_version > source.schema().version {
+            return Ok(Response::new(resp(
+                cannot_move(&req.source_type_name, &req.target_type_name).to_proto(),
+            )));
+        }
+        let json = req.source_state.map(|r| r.json).unwrap_or_default();
+        let state = try_diags!(
+            codec::decode_json(&json, &source.schema().value_type())
+                .map_err(|e| codec_diags("source state", e)),
+            resp
+        );
+        let Some(moved) = target.move_from(&req.source_type_name, &state, &req.source_private)
+        else {
+            return Ok(Response::new(resp(
+                cannot_move(&req.source_type_name, &req.target_type_name).to_proto(),
+            )));
+        };
+        let (state, private) = try_diags!(moved, resp);
+        let state = try_diags!(
+            encode(&state, &target.schema().value_type())
+                .map_err(|e| codec_diags("moved state", e)),
+            resp
         );
         Ok(Response::new(pb::move_resource_state::Response {
-            diagnostics: d.to_proto(),
-            ..Default::default()
+            target_state: Some(state),
+            diagnostics: vec![],
+            target_private: private,
         }))
     }
 

@@ -1,7 +1,9 @@
 //! The provider's managed resources.
 
 pub mod access_log_pipeline;
+pub mod stage_access_log;
 pub mod stage_claim;
+pub mod stage_log;
 
 use std::sync::Arc;
 
@@ -9,7 +11,8 @@ use crate::plugin::framework::Resource;
 use crate::provider::ProviderState;
 
 pub fn all(state: &Arc<ProviderState>) -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(access_log_pipeline::AccessLogPipeline::new(
-        state.clone(),
-    ))]
+    vec![
+        Arc::new(access_log_pipeline::AccessLogPipeline::new(state.clone())),
+        Arc::new(stage_access_log::StageAccessLog::new(state.clone())),
+    ]
 }

@@ -127,6 +127,10 @@ fn iam_actions(api: &str) -> Option<Vec<String>> {
         // API Gateway authorizes by HTTP method on the resource path ("Control access for
         // invoking an API" / "API Gateway permissions model for creating and managing an API").
         ("apigateway", op) if op.starts_with("Get") => one("apigateway:GET"),
+        // Tags go by PUT and DELETE on `/tags/<resource ARN>` (API Gateway API Reference,
+        // TagResource and UntagResource).
+        ("apigateway", "TagResource") => one("apigateway:PUT"),
+        ("apigateway", "UntagResource") => one("apigateway:DELETE"),
         // Pointing a stage at a Firehose stream makes API Gateway create its service-linked
         // role with the caller's permissions ("Using service-linked roles for API Gateway").
         ("apigateway", "UpdateStage") => Some(vec![

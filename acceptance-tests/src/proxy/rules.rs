@@ -125,6 +125,7 @@ pub(crate) async fn before_forward(shared: &Shared, ex: &Exchange, rng: &mut Rng
             encryption::before_forward(shared, ex, rng)
         }
         (Service::Iam, "CreateRole") => value_rules::iam_tags(shared, ex, rng),
+        (Service::ApiGateway, "TagResource") => value_rules::apigateway_tags(shared, ex, rng),
         (Service::Firehose, "TagDeliveryStream") => stream_tags_total(shared, ex, rng).await,
         (Service::Iam, "TagRole") => match value_rules::iam_tags(shared, ex, rng) {
             Some(reply) => Some(reply),

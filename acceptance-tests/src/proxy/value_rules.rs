@@ -204,9 +204,64 @@ fn iam_tag_problem(tags: impl Iterator<Item = (String, String)>) -> Option<Strin
     None
 }
 
+/// The rule a TagResource on an API Gateway resource breaks with its tags, if any.
+pub(crate) fn apigateway_tags(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Option<Reply> {
+    let body: Value = serde_json::from_slice(&ex.body).ok()?;
+    let tags = body.get("tags")?.as_object()?;
+    let message = tags
+        .iter()
+        .find_map(|(k, v)| apigateway_tag_problem(k, v.as_str().unwrap_or_default()))?;
+    // API Gateway answers BadRequestException for a tag it cannot take (botocore
+    // data/apigateway/2015-07-09/service-2.json, TagResource); the wording is ours.
+    let answer = faults::apigateway_error(400, "BadRequestException", &message, &rng.request_id());
+    Some(breach(shared, ex, "apigateway.tagRules", &message, answer))
+}
+
+/// "The valid character set is [a-zA-Z+-=._:/]. The tag key can be up to 128 characters and
+/// must not start with aws:. The tag value can be up to 256 characters." (TagResource, API
+/// Gateway API Reference). The range `+-=` spans `+` to `=`, digits among them.
+fn apigateway_tag_problem(key: &str, value: &str) -> Option<String> {
+    let allowed =
+        |c: char| c.is_ascii_alphabetic() || ('+'..='=').contains(&c) || "._:/".contains(c);
+    if key.is_empty() || key.chars().count() > 128 {
+        return Some(format!("Tag key {key:?} must have 1 to 128 characters"));
+    }
+    if value.chars().count() > 256 {
+        return Some(format!(
+            "Tag value of {key:?} is longer than 256 characters"
+        ));
+    }
+    if key.starts_with("aws:") {
+        return Some(format!("Tag key {key:?} must not start with aws:"));
+    }
+    if let Some(c) = key.chars().chain(value.chars()).find(|c| !allowed(*c)) {
+        return Some(format!(
+            "Tag {key:?} has {c:?}, outside the valid character set [a-zA-Z+-=._:/]"
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn apigateway_tag_rules() {
+        assert_eq!(
+            apigateway_tag_problem("terraform-provider-apigw:attachment", "0b5c-11aa:creating"),
+            None
+        );
+        assert_eq!(apigateway_tag_problem("k", "aGVsbG8+/="), None);
+        assert!(
+            apigateway_tag_problem("k", "id creating")
+                .unwrap()
+                .contains("' '")
+        );
+        assert!(apigateway_tag_problem("aws:x", "v").is_some());
+        assert!(apigateway_tag_problem(&"k".repeat(129), "v").is_some());
+        assert!(apigateway_tag_problem("k", &"v".repeat(257)).is_some());
+    }
 
     #[test]
     fn prefix_rules() {

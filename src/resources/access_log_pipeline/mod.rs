@@ -11,12 +11,12 @@ mod encryption;
 mod error_logging;
 mod model;
 mod names;
-mod ownership;
+pub(crate) mod ownership;
 mod plan;
 mod policy;
 mod read;
 pub mod schema;
-mod steps;
+pub(crate) mod steps;
 mod tags;
 mod update;
 
@@ -35,6 +35,14 @@ use bounds::{Op, bounded};
 pub use names::{ROLE_POLICY_NAME, default_stream_name, role_name};
 pub use ownership::{OWNER_TAG, RESERVED_TAGS};
 pub use tags::RESERVED_TAG_PREFIX;
+
+/// What a pipeline's private state records of the stage's earlier settings, for a type that
+/// takes its state over.
+pub fn earlier_in_private(private: &[u8]) -> Option<ownership::Earlier> {
+    model::Private::decode(private).ok().and_then(|p| p.earlier)
+}
+
+pub const TYPE_NAME: &str = "apigw_access_log_pipeline";
 
 /// The resource type.
 pub struct AccessLogPipeline {
@@ -62,7 +70,7 @@ fn failed_outcome(state: &Value, private: &[u8], diags: Diagnostics) -> ApplyOut
 #[async_trait]
 impl Resource for AccessLogPipeline {
     fn type_name(&self) -> &'static str {
-        "apigw_access_log_pipeline"
+        TYPE_NAME
     }
 
     fn schema(&self) -> &Schema {

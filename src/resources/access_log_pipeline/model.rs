@@ -1,6 +1,7 @@
 //! Typed views of the resource's values and private state, and the state built from what was
 //! observed in AWS.
 
+use crate::resources::stage_log::StageRef;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -124,7 +125,15 @@ impl Pipeline {
 
     /// `<rest_api_id>/<stage_name>`: the resource id and import id.
     pub fn id(&self) -> String {
-        format!("{}/{}", self.rest_api_id, self.stage_name)
+        self.stage_ref().id()
+    }
+
+    /// The stage this pipeline logs.
+    pub fn stage_ref(&self) -> StageRef<'_> {
+        StageRef {
+            rest_api_id: &self.rest_api_id,
+            stage_name: &self.stage_name,
+        }
     }
 
     /// The deadline for an operation, from `timeouts` or the default.

@@ -96,6 +96,14 @@ pub struct Earlier {
     pub access_log: Option<AccessLog>,
 }
 
+/// Whether `key` is one of the tags that hold an [`Earlier`] record.
+pub fn is_earlier_key(key: &str) -> bool {
+    key == EARLIER_TAG
+        || key
+            .strip_prefix(EARLIER_TAG)
+            .is_some_and(|rest| rest.starts_with(':'))
+}
+
 impl Earlier {
     /// The tags that record it: compressed JSON in base64, in chunks that fit a tag value.
     pub fn tags(&self) -> BTreeMap<String, String> {

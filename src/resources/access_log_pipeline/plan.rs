@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use crate::firehose_prefix;
-use crate::log_format;
 use crate::plugin::diagnostics::{AttrPath, Diagnostics};
 use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
 use crate::validators::{MAX_TAGS, iam_refuses};
 
+use super::super::stage_log;
 use super::catalog_table;
 use super::error_logging;
 use super::model::{Private, destination_uri, merge_tags, planned_bucket_policy};
@@ -33,26 +33,7 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
              somewhere to put records whose prefix could not be evaluated.",
         );
     }
-    // The newline append_newline adds counts toward API Gateway's 3 KB template quota too.
-    let append = config.attr("append_newline").as_bool().unwrap_or(true);
-    if let Some(format) = config.attr("format").as_str() {
-        let held = log_format::as_stage_holds(format, append);
-        if held.len() > log_format::MAX_FORMAT_BYTES && format.len() <= log_format::MAX_FORMAT_BYTES
-        {
-            diags.attr_error(
-                &AttrPath::attrs(["format"]),
-                "Format too long with its newline",
-                format!(
-                    "format is {} bytes, and with the newline append_newline adds it is {}: more than \
-                     API Gateway's access log template size quota of {} bytes. Shorten it by a byte, \
-                     or set append_newline = false.",
-                    format.len(),
-                    held.len(),
-                    log_format::MAX_FORMAT_BYTES
-                ),
-            );
-        }
-    }
+    stage_log::validate_format(config, diags);
     error_logging::validate(config, diags);
 }
 
@@ -266,6 +247,7 @@ pub fn modify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log_format;
 
     #[test]
     fn expressions_in_prefix_need_an_error_prefix() {

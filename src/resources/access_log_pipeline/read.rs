@@ -2,6 +2,7 @@
 //! A pipeline stays in state while anything it owns exists (its stream, its role, or the
 //! stage's pointer at its stream), so the plan shows the repair and destroy cleans up.
 
+use crate::resources::stage_log::StageRef;
 use std::collections::BTreeMap;
 
 use crate::aws::arn::Arn;
@@ -401,7 +402,15 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             format!("Expected <rest_api_id>/<stage_name>, got {id:?}."),
         ));
     };
-    let stage = steps::find_stage_or_say(clients, api, stage_name, false).await?;
+    let stage = steps::find_stage_or_say(
+        clients,
+        &StageRef {
+            rest_api_id: api,
+            stage_name,
+        },
+        false,
+    )
+    .await?;
     let pointed = stage
         .access_log
         .as_ref()

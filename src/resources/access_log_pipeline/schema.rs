@@ -19,6 +19,49 @@ pub const STREAM_PREFIX: &str = "amazon-apigateway-";
 /// Firehose's compression formats for S3 destinations.
 pub const COMPRESSIONS: &[&str] = &["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"];
 
+/// `rest_api_id`, as every type on a stage takes it (changing it means another stage).
+pub fn rest_api_id() -> Attribute {
+    Attribute::required(
+        "rest_api_id",
+        Type::String,
+        "Id of the REST API whose stage is logged.",
+    )
+    .requires_replace()
+    .validate(Length { min: 1, max: 64 })
+    .validate(Chars {
+        allowed: |c| c.is_ascii_alphanumeric(),
+        explain: "letters and digits",
+    })
+}
+
+/// `stage_name`, as every type on a stage takes it.
+pub fn stage_name() -> Attribute {
+    Attribute::required(
+        "stage_name",
+        Type::String,
+        "Name of the stage whose requests are logged.",
+    )
+    .requires_replace()
+    .validate(Length { min: 1, max: 128 })
+    .validate(Chars {
+        allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+        explain: "letters, digits, '-' and '_'",
+    })
+}
+
+/// `format`, the stage's access-log format.
+pub fn format() -> Attribute {
+    Attribute::optional("format", Type::String, "Access-log line format, in API Gateway's `$context` variables. `provider::apigw::log_format(\"clf\")` gives the console's presets.")
+        .with_default(log_format::JSON)
+        .validate(AccessLogFormat)
+}
+
+/// `append_newline`: whether the stage's format gets a trailing newline.
+pub fn append_newline() -> Attribute {
+    Attribute::optional("append_newline", Type::Bool, "Whether the stage's format gets one `\\n` at its end when it lacks one, so that each record is a line of its own in the objects Firehose writes (API Gateway adds nothing after a record, and Firehose joins records with nothing between them). `format` keeps the text as written; the stage holds it with the newline. Set to false to send the format exactly as written.")
+        .with_default(true)
+}
+
 pub fn schema() -> Schema {
     let s3 = vec![
         Attribute::required("bucket_arn", Type::String, "ARN of the bucket the logs are delivered to, such as `arn:aws:s3:::my-logs`.")
@@ -66,19 +109,10 @@ pub fn schema() -> Schema {
         vec![
             Attribute::computed("id", Type::String, "`<rest_api_id>/<stage_name>`."),
             Attribute::computed("pipeline_id", Type::String, "Identity of this pipeline instance, made on create: the value of the `terraform-provider-apigw:pipeline` tag on the stream and role it makes. Another resource, state or workspace aimed at the same stage has another, and never takes this one's objects."),
-            Attribute::required("rest_api_id", Type::String, "Id of the REST API whose stage is logged.")
-                .requires_replace()
-                .validate(Length { min: 1, max: 64 })
-                .validate(Chars { allowed: |c| c.is_ascii_alphanumeric(), explain: "letters and digits" }),
-            Attribute::required("stage_name", Type::String, "Name of the stage whose requests are logged.")
-                .requires_replace()
-                .validate(Length { min: 1, max: 128 })
-                .validate(Chars { allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_', explain: "letters, digits, '-' and '_'" }),
-            Attribute::optional("format", Type::String, "Access-log line format, in API Gateway's `$context` variables. `provider::apigw::log_format(\"clf\")` gives the console's presets.")
-                .with_default(log_format::JSON)
-                .validate(AccessLogFormat),
-            Attribute::optional("append_newline", Type::Bool, "Whether the stage's format gets one `\\n` at its end when it lacks one, so that each record is a line of its own in the objects Firehose writes (API Gateway adds nothing after a record, and Firehose joins records with nothing between them). `format` keeps the text as written; the stage holds it with the newline. Set to false to send the format exactly as written.")
-                .with_default(true),
+            rest_api_id(),
+            stage_name(),
+            format(),
+            append_newline(),
             Attribute::optional("enabled", Type::Bool, "Whether the stage's access logs go to this pipeline. Set to false to detach the stage while keeping the stream; a stage detached outside Terraform reads back as false.")
                 .with_default(true),
             Attribute::optional_computed("delivery_stream_name", Type::String, "Name of the Firehose stream. Must start with `amazon-apigateway-`. Derived from the REST API id and stage name when omitted.")

@@ -15,6 +15,8 @@ use crate::aws::retry::{WaitError, retry};
 use crate::aws::{firehose, iam};
 use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 
+use super::super::stage_claim;
+use super::super::stage_log;
 use super::error_logging;
 use super::model::Pipeline;
 use super::names::{self, ROLE_POLICY_NAME};
@@ -54,51 +56,35 @@ pub async fn require_stage(
     clients: &AwsClients,
     p: &Pipeline,
 ) -> Result<apigateway::Stage, Diagnostics> {
-    find_stage_or_say(clients, &p.rest_api_id, &p.stage_name, true).await
+    stage_log::find_stage_or_say(clients, &p.stage_ref(), true).await
 }
 
-/// Reads a stage; when it is not found, the error says whether the REST API itself is
-/// missing or only the stage. `at_attributes` points the error at `rest_api_id` or
-/// `stage_name` (not for an import, which has no configuration yet).
-pub async fn find_stage_or_say(
+pub use stage_log::find_stage_or_say;
+
+/// Points the stage's access logs at the stream with the pipeline's format.
+pub async fn point_stage(
     clients: &AwsClients,
-    rest_api_id: &str,
-    stage_name: &str,
-    at_attributes: bool,
-) -> Result<apigateway::Stage, Diagnostics> {
-    let located = |attr: &str, summary: &str, detail: String| {
-        let d = Diagnostic::error(summary, detail);
-        if at_attributes {
-            d.at(AttrPath::attrs([attr])).into()
-        } else {
-            Diagnostics::from(d)
-        }
+    p: &Pipeline,
+    stream_arn: &str,
+    cancel: &CancellationToken,
+) -> Result<(), Diagnostics> {
+    let log = AccessLog {
+        destination_arn: stream_arn.to_owned(),
+        format: p.stage_format(),
     };
-    match apigateway::find_stage(clients, rest_api_id, stage_name).await {
-        Ok(stage) => Ok(stage),
-        Err(e) if e.is(ErrorKind::NotFound) => {
-            match apigateway::which_is_missing(clients, rest_api_id).await {
-                Ok(apigateway::Missing::RestApi) => Err(located(
-                    "rest_api_id",
-                    "REST API not found",
-                    format!(
-                        "There is no REST API {rest_api_id:?} in region {}.",
-                        clients.region
-                    ),
-                )),
-                Ok(apigateway::Missing::Stage) => Err(located(
-                    "stage_name",
-                    "Stage not found",
-                    format!(
-                        "REST API {rest_api_id:?} has no stage {stage_name:?} in region {}. Deploy the API to that stage first.",
-                        clients.region
-                    ),
-                )),
-                Err(e) => Err(failed("Cannot read the REST API", e)),
-            }
-        }
-        Err(e) => Err(failed("Cannot read the stage", e)),
-    }
+    stage_log::point(clients, &p.stage_ref(), &log, cancel).await
+}
+
+/// Gives the stage back what it had before the pipeline (see [`stage_log::release`]), if it
+/// still points at this pipeline's stream.
+pub async fn release_stage(
+    clients: &AwsClients,
+    p: &Pipeline,
+    earlier: Option<&Earlier>,
+    cancel: &CancellationToken,
+) -> Result<Option<Diagnostic>, WaitError> {
+    let ours = |arn: &str| is_our_stream(arn, &p.delivery_stream_name);
+    stage_log::release(clients, &p.stage_ref(), &ours, earlier, cancel).await
 }
 
 /// The name of the Firehose stream an access-log destination names, if it is one.
@@ -174,6 +160,16 @@ pub async fn resolve_stage(
     id: &str,
     stage: &apigateway::Stage,
 ) -> Result<Earlier, Diagnostics> {
+    if let Some((other, _)) = stage_claim::claim_of(&stage.tags) {
+        return Err(failed_at(
+            &["stage_name"],
+            "Stage already claimed",
+            format!(
+                "Stage {:?} of REST API {:?} is held by the apigw_stage_access_log with attachment_id                  {other:?}. A stage has one access-log destination, and this provider never takes what                  another of its resources holds: destroy that attachment first, or point it at this                  pipeline's stream instead.",
+                p.stage_name, p.rest_api_id
+            ),
+        ));
+    }
     let current = Earlier {
         access_log: stage.access_log.clone(),
     };
@@ -209,127 +205,6 @@ pub async fn resolve_stage(
         p,
         "stage_name",
     ))
-}
-
-/// The service-linked role API Gateway makes the first time a stage of the account logs to
-/// Firehose ("Log REST API calls to Amazon Data Firehose in API Gateway", API Gateway
-/// Developer Guide), trusted by `ops.apigateway.amazonaws.com` ("Using service-linked roles
-/// for API Gateway").
-pub const APIGATEWAY_SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForAPIGateway";
-
-/// Points the stage's access logs at the stream with the pipeline's format.
-pub async fn point_stage(
-    clients: &AwsClients,
-    p: &Pipeline,
-    stream_arn: &str,
-    cancel: &CancellationToken,
-) -> Result<(), Diagnostics> {
-    let log = AccessLog {
-        destination_arn: stream_arn.to_owned(),
-        format: p.stage_format(),
-    };
-    retry(
-        RETRY_CHANGES,
-        CONFLICT_WINDOW,
-        cancel,
-        "updating the stage's access-log settings",
-        || apigateway::set_access_log(clients, &p.rest_api_id, &p.stage_name, Some(&log)),
-    )
-    .await
-    .map_err(|e| {
-        let summary = "Cannot point the stage's access logs at the stream";
-        match e.aws() {
-            Some(aws) if refused_for_service_linked_role(aws) => failed(
-                summary,
-                format!(
-                    "{aws}\n\nAPI Gateway creates the service-linked role {APIGATEWAY_SERVICE_LINKED_ROLE} the first \
-                     time a stage of the account logs to Firehose, and creates it with the caller's permissions. \
-                     Allow the caller iam:CreateServiceLinkedRole on \
-                     arn:aws:iam::<account>:role/aws-service-role/ops.apigateway.amazonaws.com/{APIGATEWAY_SERVICE_LINKED_ROLE} \
-                     (condition iam:AWSServiceName = ops.apigateway.amazonaws.com), or have an administrator create \
-                     it once: aws iam create-service-linked-role --aws-service-name ops.apigateway.amazonaws.com"
-                ),
-            ),
-            _ => failed(summary, e),
-        }
-    })
-}
-
-/// Whether API Gateway refused a change because the caller may not create its service-linked
-/// role. API Gateway words it "Caller does not have permissions to create a Service Linked
-/// Role." (AccessDeniedException; as CreateDomainName answers it in
-/// HumanCellAtlas/data-store#1726 and amplify-education/serverless-domain-manager#112).
-fn refused_for_service_linked_role(e: &AwsError) -> bool {
-    e.is(ErrorKind::AccessDenied)
-        && e.message
-            .to_ascii_lowercase()
-            .contains("create a service linked role")
-}
-
-/// Gives the stage back what it had before the pipeline (or no access logging), if it still
-/// points at this pipeline's stream. When AWS refuses to put the earlier destination back (the
-/// account's CloudWatch Logs role setting was removed, the earlier stream is gone, ...), access
-/// logging is turned off instead and the returned warning says what could not be restored.
-pub async fn release_stage(
-    clients: &AwsClients,
-    p: &Pipeline,
-    earlier: Option<&Earlier>,
-    cancel: &CancellationToken,
-) -> Result<Option<Diagnostic>, WaitError> {
-    let stage = match apigateway::find_stage(clients, &p.rest_api_id, &p.stage_name).await {
-        Ok(s) => s,
-        Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let ours = stage
-        .access_log
-        .as_ref()
-        .is_some_and(|l| is_our_stream(&l.destination_arn, &p.delivery_stream_name));
-    if !ours {
-        return Ok(None);
-    }
-    let Some(earlier) = earlier.and_then(|e| e.access_log.as_ref()) else {
-        return set_stage_log(clients, p, None, cancel).await.map(|()| None);
-    };
-    match set_stage_log(clients, p, Some(earlier), cancel).await {
-        Ok(()) => Ok(None),
-        Err(WaitError::Aws(refusal))
-            if matches!(
-                refusal.kind,
-                ErrorKind::Fatal | ErrorKind::NotFound | ErrorKind::AccessDenied
-            ) =>
-        {
-            set_stage_log(clients, p, None, cancel).await?;
-            Ok(Some(Diagnostic::warning(
-                "Earlier access-log destination not restored",
-                format!(
-                    "Stage {:?} of REST API {:?} logged to {} before this pipeline, but AWS refused to put \
-                     that back ({refusal}). Its access logging is turned off instead; set it again once the \
-                     cause is fixed (for a CloudWatch Logs group, the account's CloudWatch Logs role ARN in \
-                     API Gateway's settings).",
-                    p.stage_name, p.rest_api_id, earlier.destination_arn
-                ),
-            )))
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Sets (or, for `None`, removes) the stage's access-log settings, riding out conflicts.
-async fn set_stage_log(
-    clients: &AwsClients,
-    p: &Pipeline,
-    log: Option<&AccessLog>,
-    cancel: &CancellationToken,
-) -> Result<(), WaitError> {
-    retry(
-        RETRY_CHANGES,
-        CONFLICT_WINDOW,
-        cancel,
-        "restoring the stage's access-log settings",
-        || apigateway::set_access_log(clients, &p.rest_api_id, &p.stage_name, log),
-    )
-    .await
 }
 
 /// The provider-owned role's name for this pipeline.

@@ -1,0 +1,350 @@
+//! `apigw_stage_access_log` through the real CLI: one stage pointed at a stream it does not
+//! own (made by hand here, as any `amazon-apigateway-` stream may be), its earlier settings
+//! recorded on the stage and given back exactly on destroy, the stream never touched, and a
+//! stage held by another attachment or by a pipeline refused.
+
+use acceptance_tests::{
+    Aws, TfDir, assert_contains, aws, block_on, leftovers, pipeline_hcl, provider_block,
+};
+
+const STAGE: &str = "prod";
+const LOG_GROUP: &str = "arn:aws:logs:us-east-1:123456789012:log-group:api-access";
+const EARLIER_FORMAT: &str = "$context.requestId $context.status";
+const ATTACHMENT_TAG: &str = "terraform-provider-apigw:attachment";
+const STREAM: &str = "amazon-apigateway-shared-by-hand";
+
+fn skip() -> bool {
+    acceptance_tests::emulator_only()
+}
+
+fn attachment(name: &str, api: &str, destination: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "apigw_stage_access_log" "{name}" {{
+  rest_api_id     = "{api}"
+  stage_name      = "{STAGE}"
+  destination_arn = "{destination}"
+{extra}}}
+"#
+    )
+}
+
+/// A stage logging to CloudWatch with its own format, beside a stream made by hand; returns
+/// the API id and the stream's ARN.
+fn stage_and_stream(aws: &Aws) -> (String, String) {
+    block_on(async {
+        aws.create_bucket("logs").await;
+        let api = aws.rest_api_with_stage("attached-api", STAGE).await;
+        aws.set_stage_access_log(&api, STAGE, LOG_GROUP, EARLIER_FORMAT)
+            .await;
+        let arn = aws
+            .stream_made_by_hand(STREAM, "hand-made-role", "logs")
+            .await;
+        (api, arn)
+    })
+}
+
+fn provider_tags(aws: &Aws, api: &str) -> Vec<String> {
+    block_on(aws.stage_tags(api, STAGE))
+        .into_keys()
+        .filter(|k| k.starts_with("terraform-provider-apigw:"))
+        .collect()
+}
+
+fn combined(out: &acceptance_tests::TfOutput) -> String {
+    format!("{}{}", out.stdout, out.stderr)
+}
+
+#[test]
+fn an_attachment_points_the_stage_and_gives_back_exactly_what_it_had() {
+    if skip() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let (api, stream_arn) = stage_and_stream(&aws);
+    let stream_tags_before = block_on(aws.stream_tags(STREAM));
+
+    tf.write(
+        "main.tf",
+        provider_block()
+            + &attachment(
+                "x",
+                &api,
+                &stream_arn,
+                "  format = \"$context.requestId $context.apiId $context.stage\"\n",
+            ),
+    );
+    tf.init().success();
+    tf.apply().success();
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)),
+        Some((
+            stream_arn.clone(),
+            "$context.requestId $context.apiId $context.stage\n".to_owned()
+        )),
+        "the stage logs to the stream with the format and its newline"
+    );
+    let state = tf.state_resource("apigw_stage_access_log.x");
+    let id = state["attachment_id"]
+        .as_str()
+        .expect("attachment_id")
+        .to_owned();
+    assert_eq!(state["id"], format!("{api}/{STAGE}"));
+    assert_eq!(
+        block_on(aws.stage_tags(&api, STAGE)).get(ATTACHMENT_TAG),
+        Some(&id),
+        "the stage carries the attachment's claim"
+    );
+    tf.assert_plan_empty();
+
+    // A format change is made in place.
+    tf.write(
+        "main.tf",
+        provider_block() + &attachment("x", &api, &stream_arn, ""),
+    );
+    let plan = tf.plan().success();
+    assert_contains(&plan.stdout, "1 to change, 0 to destroy");
+    tf.apply().success();
+    let (_, format) = block_on(aws.stage_access_log(&api, STAGE)).expect("logs");
+    assert!(format.starts_with("{ \"requestId\""), "{format}");
+    tf.assert_plan_empty();
+
+    // Out of band, the stage is pointed back at CloudWatch: the plan shows it, apply fixes it.
+    block_on(aws.set_stage_access_log(&api, STAGE, LOG_GROUP, EARLIER_FORMAT));
+    assert_ne!(tf.plan_detailed_exitcode(), 0, "drift shows in the plan");
+    tf.apply().success();
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)).map(|(d, _)| d),
+        Some(stream_arn.clone())
+    );
+
+    // Another state on the same stage is refused, and changes nothing.
+    tf.tf(&["workspace", "new", "-no-color", "second"])
+        .success();
+    let out = tf.apply().failure();
+    let text = combined(&out);
+    assert_contains(&text, "Stage already claimed");
+    assert_contains(&text, &format!("attachment_id {id:?}"));
+    assert_eq!(
+        block_on(aws.stage_tags(&api, STAGE)).get(ATTACHMENT_TAG),
+        Some(&id)
+    );
+    // A pipeline in that state is refused too.
+    tf.write(
+        "main.tf",
+        provider_block() + &pipeline_hcl("p", &api, STAGE, "arn:aws:s3:::logs", ""),
+    );
+    let out = tf.apply().failure();
+    assert_contains(&combined(&out), "Stage already claimed");
+    assert_contains(&combined(&out), &format!("attachment_id {id:?}"));
+    let (streams, roles) = leftovers(&aws);
+    assert!(
+        streams == [STREAM] && roles.is_empty(),
+        "{streams:?} {roles:?}"
+    );
+    tf.destroy().success();
+    tf.tf(&["workspace", "select", "-no-color", "default"])
+        .success();
+
+    // Destroy gives the stage back its CloudWatch destination and format, drops the claim,
+    // and leaves the stream exactly as it was.
+    tf.write(
+        "main.tf",
+        provider_block() + &attachment("x", &api, &stream_arn, ""),
+    );
+    tf.destroy().success();
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)),
+        Some((LOG_GROUP.to_owned(), EARLIER_FORMAT.to_owned()))
+    );
+    assert!(
+        provider_tags(&aws, &api).is_empty(),
+        "{:?}",
+        provider_tags(&aws, &api)
+    );
+    assert_eq!(block_on(aws.stream_tags(STREAM)), stream_tags_before);
+}
+
+#[test]
+fn a_stage_a_pipeline_holds_is_refused_and_left_alone() {
+    if skip() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let (api, stream_arn) = stage_and_stream(&aws);
+    tf.write(
+        "main.tf",
+        provider_block() + &pipeline_hcl("p", &api, STAGE, "arn:aws:s3:::logs", ""),
+    );
+    tf.init().success();
+    tf.apply().success();
+    let before = block_on(aws.stage_access_log(&api, STAGE));
+
+    tf.tf(&["workspace", "new", "-no-color", "second"])
+        .success();
+    tf.write(
+        "main.tf",
+        provider_block() + &attachment("x", &api, &stream_arn, ""),
+    );
+    let out = tf.apply().failure();
+    let text = combined(&out);
+    assert_contains(&text, "Stage already claimed");
+    assert_contains(&text, "apigw_access_log_pipeline");
+    assert_contains(&text, "moved");
+    assert_eq!(block_on(aws.stage_access_log(&api, STAGE)), before);
+    assert!(provider_tags(&aws, &api).is_empty());
+    tf.destroy().success();
+    tf.tf(&["workspace", "select", "-no-color", "default"])
+        .success();
+    tf.write(
+        "main.tf",
+        provider_block() + &pipeline_hcl("p", &api, STAGE, "arn:aws:s3:::logs", ""),
+    );
+    tf.destroy().success();
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)),
+        Some((LOG_GROUP.to_owned(), EARLIER_FORMAT.to_owned()))
+    );
+}
+
+#[test]
+fn an_imported_stage_pointed_by_hand_plans_no_change_and_destroy_leaves_it_as_found() {
+    if skip() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let (api, stream_arn) = stage_and_stream(&aws);
+    block_on(aws.set_stage_access_log(&api, STAGE, &stream_arn, "$context.requestId\n"));
+    let hcl = format!(
+        "{}{}\nimport {{\n  to = apigw_stage_access_log.x\n  id = \"{api}/{STAGE}\"\n}}\n",
+        provider_block(),
+        attachment(
+            "x",
+            &api,
+            &stream_arn,
+            "  format = \"$context.requestId\"\n"
+        )
+    );
+    tf.write("main.tf", &hcl);
+    tf.init().success();
+    let plan = tf.plan().success();
+    assert_contains(
+        &plan.stdout,
+        "1 to import, 0 to add, 0 to change, 0 to destroy",
+    );
+    tf.apply().success();
+    tf.assert_plan_empty();
+    assert!(
+        provider_tags(&aws, &api).is_empty(),
+        "import writes nothing"
+    );
+    tf.destroy().success();
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)),
+        Some((stream_arn, "$context.requestId\n".to_owned())),
+        "what the stage had when imported is what it keeps"
+    );
+}
+
+#[test]
+fn bad_destinations_are_refused_at_plan_naming_the_attribute_and_the_rule() {
+    let tf = TfDir::new();
+    for (arn, rule) in [
+        (
+            "arn:aws:firehose:us-east-1:123456789012:deliverystream/my-stream",
+            "amazon-apigateway-",
+        ),
+        (
+            "arn:aws:logs:us-east-1:123456789012:log-group:g",
+            "firehose",
+        ),
+        ("amazon-apigateway-x", "ARN"),
+    ] {
+        tf.write(
+            "main.tf",
+            provider_block() + &attachment("x", "abc123defg", arn, ""),
+        );
+        tf.init().success();
+        let out = tf.plan().failure();
+        let text = combined(&out);
+        assert_contains(&text, "destination_arn");
+        assert_contains(&text, rule);
+    }
+}
+
+/// Whether a `service:Operation` the proxy counted changes something.
+fn is_write(api: &str) -> bool {
+    let op = api.split_once(':').map_or(api, |(_, op)| op);
+    !["Get", "List", "Describe", "Head"]
+        .iter()
+        .any(|read| op.starts_with(read))
+}
+
+#[test]
+fn a_pipeline_moved_to_an_attachment_plans_no_change_and_writes_nothing() {
+    use acceptance_tests::proxy::{Proxy, ProxyConfig};
+    if skip() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let (api, _) = stage_and_stream(&aws);
+    tf.write(
+        "main.tf",
+        provider_block() + &pipeline_hcl("p", &api, STAGE, "arn:aws:s3:::logs", ""),
+    );
+    tf.init().success();
+    tf.apply().success();
+    let pipeline = tf.state_resource("apigw_access_log_pipeline.p");
+    let id = pipeline["pipeline_id"]
+        .as_str()
+        .expect("pipeline_id")
+        .to_owned();
+    let stream_arn = pipeline["delivery_stream_arn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    let stage_before = block_on(aws.stage_access_log(&api, STAGE));
+
+    let moved = format!(
+        "{}{}\nmoved {{\n  from = apigw_access_log_pipeline.p\n  to   = apigw_stage_access_log.x\n}}\n",
+        provider_block(),
+        attachment("x", &api, &stream_arn, "")
+    );
+    tf.write("main.tf", &moved);
+    let plan = tf.plan().success();
+    assert_contains(&plan.stdout, "has moved to apigw_stage_access_log.x");
+    assert_contains(&plan.stdout, "0 to add, 0 to change, 0 to destroy");
+
+    let proxy = Proxy::start(ProxyConfig::new());
+    tf.through(&proxy.endpoint(), "apply").success();
+    let writes: Vec<_> = proxy
+        .counts()
+        .into_iter()
+        .filter(|(api, _)| is_write(api))
+        .collect();
+    assert!(writes.is_empty(), "the move wrote to AWS: {writes:?}");
+    assert!(
+        proxy.total() > 0,
+        "the apply's refresh went through the proxy"
+    );
+    tf.assert_plan_empty();
+    let state = tf.state_resource("apigw_stage_access_log.x");
+    assert_eq!(state["attachment_id"], id.as_str());
+    assert_eq!(block_on(aws.stage_access_log(&api, STAGE)), stage_before);
+
+    // The moved attachment still gives the stage back what it had before the pipeline.
+    tf.destroy().success();
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)),
+        Some((LOG_GROUP.to_owned(), EARLIER_FORMAT.to_owned()))
+    );
+    let (streams, _) = leftovers(&aws);
+    assert!(
+        streams.iter().any(|s| stream_arn.ends_with(s.as_str())),
+        "the stream, no longer the attachment's to delete, is still there: {streams:?}"
+    );
+}

@@ -1,0 +1,399 @@
+//! The attachment's lifecycle, as scripts of steps on one stage: claim it (a tag on the stage
+//! that records what it had), point it at the stream, and on destroy give it back and drop the
+//! claim. The stream is never touched: it may be shared, or someone else's.
+
+use crate::aws::apigateway::{self, AccessLog, Stage};
+use crate::aws::clients::AwsClients;
+use crate::aws::error::ErrorKind;
+use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
+use crate::plugin::framework::OpContext;
+use crate::plugin::value::Value;
+use crate::resources::access_log_pipeline::ownership::{self, Earlier};
+use crate::resources::access_log_pipeline::steps::failed;
+use crate::resources::stage_log;
+
+use super::claim::{self, Holder};
+use super::model::{Attachment, Private};
+
+/// The stage's ARN, for tagging.
+async fn stage_arn(clients: &AwsClients, a: &Attachment) -> Result<String, Diagnostics> {
+    let identity = clients
+        .identity()
+        .await
+        .map_err(|e| failed("Cannot tell the caller's partition", e))?;
+    Ok(apigateway::stage_arn(
+        &identity.partition,
+        &clients.region,
+        &a.rest_api_id,
+        &a.stage_name,
+    ))
+}
+
+/// Create: refuse a stage another resource holds, claim it with the record of what it has,
+/// point it at the stream, then mark the claim finished. A failure after the claim returns the
+/// state with the error, so Terraform taints it and destroy gives the stage back.
+pub async fn create(
+    clients: &AwsClients,
+    ctx: &OpContext,
+    planned: &Value,
+) -> (Value, Vec<u8>, Diagnostics) {
+    let mut a = Attachment::from_value(planned);
+    let id = ownership::new_pipeline_id();
+    let destination = a.destination_arn.clone().unwrap_or_default();
+    if let Some((other, _)) =
+        ownership::claim_in_process(&a.stage_key(&clients.region), &id, &destination)
+    {
+        let d = claim::taken(
+            &a,
+            &format!("another resource of this configuration (id {other:?})"),
+            "keep one resource per stage",
+        );
+        return (Value::Null, Vec::new(), d);
+    }
+    let stage = match stage_log::find_stage_or_say(clients, &a.stage_ref(), true).await {
+        Ok(s) => s,
+        Err(d) => return (Value::Null, Vec::new(), d),
+    };
+    let earlier = match claim::holder(clients, &stage).await {
+        Ok(holder) => claim::earlier_for_create(&a, &id, &stage, holder),
+        Err(d) => Err(d),
+    };
+    let earlier = match earlier {
+        Ok(e) => e,
+        Err(d) => return (Value::Null, Vec::new(), d),
+    };
+    let private = Private {
+        earlier: Some(earlier.clone()),
+        unclaimed: false,
+    };
+    a.attachment_id = Some(id.clone());
+    match claim_and_point(clients, ctx, &a, &id, &stage, &earlier).await {
+        Ok(()) => (a.to_value(), private.encode(), Diagnostics::new()),
+        Err((claimed, d)) if claimed => (a.to_value(), private.encode(), d),
+        Err((_, d)) => (Value::Null, Vec::new(), d),
+    }
+}
+
+/// The steps of create after the checks; the error says whether the stage was claimed.
+async fn claim_and_point(
+    clients: &AwsClients,
+    ctx: &OpContext,
+    a: &Attachment,
+    id: &str,
+    stage: &Stage,
+    earlier: &Earlier,
+) -> Result<(), (bool, Diagnostics)> {
+    let arn = stage_arn(clients, a).await.map_err(|d| (false, d))?;
+    let creating = claim::claim_tags(id, true, earlier);
+    claim::write_claim(clients, &arn, &stage.tags, &creating)
+        .await
+        .map_err(|d| (true, d))?;
+    point(clients, ctx, a).await.map_err(|d| (true, d))?;
+    let done = claim::claim_tags(id, false, earlier);
+    claim::write_claim(clients, &arn, &creating, &done)
+        .await
+        .map_err(|d| (true, d))
+}
+
+async fn point(clients: &AwsClients, ctx: &OpContext, a: &Attachment) -> Result<(), Diagnostics> {
+    let log = AccessLog {
+        destination_arn: a.destination_arn.clone().unwrap_or_default(),
+        format: a.stage_format(),
+    };
+    stage_log::point(clients, &a.stage_ref(), &log, &ctx.cancel).await
+}
+
+/// Whether the stage still carries this attachment's claim, and the record of what it had
+/// before (from the stage, from the stream of the pipeline it was moved from, or cached).
+fn record_of(a: &Attachment, holder: &Holder, private: &Private) -> (bool, Option<Earlier>) {
+    let mine = a.attachment_id.as_deref();
+    match holder {
+        Holder::Attachment { id, earlier, .. } if Some(id.as_str()) == mine => {
+            (true, earlier.clone().or_else(|| private.earlier.clone()))
+        }
+        Holder::Pipeline { id, earlier, .. } if Some(id.as_str()) == mine => {
+            (true, earlier.clone().or_else(|| private.earlier.clone()))
+        }
+        _ => (false, private.earlier.clone()),
+    }
+}
+
+/// Read: a stage that is gone, or that another attachment has taken, ends the resource; the
+/// destination and format are read back from the stage, so any change shows in the plan.
+pub async fn read(
+    clients: &AwsClients,
+    state: &Value,
+    private: &[u8],
+) -> Result<(Value, Vec<u8>, Diagnostics), Diagnostics> {
+    let a = Attachment::from_value(state);
+    let mut cache = Private::decode(private);
+    let mut diags = Diagnostics::new();
+    let stage = match apigateway::find_stage(clients, &a.rest_api_id, &a.stage_name).await {
+        Ok(s) => s,
+        Err(e) if e.is(ErrorKind::NotFound) => {
+            diags.push(Diagnostic::warning(
+                "Stage gone",
+                format!(
+                    "Stage {:?} of REST API {:?} no longer exists; the attachment is removed from the state.",
+                    a.stage_name, a.rest_api_id
+                ),
+            ));
+            return Ok((Value::Null, Vec::new(), diags));
+        }
+        Err(e) => return Err(failed("Cannot read the stage", e)),
+    };
+    let holder = claim::holder(clients, &stage).await?;
+    if let Holder::Attachment { id, .. } = &holder {
+        if a.attachment_id.as_deref() != Some(id.as_str()) {
+            diags.push(Diagnostic::warning(
+                "Stage taken by another attachment",
+                format!(
+                    "Stage {:?} of REST API {:?} is now claimed by attachment {id:?}; this one is removed \
+                     from the state and leaves it alone.",
+                    a.stage_name, a.rest_api_id
+                ),
+            ));
+            return Ok((Value::Null, Vec::new(), diags));
+        }
+    }
+    let (claimed, earlier) = record_of(&a, &holder, &cache);
+    cache.earlier = earlier;
+    cache.unclaimed = !claimed;
+    Ok((observed(&a, &stage).to_value(), cache.encode(), diags))
+}
+
+/// The attachment as the stage shows it now.
+fn observed(a: &Attachment, stage: &Stage) -> Attachment {
+    let mut now = a.clone();
+    match &stage.access_log {
+        Some(log) => {
+            let (format, append_newline) =
+                crate::log_format::as_configured(&log.format, &a.format, a.append_newline);
+            now.destination_arn = Some(log.destination_arn.clone());
+            now.format = format;
+            now.append_newline = append_newline;
+        }
+        None => now.destination_arn = None,
+    }
+    now
+}
+
+/// Update: point the stage at the planned stream and format, and claim it if it is not yet.
+pub async fn update(
+    clients: &AwsClients,
+    ctx: &OpContext,
+    prior: &Value,
+    planned: &Value,
+    private: &[u8],
+) -> (Value, Vec<u8>, Diagnostics) {
+    let a = Attachment::from_value(planned);
+    let mut cache = Private::decode(private);
+    let fail = |d| (prior.clone(), private.to_vec(), d);
+    let stage = match stage_log::find_stage_or_say(clients, &a.stage_ref(), true).await {
+        Ok(s) => s,
+        Err(d) => return fail(d),
+    };
+    if cache.unclaimed {
+        let id = a.attachment_id.clone().unwrap_or_default();
+        let earlier = cache.earlier.clone().unwrap_or_default();
+        let arn = match stage_arn(clients, &a).await {
+            Ok(arn) => arn,
+            Err(d) => return fail(d),
+        };
+        if let Err(d) = claim::write_claim(
+            clients,
+            &arn,
+            &stage.tags,
+            &claim::claim_tags(&id, false, &earlier),
+        )
+        .await
+        {
+            return fail(d);
+        }
+        cache.unclaimed = false;
+    }
+    match point(clients, ctx, &a).await {
+        Ok(()) => (a.to_value(), cache.encode(), Diagnostics::new()),
+        Err(d) => (prior.clone(), cache.encode(), d),
+    }
+}
+
+/// Delete: if the stage still logs to this attachment's stream, give it back what it had (or
+/// no access logging), then drop the claim. A stage that is gone needs nothing.
+pub async fn delete(
+    clients: &AwsClients,
+    ctx: &OpContext,
+    prior: &Value,
+    private: &[u8],
+) -> Diagnostics {
+    let a = Attachment::from_value(prior);
+    let cache = Private::decode(private);
+    let mut diags = Diagnostics::new();
+    let stage = match apigateway::find_stage(clients, &a.rest_api_id, &a.stage_name).await {
+        Ok(s) => s,
+        Err(e) if e.is(ErrorKind::NotFound) => return diags,
+        Err(e) => return failed("Cannot read the stage", e),
+    };
+    let holder = match claim::holder(clients, &stage).await {
+        Ok(h) => h,
+        Err(d) => return d,
+    };
+    let (claimed, earlier) = record_of(&a, &holder, &cache);
+    let ours_by_tag = matches!(&holder, Holder::Attachment { id, .. } if a.attachment_id.as_deref() == Some(id.as_str()));
+    if !claimed && matches!(holder, Holder::Attachment { .. } | Holder::Pipeline { .. }) {
+        // Someone else holds the stage now: it is theirs to change.
+        return diags;
+    }
+    let destination = a.destination_arn.clone().unwrap_or_default();
+    let ours = |arn: &str| arn == destination;
+    match stage_log::release(
+        clients,
+        &a.stage_ref(),
+        &ours,
+        earlier.as_ref(),
+        &ctx.cancel,
+    )
+    .await
+    {
+        Ok(Some(warning)) => diags.push(warning),
+        Ok(None) => {}
+        Err(e) => {
+            return failed(
+                "Cannot give the stage back its earlier access-log settings",
+                e,
+            );
+        }
+    }
+    if ours_by_tag {
+        let arn = match stage_arn(clients, &a).await {
+            Ok(arn) => arn,
+            Err(d) => return d,
+        };
+        if let Err(e) =
+            apigateway::untag_stage(clients, &arn, &claim::claim_keys(&stage.tags)).await
+        {
+            return failed("Cannot untag the stage", e);
+        }
+    }
+    diags
+}
+
+/// Import by `<rest_api_id>/<stage_name>`: a stage that logs to a Firehose stream. Its own
+/// claim gives the attachment's id; a stage nobody holds is taken as it is (destroy then leaves
+/// it as it is found); a pipeline's stage is refused.
+pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), Diagnostics> {
+    let Some((api, stage_name)) = id
+        .split_once('/')
+        .filter(|(a, s)| !a.is_empty() && !s.is_empty() && !s.contains('/'))
+    else {
+        return Err(failed(
+            "Invalid import id",
+            format!(
+                "An apigw_stage_access_log is imported by <rest_api_id>/<stage_name>, such as a1b2c3d4e5/prod; got {id:?}."
+            ),
+        ));
+    };
+    let stage_ref = stage_log::StageRef {
+        rest_api_id: api,
+        stage_name,
+    };
+    let stage = stage_log::find_stage_or_say(clients, &stage_ref, false).await?;
+    let Some(log) = stage
+        .access_log
+        .clone()
+        .filter(|l| l.destination_arn.contains(":firehose:"))
+    else {
+        return Err(failed(
+            "Nothing to import",
+            format!(
+                "Stage {stage_name:?} of REST API {api:?} does not deliver access logs to a Firehose stream."
+            ),
+        ));
+    };
+    let mut a = Attachment {
+        attachment_id: None,
+        rest_api_id: api.to_owned(),
+        stage_name: stage_name.to_owned(),
+        destination_arn: Some(log.destination_arn.clone()),
+        format: crate::log_format::JSON.to_owned(),
+        append_newline: true,
+    };
+    let (format, append_newline) = match log.format.strip_suffix('\n') {
+        Some(body) => (body.to_owned(), true),
+        None => (log.format.clone(), false),
+    };
+    a.format = format;
+    a.append_newline = append_newline;
+    let private = match claim::holder(clients, &stage).await? {
+        Holder::Attachment { id, earlier, .. } => {
+            a.attachment_id = Some(id);
+            Private {
+                earlier,
+                unclaimed: false,
+            }
+        }
+        Holder::Pipeline { id, stream, .. } => {
+            return Err(claim::taken(
+                &a,
+                &format!(
+                    "the apigw_access_log_pipeline with pipeline_id {id:?} (stream {stream:?})"
+                ),
+                "move that pipeline's state over with a `moved` block instead of importing",
+            ));
+        }
+        Holder::Nobody => {
+            a.attachment_id = Some(ownership::new_pipeline_id());
+            Private {
+                earlier: Some(Earlier {
+                    access_log: Some(log),
+                }),
+                unclaimed: true,
+            }
+        }
+    };
+    Ok((a.to_value(), private.encode()))
+}
+
+/// A `moved` block from an `apigw_access_log_pipeline`: the attachment keeps the pipeline's id,
+/// so the stage stays held through the owner tag of the stream it logs to (which an
+/// `apigw_access_log_stream` may adopt by import), and the record of what the stage had
+/// before stays where the pipeline wrote it. Nothing is written to AWS.
+pub fn from_pipeline(
+    source: &Value,
+    source_private: &[u8],
+) -> Result<(Value, Vec<u8>), Diagnostics> {
+    let id = source.attr("pipeline_id").as_str();
+    let destination = source.attr("delivery_stream_arn").as_str();
+    let (Some(id), Some(destination)) = (id, destination) else {
+        return Err(failed(
+            "Cannot move this pipeline",
+            "The pipeline's state has no pipeline_id or delivery_stream_arn (a create that did not \
+             finish, or a stream deleted outside Terraform): apply the pipeline first, then move it.",
+        ));
+    };
+    let a = Attachment {
+        attachment_id: Some(id.to_owned()),
+        rest_api_id: source
+            .attr("rest_api_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        stage_name: source
+            .attr("stage_name")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        destination_arn: Some(destination.to_owned()),
+        format: source
+            .attr("format")
+            .as_str()
+            .unwrap_or(crate::log_format::JSON)
+            .to_owned(),
+        append_newline: source.attr("append_newline").as_bool().unwrap_or(true),
+    };
+    let private = Private {
+        earlier: crate::resources::access_log_pipeline::earlier_in_private(source_private),
+        unclaimed: false,
+    };
+    Ok((a.to_value(), private.encode()))
+}

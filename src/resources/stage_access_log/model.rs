@@ -1,0 +1,99 @@
+//! The attachment's typed model and private state, converted to and from values here only.
+
+use serde::{Deserialize, Serialize};
+
+use crate::log_format;
+use crate::plugin::value::Value;
+use crate::resources::access_log_pipeline::ownership::Earlier;
+use crate::resources::stage_log::StageRef;
+
+/// An `apigw_stage_access_log` as planned or stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Null until created.
+    pub attachment_id: Option<String>,
+    pub rest_api_id: String,
+    pub stage_name: String,
+    /// Null in a state read back from a stage that no longer logs anywhere.
+    pub destination_arn: Option<String>,
+    pub format: String,
+    pub append_newline: bool,
+}
+
+fn string(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+impl Attachment {
+    pub fn from_value(v: &Value) -> Attachment {
+        Attachment {
+            attachment_id: v.attr("attachment_id").as_str().map(str::to_owned),
+            rest_api_id: string(v.attr("rest_api_id")),
+            stage_name: string(v.attr("stage_name")),
+            destination_arn: v.attr("destination_arn").as_str().map(str::to_owned),
+            format: v
+                .attr("format")
+                .as_str()
+                .unwrap_or(log_format::JSON)
+                .to_owned(),
+            append_newline: v.attr("append_newline").as_bool().unwrap_or(true),
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        let opt = |s: &Option<String>| s.clone().map_or(Value::Null, Value::string);
+        Value::object([
+            ("id", Value::string(self.stage_ref().id())),
+            ("attachment_id", opt(&self.attachment_id)),
+            ("rest_api_id", Value::string(&self.rest_api_id)),
+            ("stage_name", Value::string(&self.stage_name)),
+            ("destination_arn", opt(&self.destination_arn)),
+            ("format", Value::string(&self.format)),
+            ("append_newline", Value::Bool(self.append_newline)),
+        ])
+    }
+
+    pub fn stage_ref(&self) -> StageRef<'_> {
+        StageRef {
+            rest_api_id: &self.rest_api_id,
+            stage_name: &self.stage_name,
+        }
+    }
+
+    /// The format as the stage holds it.
+    pub fn stage_format(&self) -> String {
+        log_format::as_stage_holds(&self.format, self.append_newline)
+    }
+
+    /// The key of the stage in this process's register of claims (shared with pipelines, so
+    /// that a pipeline and an attachment of one configuration on one stage are told apart).
+    pub fn stage_key(&self, region: &str) -> String {
+        format!("{region}/{}/{}", self.rest_api_id, self.stage_name)
+    }
+}
+
+/// What the attachment keeps between operations. The stage's tags are the record; this is
+/// the cache, and the only record where none could be written (an import of a stage nobody
+/// claimed writes nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Private {
+    /// What the stage had before the attachment; None when not known.
+    #[serde(default)]
+    pub earlier: Option<Earlier>,
+    /// The stage carries no claim of this attachment yet (an import of a stage pointed at a
+    /// stream by hand): the next update writes it.
+    #[serde(default)]
+    pub unclaimed: bool,
+}
+
+impl Private {
+    /// Unreadable or empty private state reads as nothing cached: the stage's tags are the
+    /// record.
+    pub fn decode(bytes: &[u8]) -> Private {
+        serde_json::from_slice(bytes).unwrap_or_default()
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("private state always serializes")
+    }
+}
