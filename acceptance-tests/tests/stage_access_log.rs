@@ -4,7 +4,7 @@
 //! stage held by another attachment or by a pipeline refused.
 
 use acceptance_tests::{
-    Aws, TfDir, assert_contains, aws, block_on, leftovers, pipeline_hcl, provider_block,
+    Aws, Block, TfDir, assert_contains, aws, block_on, leftovers, pipeline_hcl, provider_block,
 };
 
 const STAGE: &str = "prod";
@@ -18,15 +18,12 @@ fn skip() -> bool {
 }
 
 fn attachment(name: &str, api: &str, destination: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "apigw_stage_access_log" "{name}" {{
-  rest_api_id     = "{api}"
-  stage_name      = "{STAGE}"
-  destination_arn = "{destination}"
-{extra}}}
-"#
-    )
+    Block::resource("apigw_stage_access_log", name)
+        .string("rest_api_id", api)
+        .string("stage_name", STAGE)
+        .string("destination_arn", destination)
+        .lines(extra)
+        .render()
 }
 
 /// A stage logging to CloudWatch with its own format, beside a stream made by hand; returns
@@ -218,16 +215,12 @@ fn an_imported_stage_pointed_by_hand_plans_no_change_and_destroy_leaves_it_as_fo
     let aws = block_on(aws());
     let (api, stream_arn) = stage_and_stream(&aws);
     block_on(aws.set_stage_access_log(&api, STAGE, &stream_arn, "$context.requestId\n"));
-    let hcl = format!(
-        "{}{}\nimport {{\n  to = apigw_stage_access_log.x\n  id = \"{api}/{STAGE}\"\n}}\n",
-        provider_block(),
-        attachment(
-            "x",
-            &api,
-            &stream_arn,
-            "  format = \"$context.requestId\"\n"
-        )
-    );
+    let hcl = provider_block()
+        + &attachment("x", &api, &stream_arn, "  format = \"$context.requestId\"")
+        + &Block::new("import")
+            .expr("to", "apigw_stage_access_log.x")
+            .string("id", &format!("{api}/{STAGE}"))
+            .render();
     tf.write("main.tf", &hcl);
     tf.init().success();
     let plan = tf.plan().success();
@@ -309,11 +302,12 @@ fn a_pipeline_moved_to_an_attachment_plans_no_change_and_writes_nothing() {
         .to_owned();
     let stage_before = block_on(aws.stage_access_log(&api, STAGE));
 
-    let moved = format!(
-        "{}{}\nmoved {{\n  from = apigw_access_log_pipeline.p\n  to   = apigw_stage_access_log.x\n}}\n",
-        provider_block(),
-        attachment("x", &api, &stream_arn, "")
-    );
+    let moved = provider_block()
+        + &attachment("x", &api, &stream_arn, "")
+        + &Block::new("moved")
+            .expr("from", "apigw_access_log_pipeline.p")
+            .expr("to", "apigw_stage_access_log.x")
+            .render();
     tf.write("main.tf", &moved);
     let plan = tf.plan().success();
     assert_contains(&plan.stdout, "has moved to apigw_stage_access_log.x");
