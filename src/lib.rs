@@ -11,6 +11,7 @@ pub mod log_format;
 pub mod plugin;
 pub mod provider;
 pub mod resources;
+pub mod stage;
 pub mod test_hooks;
 pub mod validators;
 

@@ -34,7 +34,11 @@ use bounds::{Op, bounded};
 
 pub use names::{ROLE_POLICY_NAME, default_stream_name, role_name};
 pub use ownership::{OWNER_TAG, RESERVED_TAGS};
+pub use steps::stream_owner;
 pub use tags::RESERVED_TAG_PREFIX;
+
+/// The resource type's name.
+pub const TYPE_NAME: &str = "apigw_access_log_pipeline";
 
 /// The resource type.
 pub struct AccessLogPipeline {
@@ -62,7 +66,7 @@ fn failed_outcome(state: &Value, private: &[u8], diags: Diagnostics) -> ApplyOut
 #[async_trait]
 impl Resource for AccessLogPipeline {
     fn type_name(&self) -> &'static str {
-        "apigw_access_log_pipeline"
+        TYPE_NAME
     }
 
     fn schema(&self) -> &Schema {

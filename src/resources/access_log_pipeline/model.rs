@@ -11,6 +11,7 @@ use crate::aws::firehose::{S3Destination, StreamEncryption};
 use crate::log_format;
 use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
+use crate::stage;
 
 use super::catalog_table::{self, Catalog};
 use super::encryption::Encryption;
@@ -124,7 +125,7 @@ impl Pipeline {
 
     /// `<rest_api_id>/<stage_name>`: the resource id and import id.
     pub fn id(&self) -> String {
-        format!("{}/{}", self.rest_api_id, self.stage_name)
+        stage::id(&self.rest_api_id, &self.stage_name)
     }
 
     /// The deadline for an operation, from `timeouts` or the default.

@@ -5,6 +5,7 @@ use crate::log_format;
 use crate::plugin::schema::{Attribute, Mode, Schema};
 use crate::plugin::types::Type;
 use crate::plugin::validators::{Chars, Duration, IntRange, Length, OneOf, Prefix};
+use crate::stage;
 use crate::validators::{AccessLogFormat, Arn, ArnKind, FirehosePrefix, MAX_TAGS, Tags};
 
 use super::catalog_table;
@@ -66,14 +67,8 @@ pub fn schema() -> Schema {
         vec![
             Attribute::computed("id", Type::String, "`<rest_api_id>/<stage_name>`."),
             Attribute::computed("pipeline_id", Type::String, "Identity of this pipeline instance, made on create: the value of the `terraform-provider-apigw:pipeline` tag on the stream and role it makes. Another resource, state or workspace aimed at the same stage has another, and never takes this one's objects."),
-            Attribute::required("rest_api_id", Type::String, "Id of the REST API whose stage is logged.")
-                .requires_replace()
-                .validate(Length { min: 1, max: 64 })
-                .validate(Chars { allowed: |c| c.is_ascii_alphanumeric(), explain: "letters and digits" }),
-            Attribute::required("stage_name", Type::String, "Name of the stage whose requests are logged.")
-                .requires_replace()
-                .validate(Length { min: 1, max: 128 })
-                .validate(Chars { allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_', explain: "letters, digits, '-' and '_'" }),
+            stage::rest_api_id_attribute("Id of the REST API whose stage is logged.").requires_replace(),
+            stage::stage_name_attribute("Name of the stage whose requests are logged.").requires_replace(),
             Attribute::optional("format", Type::String, "Access-log line format, in API Gateway's `$context` variables. `provider::apigw::log_format(\"clf\")` gives the console's presets.")
                 .with_default(log_format::JSON)
                 .validate(AccessLogFormat),

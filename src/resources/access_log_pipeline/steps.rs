@@ -14,6 +14,7 @@ use crate::aws::policy::CONFLICT_WINDOW;
 use crate::aws::retry::{WaitError, retry};
 use crate::aws::{firehose, iam};
 use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::stage;
 
 use super::error_logging;
 use super::model::Pipeline;
@@ -54,51 +55,7 @@ pub async fn require_stage(
     clients: &AwsClients,
     p: &Pipeline,
 ) -> Result<apigateway::Stage, Diagnostics> {
-    find_stage_or_say(clients, &p.rest_api_id, &p.stage_name, true).await
-}
-
-/// Reads a stage; when it is not found, the error says whether the REST API itself is
-/// missing or only the stage. `at_attributes` points the error at `rest_api_id` or
-/// `stage_name` (not for an import, which has no configuration yet).
-pub async fn find_stage_or_say(
-    clients: &AwsClients,
-    rest_api_id: &str,
-    stage_name: &str,
-    at_attributes: bool,
-) -> Result<apigateway::Stage, Diagnostics> {
-    let located = |attr: &str, summary: &str, detail: String| {
-        let d = Diagnostic::error(summary, detail);
-        if at_attributes {
-            d.at(AttrPath::attrs([attr])).into()
-        } else {
-            Diagnostics::from(d)
-        }
-    };
-    match apigateway::find_stage(clients, rest_api_id, stage_name).await {
-        Ok(stage) => Ok(stage),
-        Err(e) if e.is(ErrorKind::NotFound) => {
-            match apigateway::which_is_missing(clients, rest_api_id).await {
-                Ok(apigateway::Missing::RestApi) => Err(located(
-                    "rest_api_id",
-                    "REST API not found",
-                    format!(
-                        "There is no REST API {rest_api_id:?} in region {}.",
-                        clients.region
-                    ),
-                )),
-                Ok(apigateway::Missing::Stage) => Err(located(
-                    "stage_name",
-                    "Stage not found",
-                    format!(
-                        "REST API {rest_api_id:?} has no stage {stage_name:?} in region {}. Deploy the API to that stage first.",
-                        clients.region
-                    ),
-                )),
-                Err(e) => Err(failed("Cannot read the REST API", e)),
-            }
-        }
-        Err(e) => Err(failed("Cannot read the stage", e)),
-    }
+    stage::find_or_say(clients, &p.rest_api_id, &p.stage_name, true).await
 }
 
 /// The name of the Firehose stream an access-log destination names, if it is one.
@@ -116,6 +73,13 @@ pub async fn stream_tags(
         Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The id of the pipeline that made stream `name`, from its owner tag (a create still running
+/// or dead included); None for a stream no pipeline made, and for no stream of that name.
+pub async fn stream_owner(clients: &AwsClients, name: &str) -> Result<Option<String>, AwsError> {
+    let tags = stream_tags(clients, name).await?;
+    Ok(tags.and_then(|t| Claim::of(&t).id().map(str::to_owned)))
 }
 
 /// Whether the objects of pipeline `other` were left by a create that died: it is not one of
