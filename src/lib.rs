@@ -2,9 +2,11 @@
 //! Firehose, as one Terraform resource.
 //!
 //! Layers, outermost first: `plugin` (Terraform's protocol, knows nothing of AWS), `provider`
-//! (the provider block), `resources` and `functions` (what users declare), `aws` (SDK calls).
+//! (the provider block), `resources`, `data_sources` and `functions` (what users declare),
+//! `aws` (SDK calls).
 
 pub mod aws;
+pub mod data_sources;
 pub mod firehose_prefix;
 pub mod functions;
 pub mod log_format;
