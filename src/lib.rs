@@ -2,15 +2,18 @@
 //! Firehose, as one Terraform resource.
 //!
 //! Layers, outermost first: `plugin` (Terraform's protocol, knows nothing of AWS), `provider`
-//! (the provider block), `resources` and `functions` (what users declare), `aws` (SDK calls).
+//! (the provider block), `resources`, `data_sources` and `functions` (what users declare),
+//! `aws` (SDK calls).
 
 pub mod aws;
+pub mod data_sources;
 pub mod firehose_prefix;
 pub mod functions;
 pub mod log_format;
 pub mod plugin;
 pub mod provider;
 pub mod resources;
+pub mod stage;
 pub mod test_hooks;
 pub mod validators;
 

@@ -22,6 +22,13 @@ pub fn preset(name: &str) -> Option<&'static str> {
     PRESETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
+/// The name of the preset a stage's format is, written as the preset or with one `\n` after it
+/// (as `append_newline` gives it), if it is one.
+pub fn preset_of(format: &str) -> Option<&'static str> {
+    let body = format.strip_suffix('\n').unwrap_or(format);
+    PRESETS.iter().find(|(_, f)| *f == body).map(|(n, _)| *n)
+}
+
 /// API Gateway refuses access-log formats that do not identify the request.
 pub fn identifies_request(format: &str) -> bool {
     format.contains("$context.requestId") || format.contains("$context.extendedRequestId")
@@ -255,6 +262,18 @@ mod tests {
         let g = "$context.requestId\n";
         assert_eq!(as_configured(g, g, true), (g.to_owned(), true));
         assert_eq!(as_configured(g, g, false), (g.to_owned(), false));
+    }
+
+    #[test]
+    fn a_preset_is_recognised_with_or_without_one_newline() {
+        for (name, format) in PRESETS {
+            assert_eq!(preset_of(format), Some(name));
+            assert_eq!(preset_of(&as_stage_holds(format, true)), Some(name));
+            assert_eq!(preset_of(&format!("{format}\n\n")), None, "{name}");
+            assert_eq!(preset_of(&format!(" {format}")), None, "{name}");
+        }
+        assert_eq!(preset_of("$context.requestId"), None);
+        assert_eq!(preset_of(""), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::RwLock;
 
 use crate::aws::clients::{self, AssumeRole, AwsClients, AwsSettings, Endpoints};
 use crate::plugin::diagnostics::{AttrPath, Diagnostics};
-use crate::plugin::framework::{Function, Provider, Resource};
+use crate::plugin::framework::{DataSource, Function, Provider, Resource};
 use crate::plugin::logging;
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::types::Type;
@@ -297,6 +297,10 @@ impl Provider for ApigwProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         crate::resources::all(&self.state)
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        crate::data_sources::all(&self.state)
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {

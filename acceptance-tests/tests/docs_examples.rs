@@ -1,6 +1,6 @@
 //! The documentation and the examples against the real provider: every name of
 //! `terraform providers schema -json` is documented, with its type and whether it is required,
-//! on the registry page it belongs to; every HCL block of the docs is formatted; every example
+//! on the registry page it belongs to (provider, resources, data sources, functions); every HCL block of the docs is formatted; every example
 //! directory is formatted and passes `terraform init` (offline, from the mirror) and `validate`,
 //! except the ones that need the AWS provider, which cannot be installed offline: those are
 //! only formatted (`terraform fmt` parses them) and checked for what they exist to show.
@@ -175,16 +175,10 @@ fn every_schema_name_is_documented_on_its_registry_page() {
     let resources = schema["resource_schemas"].as_object().expect("resources");
     assert!(!resources.is_empty(), "the schema has no resources");
     for (ty, resource) in resources {
-        let short = ty
-            .strip_prefix("apigw_")
-            .expect("resource types start with apigw_");
-        let path = docs.join("resources").join(format!("{short}.md"));
-        let Ok(page) = std::fs::read_to_string(&path) else {
-            problems.push(format!("{ty}: no page {}", path.display()));
+        let Some((name, page, attrs)) = type_page(&docs, "resources", ty, resource, &mut problems)
+        else {
             continue;
         };
-        let mut attrs = Vec::new();
-        items(&resource["block"], "", &mut attrs);
         if ty == "apigw_access_log_pipeline" {
             for nested in ["s3.bucket_arn", "timeouts.create", "timeouts.delete"] {
                 assert!(
@@ -193,8 +187,6 @@ fn every_schema_name_is_documented_on_its_registry_page() {
                 );
             }
         }
-        let name = format!("docs/resources/{short}.md");
-        check_page(&name, &page, &attrs, &mut problems);
         let has_timeouts = attrs.iter().any(|a| a.name == "timeouts");
         for section in ["## Example", "## Import", "## Timeouts", "**Destroy.**"] {
             if section == "## Timeouts" && !has_timeouts {
@@ -209,6 +201,34 @@ fn every_schema_name_is_documented_on_its_registry_page() {
         }
         if !page.contains(&format!("to = {ty}.")) {
             problems.push(format!("{name}: no import block for {ty}"));
+        }
+    }
+
+    // Data sources: docs/data-sources/<type without the provider prefix>.md, with an example
+    // of the data block, linked from the index.
+    let data_sources = schema["data_source_schemas"]
+        .as_object()
+        .expect("data sources");
+    assert!(!data_sources.is_empty(), "the schema has no data sources");
+    for (ty, data_source) in data_sources {
+        let Some((name, page, attrs)) =
+            type_page(&docs, "data-sources", ty, data_source, &mut problems)
+        else {
+            continue;
+        };
+        assert!(
+            attrs.iter().any(|a| a.computed_only),
+            "a data source with nothing computed: {attrs:?}"
+        );
+        if !page.contains("## Example") {
+            problems.push(format!("{name}: no \"## Example\" section"));
+        }
+        if !page.contains(&format!("data \"{ty}\" ")) {
+            problems.push(format!("{name}: no example of a `data \"{ty}\"` block"));
+        }
+        let linked = name.trim_start_matches("docs/");
+        if !index.contains(linked) {
+            problems.push(format!("docs/index.md: no link to {linked}"));
         }
     }
 
@@ -280,6 +300,31 @@ fn every_schema_name_is_documented_on_its_registry_page() {
         "documentation gaps:\n  {}",
         problems.join("\n  ")
     );
+}
+
+/// Checks the page `docs/<dir>/<type without the provider prefix>.md` of resource or data
+/// source type `ty` against its schema; returns the page's name, its text and the schema's
+/// items, or None (a problem recorded) when there is no page.
+fn type_page(
+    docs: &Path,
+    dir: &str,
+    ty: &str,
+    schema: &Value,
+    problems: &mut Vec<String>,
+) -> Option<(String, String, Vec<Item>)> {
+    let short = ty
+        .strip_prefix("apigw_")
+        .expect("type names start with apigw_");
+    let path = docs.join(dir).join(format!("{short}.md"));
+    let Ok(page) = std::fs::read_to_string(&path) else {
+        problems.push(format!("{ty}: no page {}", path.display()));
+        return None;
+    };
+    let mut attrs = Vec::new();
+    items(&schema["block"], "", &mut attrs);
+    let name = format!("docs/{dir}/{short}.md");
+    check_page(&name, &page, &attrs, problems);
+    Some((name, page, attrs))
 }
 
 /// The fenced `hcl` blocks of a Markdown text.
@@ -397,6 +442,7 @@ fn every_example_is_formatted_initialises_offline_and_validates() {
     for wanted in [
         "provider",
         "resources/apigw_access_log_pipeline",
+        "data-sources/apigw_stage_access_log",
         "functions/log_format",
         "quickstart",
         "beside-aws-provider",
@@ -411,6 +457,7 @@ fn every_example_is_formatted_initialises_offline_and_validates() {
         "resources/apigw_access_log_pipeline/resource.tf",
         "resources/apigw_access_log_pipeline/import.sh",
         "resources/apigw_access_log_pipeline/import-by-string-id.tf",
+        "data-sources/apigw_stage_access_log/data-source.tf",
         "functions/log_format/function.tf",
     ] {
         assert!(examples.join(file).is_file(), "no examples/{file}");

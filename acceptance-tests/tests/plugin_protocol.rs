@@ -9,8 +9,11 @@ use acceptance_tests::plugin_client::{
     GrpcControllerClient, ProviderClient, start_plugin, terraform_like_client_cert,
 };
 use acceptance_tests::{block_on, provider_binary};
+use terraform_provider_apigw::plugin::codec;
 use terraform_provider_apigw::plugin::proto::{go_plugin, tfplugin6};
 use terraform_provider_apigw::plugin::serve::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+use terraform_provider_apigw::plugin::types::Type;
+use terraform_provider_apigw::plugin::value::Value;
 
 fn mode(path: &std::path::Path) -> u32 {
     std::fs::metadata(path)
@@ -67,6 +70,44 @@ fn handshake_then_schema_over_mtls() {
             .collect();
         assert!(attrs.contains(&"region"), "attributes: {attrs:?}");
         assert!(blocks.contains(&"endpoints"), "blocks: {blocks:?}");
+
+        // The data source is offered, its arguments required and what it finds computed, and
+        // its configuration validates over the wire: an unknown value passes, a bad name does not.
+        let data_source = schema.data_source_schemas["apigw_stage_access_log"]
+            .block
+            .clone()
+            .expect("data source schema block");
+        let flags: Vec<(&str, bool, bool)> = data_source
+            .attributes
+            .iter()
+            .map(|a| (a.name.as_str(), a.required, a.computed))
+            .collect();
+        assert!(flags.contains(&("stage_name", true, false)), "{flags:?}");
+        assert!(flags.contains(&("managed_by", false, true)), "{flags:?}");
+        let mut provider = ProviderClient::new(channel.clone());
+        let ty = Type::object(data_source.attributes.iter().map(|a| {
+            (
+                a.name.as_str(),
+                Type::from_json_bytes(&a.r#type).expect("attribute type"),
+            )
+        }));
+        for (stage_name, errors) in [(Value::unknown(), 0), (Value::from("prod.v1"), 1)] {
+            let config =
+                Value::object([("rest_api_id", "abc123".into()), ("stage_name", stage_name)]);
+            let diags = provider
+                .validate_data_resource_config(tfplugin6::validate_data_resource_config::Request {
+                    type_name: "apigw_stage_access_log".to_owned(),
+                    config: Some(tfplugin6::DynamicValue {
+                        msgpack: codec::encode_msgpack(&config, &ty).expect("msgpack"),
+                        json: Vec::new(),
+                    }),
+                })
+                .await
+                .expect("ValidateDataResourceConfig")
+                .into_inner()
+                .diagnostics;
+            assert_eq!(diags.len(), errors, "{diags:?}");
+        }
 
         GrpcControllerClient::new(channel)
             .shutdown(go_plugin::Empty {})

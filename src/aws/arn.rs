@@ -75,6 +75,16 @@ impl Arn {
         })
     }
 
+    /// The name in a resource of the form `<kind>/<name>`, such as a Firehose stream's in
+    /// `deliverystream/NAME` (ARN formats of "Actions, resources, and condition keys for Amazon
+    /// Data Firehose", Service Authorization Reference).
+    pub fn resource_named(&self, kind: &str) -> Option<&str> {
+        self.resource
+            .strip_prefix(kind)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|name| !name.is_empty())
+    }
+
     /// Parses and checks the service.
     pub fn parse_for(s: &str, service: &'static str) -> Result<Arn, ArnError> {
         let arn = Arn::parse(s)?;
@@ -108,6 +118,21 @@ mod tests {
         let arn = Arn::parse(s).unwrap();
         assert_eq!(arn.resource, "role/service/my-role");
         assert_eq!(arn.to_string(), s);
+    }
+
+    #[test]
+    fn a_resource_name_follows_its_kind() {
+        let arn = Arn::parse(
+            "arn:aws:firehose:us-east-1:123456789012:deliverystream/amazon-apigateway-x",
+        )
+        .unwrap();
+        assert_eq!(
+            arn.resource_named("deliverystream"),
+            Some("amazon-apigateway-x")
+        );
+        assert_eq!(arn.resource_named("delivery"), None);
+        let bare = Arn::parse("arn:aws:firehose:us-east-1:123456789012:deliverystream/").unwrap();
+        assert_eq!(bare.resource_named("deliverystream"), None);
     }
 
     #[test]

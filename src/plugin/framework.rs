@@ -1,5 +1,6 @@
 //! The interfaces a provider implements: one small trait per concern, with opt-in hooks that
-//! have sensible defaults. The gRPC service in `grpc.rs` drives them.
+//! have sensible defaults. The gRPC service in `grpc.rs` drives them (data sources through the
+//! flow in `data_source_flow.rs`).
 
 use std::sync::Arc;
 
@@ -59,6 +60,10 @@ pub trait Provider: Send + Sync + 'static {
     async fn configure(&self, config: &Value, terraform_version: &str) -> Diagnostics;
 
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        Vec::new()
+    }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         Vec::new()
@@ -145,6 +150,38 @@ pub trait Resource: Send + Sync {
         );
         Err(diags)
     }
+}
+
+/// The result of a data source's read: its state (what the read found, in the schema's
+/// computed attributes) and diagnostics. With errors, the state is ignored.
+pub struct DataReadOutcome {
+    pub state: Value,
+    pub diags: Diagnostics,
+}
+
+impl DataReadOutcome {
+    /// A read that failed with `diags`.
+    pub fn failed(diags: Diagnostics) -> DataReadOutcome {
+        DataReadOutcome {
+            state: Value::Null,
+            diags,
+        }
+    }
+}
+
+/// A data source type: reads something that exists and describes it in computed attributes.
+#[async_trait]
+pub trait DataSource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> &Schema;
+
+    /// Checks across attributes, beyond each attribute's validators. Unknown values must pass.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Reads with a wholly known configuration. The configured arguments are echoed back by the
+    /// flow whatever the state returned holds for them; computed attributes come from here.
+    async fn read(&self, ctx: &OpContext, config: &Value) -> DataReadOutcome;
 }
 
 /// A parameter of a provider function.

@@ -9,8 +9,11 @@ use tonic::{Request, Response, Status};
 use tracing::{debug, info};
 
 use super::codec::{self, CodecError};
+use super::data_source_flow;
 use super::diagnostics::Diagnostics;
-use super::framework::{Function, OpContext, PlanRequest, Provider, ReadOutcome, Resource};
+use super::framework::{
+    DataSource, Function, OpContext, PlanRequest, Provider, ReadOutcome, Resource,
+};
 use super::guard::catch_panic;
 use super::logging;
 use super::plan;
@@ -24,6 +27,7 @@ type RpcResult<T> = Result<Response<T>, Status>;
 pub struct ProviderService {
     provider: Arc<dyn Provider>,
     resources: HashMap<&'static str, Arc<dyn Resource>>,
+    data_sources: HashMap<&'static str, Arc<dyn DataSource>>,
     functions: HashMap<&'static str, Arc<dyn Function>>,
     /// The schema answer never changes, so it is built once.
     schema_response: pb::get_provider_schema::Response,
@@ -42,6 +46,11 @@ impl ProviderService {
             .into_iter()
             .map(|r| (r.type_name(), r))
             .collect();
+        let data_sources: HashMap<_, _> = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name(), d))
+            .collect();
         let functions: HashMap<_, _> = provider
             .functions()
             .into_iter()
@@ -53,6 +62,10 @@ impl ProviderService {
                 .iter()
                 .map(|(n, r)| ((*n).to_owned(), r.schema().to_proto()))
                 .collect(),
+            data_source_schemas: data_sources
+                .iter()
+                .map(|(n, d)| ((*n).to_owned(), d.schema().to_proto()))
+                .collect(),
             functions: functions
                 .iter()
                 .map(|(n, f)| ((*n).to_owned(), function_to_proto(f.as_ref())))
@@ -63,6 +76,7 @@ impl ProviderService {
         ProviderService {
             provider,
             resources,
+            data_sources,
             functions,
             schema_response,
             current_stop: std::sync::Mutex::new(stop.child_token()),
@@ -76,6 +90,17 @@ impl ProviderService {
             d.error(
                 "Unknown resource type",
                 format!("This provider has no resource type {type_name:?}."),
+            );
+            d
+        })
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&Arc<dyn DataSource>, Diagnostics> {
+        self.data_sources.get(type_name).ok_or_else(|| {
+            let mut d = Diagnostics::new();
+            d.error(
+                "Unknown data source type",
+                format!("This provider has no data source type {type_name:?}."),
             );
             d
         })
@@ -217,6 +242,13 @@ impl pb::provider_server::Provider for ProviderService {
                     type_name: (*n).to_owned(),
                 })
                 .collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|n| pb::get_metadata::DataSourceMetadata {
+                    type_name: (*n).to_owned(),
+                })
+                .collect(),
             functions: self
                 .functions
                 .keys()
@@ -274,11 +306,18 @@ impl pb::provider_server::Provider for ProviderService {
 
     async fn validate_data_resource_config(
         &self,
-        _: Request<pb::validate_data_resource_config::Request>,
+        req: Request<pb::validate_data_resource_config::Request>,
     ) -> RpcResult<pb::validate_data_resource_config::Response> {
-        Ok(Response::new(pb::validate_data_resource_config::Response {
-            diagnostics: not_offered("data source").to_proto(),
-        }))
+        let resp = |diagnostics| pb::validate_data_resource_config::Response { diagnostics };
+        let req = req.into_inner();
+        let data_source = try_diags!(self.data_source(&req.type_name), resp);
+        let config = try_diags!(
+            decode(req.config.as_ref(), &data_source.schema().value_type())
+                .map_err(|e| codec_diags("data source configuration", e)),
+            resp
+        );
+        let diags = data_source_flow::validate(data_source.as_ref(), &config);
+        Ok(Response::new(resp(diags.to_proto())))
     }
 
     async fn upgrade_resource_state(
@@ -597,11 +636,30 @@ impl pb::provider_server::Provider for ProviderService {
 
     async fn read_data_source(
         &self,
-        _: Request<pb::read_data_source::Request>,
+        req: Request<pb::read_data_source::Request>,
     ) -> RpcResult<pb::read_data_source::Response> {
-        Ok(Response::new(pb::read_data_source::Response {
-            diagnostics: not_offered("data source").to_proto(),
+        let resp = |diagnostics| pb::read_data_source::Response {
+            diagnostics,
             ..Default::default()
+        };
+        let req = req.into_inner();
+        let data_source = try_diags!(self.data_source(&req.type_name), resp);
+        let ty = data_source.schema().value_type();
+        let config = try_diags!(
+            decode(req.config.as_ref(), &ty)
+                .map_err(|e| codec_diags("data source configuration", e)),
+            resp
+        );
+        let ctx = self.context();
+        let outcome = data_source_flow::read(data_source.as_ref(), &ctx, &config).await;
+        let state = try_diags!(
+            encode(&outcome.state, &ty).map_err(|e| codec_diags("data source state", e)),
+            resp
+        );
+        Ok(Response::new(pb::read_data_source::Response {
+            state: Some(state),
+            diagnostics: outcome.diags.to_proto(),
+            deferred: None,
         }))
     }
 
@@ -756,6 +814,122 @@ mod tests {
         );
         svc.stop_in_flight();
         assert!(later.cancel.is_cancelled(), "a second stop ends it too");
+    }
+
+    const DATA_SOURCE: &str = "apigw_stage_access_log";
+
+    fn data_config(
+        svc: &ProviderService,
+        rest_api_id: Value,
+        stage_name: Value,
+    ) -> pb::DynamicValue {
+        let ty = svc.data_sources[DATA_SOURCE].schema().value_type();
+        let config = Value::object([("rest_api_id", rest_api_id), ("stage_name", stage_name)]);
+        encode(&config, &ty).expect("the configuration encodes")
+    }
+
+    #[tokio::test]
+    async fn data_sources_are_listed_with_their_schemas() {
+        let svc = service(&CancellationToken::new());
+        let meta = svc
+            .get_metadata(Request::new(pb::get_metadata::Request {}))
+            .await
+            .expect("metadata answers")
+            .into_inner();
+        let names: Vec<&str> = meta
+            .data_sources
+            .iter()
+            .map(|d| d.type_name.as_str())
+            .collect();
+        assert_eq!(names, vec![DATA_SOURCE]);
+        let schema = svc
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+            .await
+            .expect("schema answers")
+            .into_inner();
+        let block = schema.data_source_schemas[DATA_SOURCE]
+            .block
+            .as_ref()
+            .expect("a schema block");
+        let computed: Vec<&str> = block
+            .attributes
+            .iter()
+            .filter(|a| a.computed)
+            .map(|a| a.name.as_str())
+            .collect();
+        assert!(computed.contains(&"managed_by"), "{computed:?}");
+        assert!(!computed.contains(&"rest_api_id"), "{computed:?}");
+    }
+
+    #[tokio::test]
+    async fn data_source_configurations_are_validated_with_unknowns_passing() {
+        let svc = service(&CancellationToken::new());
+        let validate = |config| {
+            svc.validate_data_resource_config(Request::new(
+                pb::validate_data_resource_config::Request {
+                    type_name: DATA_SOURCE.to_owned(),
+                    config: Some(config),
+                },
+            ))
+        };
+        let bad = data_config(&svc, "abc123".into(), "prod.v1".into());
+        let diags = validate(bad)
+            .await
+            .expect("validate answers")
+            .into_inner()
+            .diagnostics;
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(diags[0].detail.contains("stage_name"), "{diags:?}");
+        assert!(diags[0].attribute.is_some(), "{diags:?}");
+        let unknown = data_config(&svc, Value::unknown(), Value::unknown());
+        let diags = validate(unknown)
+            .await
+            .expect("validate answers")
+            .into_inner()
+            .diagnostics;
+        assert!(diags.is_empty(), "{diags:?}");
+    }
+
+    #[tokio::test]
+    async fn reading_an_unknown_data_source_type_is_an_error() {
+        let svc = service(&CancellationToken::new());
+        let config = data_config(&svc, "abc123".into(), "prod".into());
+        let resp = svc
+            .read_data_source(Request::new(pb::read_data_source::Request {
+                type_name: "apigw_nothing".to_owned(),
+                config: Some(config),
+                ..Default::default()
+            }))
+            .await
+            .expect("read answers")
+            .into_inner();
+        assert!(resp.state.is_none());
+        assert_eq!(resp.diagnostics.len(), 1);
+        assert!(
+            resp.diagnostics[0].detail.contains("apigw_nothing"),
+            "{resp:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_data_source_configuration_reads_as_unknown_without_aws() {
+        // The provider is not configured, so any AWS call would fail with an error.
+        let svc = service(&CancellationToken::new());
+        let config = data_config(&svc, "abc123".into(), Value::unknown());
+        let resp = svc
+            .read_data_source(Request::new(pb::read_data_source::Request {
+                type_name: DATA_SOURCE.to_owned(),
+                config: Some(config),
+                ..Default::default()
+            }))
+            .await
+            .expect("read answers")
+            .into_inner();
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        let ty = svc.data_sources[DATA_SOURCE].schema().value_type();
+        let state = decode(resp.state.as_ref(), &ty).expect("the state decodes");
+        assert_eq!(state.attr("rest_api_id"), &Value::from("abc123"));
+        assert!(state.attr("managed_by").is_unknown());
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! diagnostics. Nothing in here knows about AWS.
 
 pub mod codec;
+pub mod data_source_flow;
 pub mod diagnostics;
 pub mod framework;
 pub mod grpc;

@@ -1,6 +1,5 @@
-//! A stage's access-log settings, as the pipeline and the attachment both handle them: find
-//! the stage (saying which of REST API and stage is missing), point it at a stream, and give it
-//! back what it had before.
+//! A stage's access-log settings, as the pipeline and the attachment both change them: point
+//! the stage at a stream, and give it back what it had before.
 
 use tokio_util::sync::CancellationToken;
 
@@ -26,54 +25,7 @@ pub struct StageRef<'a> {
 impl StageRef<'_> {
     /// `<rest_api_id>/<stage_name>`, the id of the resources on a stage.
     pub fn id(&self) -> String {
-        format!("{}/{}", self.rest_api_id, self.stage_name)
-    }
-}
-
-/// Reads a stage; when it is not found, the error says whether the REST API itself is
-/// missing or only the stage. `at_attributes` points the error at `rest_api_id` or
-/// `stage_name` (not for an import, which has no configuration yet).
-pub async fn find_stage_or_say(
-    clients: &AwsClients,
-    stage: &StageRef<'_>,
-    at_attributes: bool,
-) -> Result<apigateway::Stage, Diagnostics> {
-    let StageRef {
-        rest_api_id,
-        stage_name,
-    } = *stage;
-    let located = |attr: &str, summary: &str, detail: String| {
-        let d = Diagnostic::error(summary, detail);
-        if at_attributes {
-            d.at(AttrPath::attrs([attr])).into()
-        } else {
-            Diagnostics::from(d)
-        }
-    };
-    match apigateway::find_stage(clients, rest_api_id, stage_name).await {
-        Ok(stage) => Ok(stage),
-        Err(e) if e.is(ErrorKind::NotFound) => {
-            match apigateway::which_is_missing(clients, rest_api_id).await {
-                Ok(apigateway::Missing::RestApi) => Err(located(
-                    "rest_api_id",
-                    "REST API not found",
-                    format!(
-                        "There is no REST API {rest_api_id:?} in region {}.",
-                        clients.region
-                    ),
-                )),
-                Ok(apigateway::Missing::Stage) => Err(located(
-                    "stage_name",
-                    "Stage not found",
-                    format!(
-                        "REST API {rest_api_id:?} has no stage {stage_name:?} in region {}. Deploy the API to that stage first.",
-                        clients.region
-                    ),
-                )),
-                Err(e) => Err(failed("Cannot read the REST API", e)),
-            }
-        }
-        Err(e) => Err(failed("Cannot read the stage", e)),
+        crate::stage::id(self.rest_api_id, self.stage_name)
     }
 }
 

@@ -34,6 +34,7 @@ use bounds::{Op, bounded};
 
 pub use names::{ROLE_POLICY_NAME, default_stream_name, role_name};
 pub use ownership::{OWNER_TAG, RESERVED_TAGS};
+pub use steps::stream_owner;
 pub use tags::RESERVED_TAG_PREFIX;
 
 /// What a pipeline's private state records of the stage's earlier settings, for a type that
@@ -42,6 +43,7 @@ pub fn earlier_in_private(private: &[u8]) -> Option<ownership::Earlier> {
     model::Private::decode(private).ok().and_then(|p| p.earlier)
 }
 
+/// The resource type's name.
 pub const TYPE_NAME: &str = "apigw_access_log_pipeline";
 
 /// The resource type.

@@ -12,6 +12,7 @@ use crate::aws::firehose::{S3Destination, StreamEncryption};
 use crate::log_format;
 use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
+use crate::stage;
 
 use super::catalog_table::{self, Catalog};
 use super::encryption::Encryption;
@@ -125,7 +126,7 @@ impl Pipeline {
 
     /// `<rest_api_id>/<stage_name>`: the resource id and import id.
     pub fn id(&self) -> String {
-        self.stage_ref().id()
+        stage::id(&self.rest_api_id, &self.stage_name)
     }
 
     /// The stage this pipeline logs.

@@ -2,7 +2,6 @@
 //! A pipeline stays in state while anything it owns exists (its stream, its role, or the
 //! stage's pointer at its stream), so the plan shows the repair and destroy cleans up.
 
-use crate::resources::stage_log::StageRef;
 use std::collections::BTreeMap;
 
 use crate::aws::arn::Arn;
@@ -12,6 +11,7 @@ use crate::aws::{apigateway, firehose, iam, s3};
 use crate::log_format;
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::value::Value;
+use crate::stage;
 
 use super::bucket::bucket_name;
 use super::catalog_table;
@@ -402,15 +402,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             format!("Expected <rest_api_id>/<stage_name>, got {id:?}."),
         ));
     };
-    let stage = steps::find_stage_or_say(
-        clients,
-        &StageRef {
-            rest_api_id: api,
-            stage_name,
-        },
-        false,
-    )
-    .await?;
+    let stage = stage::find_or_say(clients, api, stage_name, false).await?;
     let pointed = stage
         .access_log
         .as_ref()

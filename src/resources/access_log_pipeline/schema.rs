@@ -5,6 +5,7 @@ use crate::log_format;
 use crate::plugin::schema::{Attribute, Mode, Schema};
 use crate::plugin::types::Type;
 use crate::plugin::validators::{Chars, Duration, IntRange, Length, OneOf, Prefix};
+use crate::stage;
 use crate::validators::{AccessLogFormat, Arn, ArnKind, FirehosePrefix, MAX_TAGS, Tags};
 
 use super::catalog_table;
@@ -19,34 +20,14 @@ pub const STREAM_PREFIX: &str = "amazon-apigateway-";
 /// Firehose's compression formats for S3 destinations.
 pub const COMPRESSIONS: &[&str] = &["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"];
 
-/// `rest_api_id`, as every type on a stage takes it (changing it means another stage).
+/// `rest_api_id`, as the types that manage a stage take it (changing it means another stage).
 pub fn rest_api_id() -> Attribute {
-    Attribute::required(
-        "rest_api_id",
-        Type::String,
-        "Id of the REST API whose stage is logged.",
-    )
-    .requires_replace()
-    .validate(Length { min: 1, max: 64 })
-    .validate(Chars {
-        allowed: |c| c.is_ascii_alphanumeric(),
-        explain: "letters and digits",
-    })
+    stage::rest_api_id_attribute("Id of the REST API whose stage is logged.").requires_replace()
 }
 
-/// `stage_name`, as every type on a stage takes it.
+/// `stage_name`, as the types that manage a stage take it.
 pub fn stage_name() -> Attribute {
-    Attribute::required(
-        "stage_name",
-        Type::String,
-        "Name of the stage whose requests are logged.",
-    )
-    .requires_replace()
-    .validate(Length { min: 1, max: 128 })
-    .validate(Chars {
-        allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
-        explain: "letters, digits, '-' and '_'",
-    })
+    stage::stage_name_attribute("Name of the stage whose requests are logged.").requires_replace()
 }
 
 /// `format`, the stage's access-log format.

@@ -14,6 +14,7 @@ use crate::aws::policy::CONFLICT_WINDOW;
 use crate::aws::retry::{WaitError, retry};
 use crate::aws::{firehose, iam};
 use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
+use crate::stage;
 
 use super::super::stage_claim;
 use super::super::stage_log;
@@ -56,10 +57,8 @@ pub async fn require_stage(
     clients: &AwsClients,
     p: &Pipeline,
 ) -> Result<apigateway::Stage, Diagnostics> {
-    stage_log::find_stage_or_say(clients, &p.stage_ref(), true).await
+    stage::find_or_say(clients, &p.rest_api_id, &p.stage_name, true).await
 }
-
-pub use stage_log::find_stage_or_say;
 
 /// Points the stage's access logs at the stream with the pipeline's format.
 pub async fn point_stage(
@@ -102,6 +101,13 @@ pub async fn stream_tags(
         Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The id of the pipeline that made stream `name`, from its owner tag (a create still running
+/// or dead included); None for a stream no pipeline made, and for no stream of that name.
+pub async fn stream_owner(clients: &AwsClients, name: &str) -> Result<Option<String>, AwsError> {
+    let tags = stream_tags(clients, name).await?;
+    Ok(tags.and_then(|t| Claim::of(&t).id().map(str::to_owned)))
 }
 
 /// Whether the objects of pipeline `other` were left by a create that died: it is not one of

@@ -50,7 +50,8 @@ pub async fn create(
         );
         return (Value::Null, Vec::new(), d);
     }
-    let stage = match stage_log::find_stage_or_say(clients, &a.stage_ref(), true).await {
+    let stage = match crate::stage::find_or_say(clients, &a.rest_api_id, &a.stage_name, true).await
+    {
         Ok(s) => s,
         Err(d) => return (Value::Null, Vec::new(), d),
     };
@@ -189,7 +190,8 @@ pub async fn update(
     let a = Attachment::from_value(planned);
     let mut cache = Private::decode(private);
     let fail = |d| (prior.clone(), private.to_vec(), d);
-    let stage = match stage_log::find_stage_or_say(clients, &a.stage_ref(), true).await {
+    let stage = match crate::stage::find_or_say(clients, &a.rest_api_id, &a.stage_name, true).await
+    {
         Ok(s) => s,
         Err(d) => return fail(d),
     };
@@ -293,11 +295,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             ),
         ));
     };
-    let stage_ref = stage_log::StageRef {
-        rest_api_id: api,
-        stage_name,
-    };
-    let stage = stage_log::find_stage_or_say(clients, &stage_ref, false).await?;
+    let stage = crate::stage::find_or_say(clients, api, stage_name, false).await?;
     let Some(log) = stage
         .access_log
         .clone()
