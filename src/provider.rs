@@ -259,6 +259,10 @@ fn settings_from(config: &Value) -> (AwsSettings, BTreeMap<String, String>) {
 
 #[async_trait]
 impl Provider for ApigwProvider {
+    fn source_address(&self) -> &str {
+        crate::PROVIDER_SOURCE
+    }
+
     fn schema(&self) -> &Schema {
         &self.schema
     }

@@ -342,3 +342,93 @@ fn a_pipeline_moved_to_an_attachment_plans_no_change_and_writes_nothing() {
         "the stream, no longer the attachment's to delete, is still there: {streams:?}"
     );
 }
+
+fn stage_arn(api: &str) -> String {
+    format!("arn:aws:apigateway:us-east-1::/restapis/{api}/stages/{STAGE}")
+}
+
+#[test]
+fn a_lost_claim_is_written_back_and_a_stage_repointed_by_hand_is_left_alone() {
+    if skip() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let (api, stream_arn) = stage_and_stream(&aws);
+    tf.write(
+        "main.tf",
+        provider_block() + &attachment("x", &api, &stream_arn, ""),
+    );
+    tf.init().success();
+    tf.apply().success();
+    let id = tf.state_resource("apigw_stage_access_log.x")["attachment_id"]
+        .as_str()
+        .expect("attachment_id")
+        .to_owned();
+
+    // The claim tag removed outside Terraform: the plan says so and the apply writes it back.
+    block_on(
+        aws.apigateway
+            .untag_resource()
+            .resource_arn(stage_arn(&api))
+            .tag_keys(ATTACHMENT_TAG)
+            .send(),
+    )
+    .expect("untag");
+    let plan = tf.plan().success();
+    assert_contains(&combined(&plan), "Stage claim missing");
+    assert_contains(&plan.stdout, "1 to change");
+    tf.apply().success();
+    assert_eq!(
+        block_on(aws.stage_tags(&api, STAGE)).get(ATTACHMENT_TAG),
+        Some(&id)
+    );
+    tf.assert_plan_empty();
+
+    // Someone points the stage at another log group by hand: destroy leaves that alone (the
+    // refresh reads it into the state, but it is not where this attachment pointed the stage).
+    let theirs = "arn:aws:logs:us-east-1:123456789012:log-group:someone-elses";
+    block_on(aws.set_stage_access_log(&api, STAGE, theirs, "$context.requestId"));
+    tf.destroy().success();
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)),
+        Some((theirs.to_owned(), "$context.requestId".to_owned()))
+    );
+    assert!(provider_tags(&aws, &api).is_empty(), "the claim is dropped");
+}
+
+#[test]
+fn a_stage_without_room_for_the_claim_is_refused_before_anything_is_written() {
+    if skip() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let (api, stream_arn) = stage_and_stream(&aws);
+    let tags: std::collections::HashMap<String, String> = (0..49)
+        .map(|i| (format!("team-{i}"), "a".to_owned()))
+        .collect();
+    block_on(
+        aws.apigateway
+            .tag_resource()
+            .resource_arn(stage_arn(&api))
+            .set_tags(Some(tags))
+            .send(),
+    )
+    .expect("tag");
+    let before = block_on(aws.stage_tags(&api, STAGE));
+    tf.write(
+        "main.tf",
+        provider_block() + &attachment("x", &api, &stream_arn, ""),
+    );
+    tf.init().success();
+    let out = tf.apply().failure();
+    let text = combined(&out);
+    assert_contains(&text, "Too many tags on the stage");
+    assert_contains(&text, "stage_name");
+    assert_eq!(block_on(aws.stage_tags(&api, STAGE)), before);
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)),
+        Some((LOG_GROUP.to_owned(), EARLIER_FORMAT.to_owned()))
+    );
+}

@@ -50,6 +50,10 @@ impl PartialState {
 /// The provider: its configuration block, and what it offers.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
+    /// Where Terraform finds the provider, such as `registry.terraform.io/acme/thing`: a moved
+    /// block takes state over only from types of this very provider.
+    fn source_address(&self) -> &str;
+
     /// The provider block's schema.
     fn schema(&self) -> &Schema;
 

@@ -596,15 +596,17 @@ impl pb::provider_server::Provider for ProviderService {
         let req = req.into_inner();
         let target = try_diags!(self.resource(&req.target_type_name), resp);
         // Only this provider's own types are understood: their schemas decode the source.
+        let ours = req.source_provider_address == self.provider.source_address();
         let source = match self.resource(&req.source_type_name) {
-            Ok(source) => source,
-            Err(_) => {
+            Ok(source) if ours => source,
+            _ => {
                 return Ok(Response::new(resp(
                     cannot_move(&req.source_type_name, &req.target_type_name).to_proto(),
                 )));
             }
         };
-        if req.source_schema_version > source.schema().version {
+        // Every schema is at its first version, so a state of it needs no upgrade.
+        if req.source_schema_version != source.schema().version {
             return Ok(Response::new(resp(
                 cannot_move(&req.source_type_name, &req.target_type_name).to_proto(),
             )));

@@ -8,8 +8,9 @@
 pub const ATTACHMENT_TAG: &str = "terraform-provider-apigw:attachment";
 
 /// Marks a claim whose create has not finished. API Gateway's tag values are of
-/// `[a-zA-Z+-=._:/]` (TagResource, API Gateway API Reference; the range `+-=` takes in the
-/// digits), so not the space a stream's owner tag uses.
+/// `[a-zA-Z+-=._:/]` (TagResource, API Gateway API Reference) or letters, numbers, spaces and
+/// `. : + = @ _ / -` ("Tag restrictions and usage conventions", API Gateway Developer Guide);
+/// the claim keeps to what both allow, so not the space a stream's owner tag uses.
 const CREATING: &str = ":creating";
 
 /// The attachment that claims a stage, from the stage's tags: its id and whether its create

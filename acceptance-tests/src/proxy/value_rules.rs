@@ -219,10 +219,11 @@ pub(crate) fn apigateway_tags(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> 
 
 /// "The valid character set is [a-zA-Z+-=._:/]. The tag key can be up to 128 characters and
 /// must not start with aws:. The tag value can be up to 256 characters." (TagResource, API
-/// Gateway API Reference). The range `+-=` spans `+` to `=`, digits among them.
+/// Gateway API Reference). The Developer Guide ("Tag restrictions and usage conventions")
+/// allows letters, numbers, spaces and `. : + = @ _ / -`; the rule here is what both allow
+/// (letters, digits, `+ - = . _ : /`), so a tag that either source refuses is a breach.
 fn apigateway_tag_problem(key: &str, value: &str) -> Option<String> {
-    let allowed =
-        |c: char| c.is_ascii_alphabetic() || ('+'..='=').contains(&c) || "._:/".contains(c);
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+-=._:/".contains(c);
     if key.is_empty() || key.chars().count() > 128 {
         return Some(format!("Tag key {key:?} must have 1 to 128 characters"));
     }
@@ -236,7 +237,7 @@ fn apigateway_tag_problem(key: &str, value: &str) -> Option<String> {
     }
     if let Some(c) = key.chars().chain(value.chars()).find(|c| !allowed(*c)) {
         return Some(format!(
-            "Tag {key:?} has {c:?}, outside the valid character set [a-zA-Z+-=._:/]"
+            "Tag {key:?} has {c:?}, outside the characters API Gateway's tags take (letters, digits, + - = . _ : /)"
         ));
     }
     None
@@ -259,6 +260,7 @@ mod tests {
                 .contains("' '")
         );
         assert!(apigateway_tag_problem("aws:x", "v").is_some());
+        assert!(apigateway_tag_problem("k", "a,b").is_some());
         assert!(apigateway_tag_problem(&"k".repeat(129), "v").is_some());
         assert!(apigateway_tag_problem("k", &"v".repeat(257)).is_some());
     }

@@ -96,9 +96,14 @@ pub fn earlier_for_create(
     holder: Holder,
 ) -> Result<Earlier, Diagnostics> {
     match holder {
-        Holder::Nobody => Ok(Earlier {
-            access_log: stage.access_log.clone(),
-        }),
+        // A record left without its claim (the claim tag removed outside Terraform) still says
+        // what the stage had before any attachment; otherwise it is what the stage has now.
+        Holder::Nobody => Ok(Earlier::from_tags(&stage.tags)
+            .ok()
+            .flatten()
+            .unwrap_or(Earlier {
+                access_log: stage.access_log.clone(),
+            })),
         Holder::Attachment {
             id: other,
             creating,
@@ -123,6 +128,54 @@ pub fn earlier_for_create(
              `moved` block (see the docs of apigw_stage_access_log), or destroy the pipeline first",
         )),
     }
+}
+
+/// Whether `holder` is someone other than attachment `id`: another attachment, or a pipeline
+/// (a pipeline moved into this attachment keeps its id).
+pub fn held_by_other(holder: &Holder, id: Option<&str>) -> Option<String> {
+    match holder {
+        Holder::Attachment { id: other, .. } if Some(other.as_str()) != id => Some(format!(
+            "another apigw_stage_access_log (attachment_id {other:?})"
+        )),
+        Holder::Pipeline {
+            id: other, stream, ..
+        } if Some(other.as_str()) != id => Some(format!(
+            "the apigw_access_log_pipeline with pipeline_id {other:?} (stream {stream:?})"
+        )),
+        _ => None,
+    }
+}
+
+/// API Gateway takes at most 50 tags per resource ("Tag restrictions and usage conventions",
+/// API Gateway Developer Guide).
+pub const MAX_STAGE_TAGS: usize = 50;
+
+/// Refuses a claim that would take the stage past [`MAX_STAGE_TAGS`], before anything is
+/// written.
+pub fn check_tag_room(
+    a: &Attachment,
+    stage: &Stage,
+    want: &BTreeMap<String, String>,
+) -> Result<(), Diagnostics> {
+    let own = claim_keys(&stage.tags);
+    let theirs = stage.tags.len() - own.len();
+    let total = theirs + want.len();
+    if total <= MAX_STAGE_TAGS {
+        return Ok(());
+    }
+    Err(failed_at(
+        &["stage_name"],
+        "Too many tags on the stage",
+        format!(
+            "Stage {:?} of REST API {:?} has {theirs} tags of its own, and the claim with its record of \
+             the stage's current access-log settings takes {}: {total} in all, and API Gateway takes at \
+             most {MAX_STAGE_TAGS} per stage. Remove {} of the stage's tags.",
+            a.stage_name,
+            a.rest_api_id,
+            want.len(),
+            total - MAX_STAGE_TAGS
+        ),
+    ))
 }
 
 /// The error for a stage someone else holds.

@@ -10,7 +10,7 @@ use crate::plugin::framework::OpContext;
 use crate::plugin::value::Value;
 use crate::resources::access_log_pipeline::ownership::{self, Earlier};
 use crate::resources::access_log_pipeline::steps::failed;
-use crate::resources::stage_log;
+use crate::resources::{stage_claim, stage_log};
 
 use super::claim::{self, Holder};
 use super::model::{Attachment, Private};
@@ -30,8 +30,9 @@ async fn stage_arn(clients: &AwsClients, a: &Attachment) -> Result<String, Diagn
 }
 
 /// Create: refuse a stage another resource holds, claim it with the record of what it has,
-/// point it at the stream, then mark the claim finished. A failure after the claim returns the
-/// state with the error, so Terraform taints it and destroy gives the stage back.
+/// check that the claim is ours (tags have no compare-and-swap: the last writer wins), point
+/// the stage at the stream, then mark the claim finished. A failure after the claim returns
+/// the state with the error, so Terraform taints it and destroy gives the stage back.
 pub async fn create(
     clients: &AwsClients,
     ctx: &OpContext,
@@ -40,20 +41,20 @@ pub async fn create(
     let mut a = Attachment::from_value(planned);
     let id = ownership::new_pipeline_id();
     let destination = a.destination_arn.clone().unwrap_or_default();
+    let nothing = |d| (Value::Null, Vec::new(), d);
     if let Some((other, _)) =
         ownership::claim_in_process(&a.stage_key(&clients.region), &id, &destination)
     {
-        let d = claim::taken(
+        return nothing(claim::taken(
             &a,
             &format!("another resource of this configuration (id {other:?})"),
             "keep one resource per stage",
-        );
-        return (Value::Null, Vec::new(), d);
+        ));
     }
     let stage = match crate::stage::find_or_say(clients, &a.rest_api_id, &a.stage_name, true).await
     {
         Ok(s) => s,
-        Err(d) => return (Value::Null, Vec::new(), d),
+        Err(d) => return nothing(d),
     };
     let earlier = match claim::holder(clients, &stage).await {
         Ok(holder) => claim::earlier_for_create(&a, &id, &stage, holder),
@@ -61,18 +62,54 @@ pub async fn create(
     };
     let earlier = match earlier {
         Ok(e) => e,
-        Err(d) => return (Value::Null, Vec::new(), d),
+        Err(d) => return nothing(d),
     };
+    let mut diags = Diagnostics::new();
+    match elsewhere_warning(clients, &destination).await {
+        Ok(Some(w)) => diags.push(w),
+        Ok(None) => {}
+        Err(d) => return nothing(d),
+    }
     let private = Private {
         earlier: Some(earlier.clone()),
         unclaimed: false,
+        adopted: false,
+        applied: Some(destination),
     };
     a.attachment_id = Some(id.clone());
     match claim_and_point(clients, ctx, &a, &id, &stage, &earlier).await {
-        Ok(()) => (a.to_value(), private.encode(), Diagnostics::new()),
-        Err((claimed, d)) if claimed => (a.to_value(), private.encode(), d),
-        Err((_, d)) => (Value::Null, Vec::new(), d),
+        Ok(()) => (a.to_value(), private.encode(), diags),
+        Err((claimed, d)) if claimed => {
+            diags.extend(d);
+            (a.to_value(), private.encode(), diags)
+        }
+        Err((_, d)) => nothing(d),
     }
+}
+
+/// A warning when the stream is in another account or region than the stage: AWS documents
+/// access-log delivery to a stream by its ARN, and nothing of streams elsewhere ("Log REST API
+/// calls to Amazon Data Firehose in API Gateway", API Gateway Developer Guide).
+async fn elsewhere_warning(
+    clients: &AwsClients,
+    destination: &str,
+) -> Result<Option<Diagnostic>, Diagnostics> {
+    if claim::own_stream_of(clients, destination).await?.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(
+        Diagnostic::warning(
+            "Stream of another account or region",
+            format!(
+                "{destination} is not in the provider's account and region ({}). AWS documents no \
+                 delivery of access logs to a stream elsewhere; check that records arrive.",
+                clients.region
+            ),
+        )
+        .at(crate::plugin::diagnostics::AttrPath::attrs([
+            "destination_arn",
+        ])),
+    ))
 }
 
 /// The steps of create after the checks; the error says whether the stage was claimed.
@@ -86,9 +123,25 @@ async fn claim_and_point(
 ) -> Result<(), (bool, Diagnostics)> {
     let arn = stage_arn(clients, a).await.map_err(|d| (false, d))?;
     let creating = claim::claim_tags(id, true, earlier);
+    claim::check_tag_room(a, stage, &creating).map_err(|d| (false, d))?;
     claim::write_claim(clients, &arn, &stage.tags, &creating)
         .await
-        .map_err(|d| (true, d))?;
+        .map_err(|d| (false, d))?;
+    // Another create may have tagged the stage at the same moment: whichever claim the stage
+    // holds now is the one that goes on.
+    let now = apigateway::find_stage(clients, &a.rest_api_id, &a.stage_name)
+        .await
+        .map_err(|e| (true, failed("Cannot read the stage", e)))?;
+    if stage_claim::claim_of(&now.tags).map(|(who, _)| who) != Some(id) {
+        return Err((
+            false,
+            claim::taken(
+                a,
+                "another apigw_stage_access_log, whose create claimed it at the same time",
+                "apply again once that one has finished, and keep one resource per stage",
+            ),
+        ));
+    }
     point(clients, ctx, a).await.map_err(|d| (true, d))?;
     let done = claim::claim_tags(id, false, earlier);
     claim::write_claim(clients, &arn, &creating, &done)
@@ -158,6 +211,19 @@ pub async fn read(
         }
     }
     let (claimed, earlier) = record_of(&a, &holder, &cache);
+    if !claimed && !cache.unclaimed {
+        diags.push(Diagnostic::warning(
+            "Stage claim missing",
+            format!(
+                "Stage {:?} of REST API {:?} no longer carries this attachment's claim (the tag {} was \
+                 removed outside Terraform, perhaps by another tool managing the stage's tags). The next \
+                 apply writes it back; until then another attachment could take the stage.",
+                a.stage_name,
+                a.rest_api_id,
+                crate::resources::stage_claim::ATTACHMENT_TAG
+            ),
+        ));
+    }
     cache.earlier = earlier;
     cache.unclaimed = !claimed;
     Ok((observed(&a, &stage).to_value(), cache.encode(), diags))
@@ -179,7 +245,8 @@ fn observed(a: &Attachment, stage: &Stage) -> Attachment {
     now
 }
 
-/// Update: point the stage at the planned stream and format, and claim it if it is not yet.
+/// Update: refuse a stage someone else holds by now, claim it again if its claim is missing,
+/// and point it at the planned stream and format.
 pub async fn update(
     clients: &AwsClients,
     ctx: &OpContext,
@@ -195,27 +262,39 @@ pub async fn update(
         Ok(s) => s,
         Err(d) => return fail(d),
     };
+    let holder = match claim::holder(clients, &stage).await {
+        Ok(h) => h,
+        Err(d) => return fail(d),
+    };
+    if let Some(who) = claim::held_by_other(&holder, a.attachment_id.as_deref()) {
+        return fail(claim::taken(
+            &a,
+            &who,
+            "destroy that resource, or remove this one from the configuration",
+        ));
+    }
     if cache.unclaimed {
         let id = a.attachment_id.clone().unwrap_or_default();
         let earlier = cache.earlier.clone().unwrap_or_default();
+        let want = claim::claim_tags(&id, false, &earlier);
+        if let Err(d) = claim::check_tag_room(&a, &stage, &want) {
+            return fail(d);
+        }
         let arn = match stage_arn(clients, &a).await {
             Ok(arn) => arn,
             Err(d) => return fail(d),
         };
-        if let Err(d) = claim::write_claim(
-            clients,
-            &arn,
-            &stage.tags,
-            &claim::claim_tags(&id, false, &earlier),
-        )
-        .await
-        {
+        if let Err(d) = claim::write_claim(clients, &arn, &stage.tags, &want).await {
             return fail(d);
         }
         cache.unclaimed = false;
+        cache.adopted = false;
     }
     match point(clients, ctx, &a).await {
-        Ok(()) => (a.to_value(), cache.encode(), Diagnostics::new()),
+        Ok(()) => {
+            cache.applied = a.destination_arn.clone();
+            (a.to_value(), cache.encode(), Diagnostics::new())
+        }
         Err(d) => (prior.clone(), cache.encode(), d),
     }
 }
@@ -246,7 +325,13 @@ pub async fn delete(
         // Someone else holds the stage now: it is theirs to change.
         return diags;
     }
-    let destination = a.destination_arn.clone().unwrap_or_default();
+    // Where this attachment pointed the stage; a refresh reads the stage's current destination
+    // into the state, so that is only the fallback when private state was lost.
+    let destination = cache
+        .applied
+        .clone()
+        .or_else(|| a.destination_arn.clone())
+        .unwrap_or_default();
     let ours = |arn: &str| arn == destination;
     match stage_log::release(
         clients,
@@ -328,6 +413,8 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             Private {
                 earlier,
                 unclaimed: false,
+                adopted: false,
+                applied: a.destination_arn.clone(),
             }
         }
         Holder::Pipeline { id, stream, .. } => {
@@ -346,6 +433,8 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
                     access_log: Some(log),
                 }),
                 unclaimed: true,
+                adopted: true,
+                applied: a.destination_arn.clone(),
             }
         }
     };
@@ -392,6 +481,8 @@ pub fn from_pipeline(
     let private = Private {
         earlier: crate::resources::access_log_pipeline::earlier_in_private(source_private),
         unclaimed: false,
+        adopted: false,
+        applied: Some(destination.to_owned()),
     };
     Ok((a.to_value(), private.encode()))
 }

@@ -88,15 +88,28 @@ impl Resource for StageAccessLog {
         &self,
         req: &PlanRequest<'_>,
         planned: &mut Value,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
     ) -> Vec<u8> {
+        let Value::Object(items) = planned else {
+            return req.prior_private.to_vec();
+        };
         // The id is known as soon as the stage is.
-        if let (Some(api), Some(stage), Value::Object(items)) = (
+        if let (Some(api), Some(stage)) = (
             req.config.attr("rest_api_id").as_str(),
             req.config.attr("stage_name").as_str(),
-            &mut *planned,
         ) {
-            items.insert("id".into(), Value::string(format!("{api}/{stage}")));
+            items.insert("id".into(), Value::string(crate::stage::id(api, stage)));
+        }
+        // A claim that went missing (not one an import never wrote) is written back by an
+        // update, so the plan has one to show.
+        let private = Private::decode(req.prior_private);
+        if !req.prior.is_null() && private.unclaimed && !private.adopted {
+            items.insert("attachment_id".into(), Value::unknown());
+            diags.push(crate::plugin::diagnostics::Diagnostic::warning(
+                "Stage claim to be written back",
+                "The stage no longer carries this attachment's claim tag; this apply writes it back \
+                 (attachment_id keeps its value).",
+            ));
         }
         req.prior_private.to_vec()
     }

@@ -80,10 +80,18 @@ pub struct Private {
     /// What the stage had before the attachment; None when not known.
     #[serde(default)]
     pub earlier: Option<Earlier>,
-    /// The stage carries no claim of this attachment yet (an import of a stage pointed at a
-    /// stream by hand): the next update writes it.
+    /// The stage carries no claim of this attachment (an import of a stage pointed at a
+    /// stream by hand, or a claim removed outside Terraform): the next update writes it.
     #[serde(default)]
     pub unclaimed: bool,
+    /// Taken over by an import of a stage nobody held: its settings are the ones it had, and
+    /// nothing needs writing until the configuration changes.
+    #[serde(default)]
+    pub adopted: bool,
+    /// The destination this attachment pointed the stage at: destroy gives the stage back only
+    /// while it still logs there, whatever a refresh read into the state.
+    #[serde(default)]
+    pub applied: Option<String>,
 }
 
 impl Private {
