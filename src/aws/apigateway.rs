@@ -90,7 +90,11 @@ pub async fn tag_stage(
 }
 
 /// Removes tags from a stage by key (UntagResource).
-pub async fn untag_stage(aws: &AwsClients, stage_arn: &str, keys: &[String]) -> Result<(), AwsError> {
+pub async fn untag_stage(
+    aws: &AwsClients,
+    stage_arn: &str,
+    keys: &[String],
+) -> Result<(), AwsError> {
     if keys.is_empty() {
         return Ok(());
     }

@@ -2,6 +2,7 @@
 
 pub mod access_log_pipeline;
 pub mod stage_claim;
+pub mod stream_parts;
 
 use std::sync::Arc;
 

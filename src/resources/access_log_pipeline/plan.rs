@@ -9,9 +9,9 @@ use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
 use crate::validators::{MAX_TAGS, iam_refuses};
 
-use super::catalog_table;
-use super::error_logging;
-use super::model::{Private, destination_uri, merge_tags, planned_bucket_policy};
+use crate::resources::stream_parts::{catalog_table, destination_uri, error_logging, merge_tags};
+
+use super::model::{Private, planned_bucket_policy};
 use super::names;
 use super::ownership::RESERVED_TAGS;
 
@@ -243,7 +243,7 @@ pub fn modify(
         set(planned, "delivery_stream_arn", Value::unknown());
     }
 
-    error_logging::plan(req.config, planned);
+    error_logging::plan(req.config, planned, "delivery_stream_name");
 
     let tags_all = plan_tags_all(req.config, planned.attr("tags"), default_tags, diags);
     set(planned, "tags_all", tags_all);
