@@ -1,6 +1,7 @@
 //! The provider's managed resources.
 
 pub mod access_log_pipeline;
+pub mod access_log_stream;
 pub mod stage_claim;
 pub mod stream_parts;
 
@@ -10,7 +11,8 @@ use crate::plugin::framework::Resource;
 use crate::provider::ProviderState;
 
 pub fn all(state: &Arc<ProviderState>) -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(access_log_pipeline::AccessLogPipeline::new(
-        state.clone(),
-    ))]
+    vec![
+        Arc::new(access_log_pipeline::AccessLogPipeline::new(state.clone())),
+        Arc::new(access_log_stream::AccessLogStream::new(state.clone())),
+    ]
 }

@@ -12,7 +12,6 @@ use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::firehose::{FormatConversion, S3Destination};
 use crate::aws::glue::{self, GlueColumn, GlueTable};
-use crate::log_format;
 use crate::plugin::diagnostics::{AttrPath, Diagnostics};
 use crate::plugin::schema::{Attribute, Mode};
 use crate::plugin::types::Type;
@@ -94,8 +93,9 @@ fn inputs<'a>(p: &'a StreamParts, c: &'a Catalog) -> Inputs<'a> {
     }
 }
 
-/// Plan rules of `catalog`, on whatever is known. No AWS call.
-pub fn validate(config: &Value, diags: &mut Diagnostics) {
+/// Plan rules of `catalog`, on whatever is known, with `default_format` for a `format` left
+/// out. No AWS call.
+pub fn validate(config: &Value, default_format: &str, diags: &mut Diagnostics) {
     let c = config.attr("catalog");
     if c.is_null() || c.is_unknown() {
         return;
@@ -115,7 +115,7 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     let parquet = c.attr("parquet").as_bool().unwrap_or(false);
     let s3 = config.attr("s3");
     let format = match config.attr("format") {
-        Value::Null => Some(log_format::JSON),
+        Value::Null => Some(default_format),
         v => v.as_str(),
     };
     let prefix = match s3.attr("prefix") {
@@ -437,6 +437,7 @@ pub fn imported(d: &S3Destination) -> Option<Catalog> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log_format;
 
     fn config(catalog: Value, s3: Vec<(&str, Value)>) -> Value {
         let mut s3v = vec![("bucket_arn", Value::from("arn:aws:s3:::logs"))];
@@ -450,7 +451,7 @@ mod tests {
 
     fn paths(config: &Value) -> Vec<String> {
         let mut d = Diagnostics::new();
-        validate(config, &mut d);
+        validate(config, log_format::JSON, &mut d);
         d.0.iter()
             .map(|d| d.attribute.as_ref().unwrap().to_string())
             .collect()

@@ -12,6 +12,7 @@ pub mod error_logging;
 pub mod names;
 pub mod owner;
 pub mod partitioning;
+pub mod plan;
 pub mod policy;
 pub mod role;
 pub mod schema;
