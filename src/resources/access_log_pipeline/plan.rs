@@ -8,7 +8,7 @@ use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
 
 use crate::resources::stream_parts::plan as plan_parts;
-use crate::resources::stream_parts::plan::set;
+use crate::resources::stream_parts::plan::{Reserved, set};
 use crate::resources::stream_parts::{catalog_table, destination_uri, error_logging};
 
 use super::model::{Private, planned_bucket_policy};
@@ -41,6 +41,12 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     }
     error_logging::validate(config, diags);
 }
+
+/// The tags the pipeline adds of its own, counted against the 50-tag limit.
+const RESERVED: Reserved = Reserved {
+    count: RESERVED_TAGS,
+    what: "the owner and the record of the stage's earlier settings",
+};
 
 /// Fills in what the plan can know: the id, the derived stream name, the merged tags and the
 /// destination URI; marks the role unknown when the provider is about to create one.
@@ -92,15 +98,11 @@ pub fn modify(
 
     error_logging::plan(req.config, planned, "delivery_stream_name");
 
-    let reserved = plan_parts::Reserved {
-        count: RESERVED_TAGS,
-        what: "the owner and the record of the stage's earlier settings",
-    };
     let tags_all = plan_parts::plan_tags_all(
         req.config,
         planned.attr("tags"),
         default_tags,
-        reserved,
+        RESERVED,
         diags,
     );
     set(planned, "tags_all", tags_all);
@@ -123,6 +125,8 @@ pub fn modify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::stream_parts::merge_tags;
+    use crate::resources::stream_parts::plan::{check_tags_all, plan_tags_all};
 
     #[test]
     fn expressions_in_prefix_need_an_error_prefix() {
@@ -224,11 +228,14 @@ mod tests {
         );
         let defaults = BTreeMap::from([("env".to_owned(), "dev".to_owned())]);
         let mut d = Diagnostics::new();
-        assert!(plan_tags_all(&owned, &tags, Some(&defaults), &mut d).is_unknown());
-        assert!(plan_tags_all(&owned, &Value::Null, None, &mut d).is_unknown());
-        assert!(plan_tags_all(&owned, &Value::unknown(), Some(&defaults), &mut d).is_unknown());
+        assert!(plan_tags_all(&owned, &tags, Some(&defaults), RESERVED, &mut d).is_unknown());
+        assert!(plan_tags_all(&owned, &Value::Null, None, RESERVED, &mut d).is_unknown());
+        assert!(
+            plan_tags_all(&owned, &Value::unknown(), Some(&defaults), RESERVED, &mut d)
+                .is_unknown()
+        );
         assert!(d.0.is_empty(), "{d:?}");
-        let known = plan_tags_all(&owned, &Value::Null, Some(&defaults), &mut d);
+        let known = plan_tags_all(&owned, &Value::Null, Some(&defaults), RESERVED, &mut d);
         assert_eq!(
             known.as_map().unwrap().get("env"),
             Some(&Value::from("dev"))
@@ -237,7 +244,7 @@ mod tests {
         // What is known is still checked; the count is not, without all the tags.
         let bad = Value::Map([("share".to_owned(), Value::from("50%"))].into());
         let mut d = Diagnostics::new();
-        assert!(plan_tags_all(&owned, &bad, None, &mut d).is_unknown());
+        assert!(plan_tags_all(&owned, &bad, None, RESERVED, &mut d).is_unknown());
         assert_eq!(d.0.len(), 1, "{d:?}");
         assert_eq!(
             d.0[0].attribute.as_ref().unwrap().to_string(),
@@ -247,7 +254,7 @@ mod tests {
         let overriding = Value::Map([("share".to_owned(), Value::unknown())].into());
         let mut d = Diagnostics::new();
         let defaults = BTreeMap::from([("share".to_owned(), "50%".to_owned())]);
-        plan_tags_all(&owned, &overriding, Some(&defaults), &mut d);
+        plan_tags_all(&owned, &overriding, Some(&defaults), RESERVED, &mut d);
         assert!(d.0.is_empty(), "{d:?}");
     }
 
@@ -268,6 +275,7 @@ mod tests {
             &merge_tags(defaults, Some(tags)),
             true,
             Some(tags),
+            RESERVED,
             &mut diags,
         );
         diags.0.into_iter().map(|d| d.detail).collect()

@@ -52,9 +52,9 @@ mod tests {
             assert!(log_format::identifies_request(format), "{name}");
             assert!(format.len() <= log_format::MAX_FORMAT_BYTES, "{name}");
         }
-        let json: serde_json::Value = serde_json::from_str(&all["json"]).unwrap();
-        assert_eq!(json["apiId"], "$context.apiId");
-        assert_eq!(json["stage"], "$context.stage");
+        let parsed: serde_json::Value = serde_json::from_str(&all["json"]).unwrap();
+        assert_eq!(parsed["apiId"], "$context.apiId");
+        assert_eq!(parsed["stage"], "$context.stage");
         assert_eq!(unpartitionable(&json()), None);
     }
 }

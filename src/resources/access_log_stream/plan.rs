@@ -31,16 +31,15 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
         .collect();
     match config.attr("partitioning").as_bool() {
         None => {}
-        Some(false) => {
-            if keys_used.iter().any(|u| *u) {
-                diags.attr_error(
-                    &AttrPath::attrs(["s3", "prefix"]),
-                    "Partition keys without partitioning",
-                    "s3.prefix uses !{partitionKeyFromQuery:...}, which Firehose evaluates only with \
-                     dynamic partitioning: set partitioning = true, or leave the keys out.",
-                );
-            }
+        Some(false) if keys_used.iter().any(|u| *u) => {
+            diags.attr_error(
+                &AttrPath::attrs(["s3", "prefix"]),
+                "Partition keys without partitioning",
+                "s3.prefix uses !{partitionKeyFromQuery:...}, which Firehose evaluates only with \
+                 dynamic partitioning: set partitioning = true, or leave the keys out.",
+            );
         }
+        Some(false) => {}
         Some(true) => validate_partitioned(config, prefix, &keys_used, diags),
     }
 }

@@ -42,7 +42,7 @@ pub fn validate_s3(config: &Value, diags: &mut Diagnostics) {
 /// role the provider creates. Checked at plan on what is known of them: `tags_all` holds the
 /// known tags, and `complete` says whether those are all there will be (the count needs them
 /// all).
-fn check_tags_all(
+pub fn check_tags_all(
     config: &Value,
     tags_all: &BTreeMap<String, String>,
     complete: bool,
