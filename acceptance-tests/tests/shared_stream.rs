@@ -276,3 +276,45 @@ fn partitionings_rules_are_refused_at_plan_naming_the_attribute() {
     // Nothing was made by any of these plans.
     assert_nothing_left(&aws);
 }
+
+#[test]
+fn a_pipeline_and_a_stream_resource_never_take_each_others_stream() {
+    if acceptance_tests::emulator_only() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    block_on(aws.create_bucket("crossed-logs"));
+    let api = block_on(aws.rest_api_with_stage("crossed-api", "prod"));
+    let name = "amazon-apigateway-crossed";
+    let pipeline = acceptance_tests::pipeline_hcl(
+        "p",
+        &api,
+        "prod",
+        "arn:aws:s3:::crossed-logs",
+        &format!("  delivery_stream_name = \"{name}\""),
+    );
+    tf.write("main.tf", provider_block() + &pipeline);
+    tf.init().success();
+    tf.apply().success();
+    let pipeline_tags = block_on(aws.stream_tags(name));
+
+    // A stream resource of the same name is refused, naming the pipeline, and takes nothing.
+    let both = stream_hcl(name, "crossed-logs", false, "", "") + &pipeline;
+    tf.write("main.tf", both);
+    let out = tf.apply().failure();
+    assert_contains(&out.stderr, "Delivery stream name taken");
+    assert_contains(&out.stderr, "belongs to an apigw_access_log_pipeline");
+    assert_eq!(block_on(aws.stream_tags(name)), pipeline_tags);
+
+    // Nor does an import take the pipeline's stream on.
+    let out = tf
+        .tf(&["import", "-input=false", "-no-color", ADDR, name])
+        .failure();
+    assert_contains(&out.stderr, "Stream not made by an apigw_access_log_stream");
+    assert_eq!(block_on(aws.stream_tags(name)), pipeline_tags);
+
+    tf.write("main.tf", provider_block() + &pipeline);
+    tf.destroy().success();
+    assert_nothing_left(&aws);
+}

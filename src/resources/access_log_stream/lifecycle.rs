@@ -54,6 +54,15 @@ pub async fn create(clients: &AwsClients, ctx: &OpContext, planned: &Value) -> A
     let mut private = Private::default();
     let mut made_role = None;
     let mut warnings = Diagnostics::new();
+    let parts = s.parts();
+    // Nothing is made for a name someone else's stream has: no state is left to clean up.
+    if let Err(errors) = stream::require_name_free(clients, &parts, &owner(&s, &id)).await {
+        return ApplyOutcome {
+            state: Value::Null,
+            private: Vec::new(),
+            diags: errors,
+        };
+    }
     let result = steps_of_create(
         clients,
         ctx,

@@ -192,24 +192,48 @@ async fn adopt_stream(
                 ))
             }
         }
-        None => {
-            let whose = match owner.kind.other_claim(&have) {
-                Some((kind, id)) => format!(
-                    "belongs to an {} ({} {id:?})",
-                    kind.resource_type(),
-                    kind.id_attribute()
-                ),
-                None => "was not made by this provider".to_owned(),
-            };
-            Err(failed_at(
-                &[parts.name_attr],
-                "Delivery stream name taken",
-                format!(
-                    "A Firehose stream named {name:?} already exists and {whose}. {}",
-                    owner.name_taken_hint
-                ),
-            ))
-        }
+        None => Err(name_taken(parts, owner, &have)),
+    }
+}
+
+/// The error for a stream of the wanted name that no instance of `owner`'s kind made, with
+/// `have` its tags.
+fn name_taken(
+    parts: &StreamParts,
+    owner: &Owner<'_>,
+    have: &BTreeMap<String, String>,
+) -> Diagnostics {
+    let whose = match owner.kind.other_claim(have) {
+        Some((kind, id)) => format!(
+            "belongs to an {} ({} {id:?})",
+            kind.resource_type(),
+            kind.id_attribute()
+        ),
+        None => "was not made by this provider".to_owned(),
+    };
+    failed_at(
+        &[parts.name_attr],
+        "Delivery stream name taken",
+        format!(
+            "A Firehose stream named {:?} already exists and {whose}. {}",
+            parts.name, owner.name_taken_hint
+        ),
+    )
+}
+
+/// Refuses, before anything is made, a stream name that a stream of someone else has: the
+/// owned role and log group are named after the stream, so they would be someone else's too.
+pub async fn require_name_free(
+    clients: &AwsClients,
+    parts: &StreamParts,
+    owner: &Owner<'_>,
+) -> Result<(), Diagnostics> {
+    let have = stream_tags(clients, &parts.name)
+        .await
+        .map_err(|e| failed("Cannot read the delivery stream", e))?;
+    match have {
+        Some(tags) if owner.claim(&tags).id().is_none() => Err(name_taken(parts, owner, &tags)),
+        _ => Ok(()),
     }
 }
 
