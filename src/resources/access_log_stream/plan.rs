@@ -93,8 +93,12 @@ fn validate_partitioned(
              no zero buffering with dynamic partitioning.",
         );
     }
-    // "Troubleshoot dynamic partitioning errors": an error prefix is required.
-    if s3.attr("error_output_prefix").is_null() && !s3.is_unknown() {
+    // "Troubleshoot dynamic partitioning errors": an error prefix is required (a prefix with
+    // expressions already needs one, and `validate_s3` says so).
+    let said = prefix
+        .as_str()
+        .is_some_and(crate::firehose_prefix::has_expressions);
+    if s3.attr("error_output_prefix").is_null() && !s3.is_unknown() && !said {
         diags.attr_error(
             &AttrPath::attrs(["s3", "error_output_prefix"]),
             "Missing error_output_prefix",
