@@ -232,4 +232,27 @@ mod tests {
             "keys without partitioning"
         );
     }
+
+    #[test]
+    fn a_catalog_of_a_partitioned_stream_is_refused_at_the_prefix() {
+        let mut c = config(
+            true,
+            vec![
+                ("prefix", Value::from(partitioning::suggested_prefix())),
+                (
+                    "error_output_prefix",
+                    "errors/!{firehose:error-output-type}/".into(),
+                ),
+                ("buffering_size_mib", Value::int(64)),
+            ],
+            Value::Null,
+        );
+        if let Value::Object(m) = &mut c {
+            m.insert(
+                "catalog".to_owned(),
+                Value::object([("database", "logs".into()), ("table", "access".into())]),
+            );
+        }
+        assert_eq!(paths(&c), ["s3.prefix"]);
+    }
 }

@@ -60,11 +60,6 @@ impl OwnerKind {
         }
     }
 
-    /// The owner tag's value for instance `id`.
-    pub fn value(self, id: &str, creating: bool) -> String {
-        owner_value(id, creating)
-    }
-
     /// The owner tag for instance `id`.
     pub fn owner_tag(self, id: &str, creating: bool) -> (String, String) {
         (self.tag().to_owned(), owner_value(id, creating))
