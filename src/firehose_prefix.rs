@@ -20,6 +20,10 @@ const RANDOM_STRING_CHARS: usize = 11;
 pub enum Kind {
     Prefix,
     ErrorOutputPrefix,
+    /// The prefix of a stream with dynamic partitioning, whose records carry these keys
+    /// (`!{partitionKeyFromQuery:<key>}`, "Use Amazon S3 bucket prefix to deliver data",
+    /// Firehose Developer Guide).
+    PartitionedPrefix(&'static [&'static str]),
 }
 
 /// One `!{namespace:value}` expression as written.
@@ -47,6 +51,8 @@ pub enum PrefixError {
         "{text} takes a partition key from the records, which needs Firehose's dynamic partitioning; this resource does not turn it on"
     )]
     NeedsDynamicPartitioning { text: String },
+    #[error("{text} names a partition key the stream does not make; it makes {keys}")]
+    UnknownPartitionKey { text: String, keys: String },
     #[error(
         "{text} is not a value of the firehose namespace, which has only error-output-type and random-string"
     )]
@@ -111,7 +117,7 @@ pub fn check(prefix: &str, kind: Kind) -> Result<(), PrefixError> {
             ("timestamp", _) => {}
             ("firehose", "random-string") => {}
             ("firehose", "error-output-type") => {
-                if kind == Kind::Prefix {
+                if kind != Kind::ErrorOutputPrefix {
                     return Err(PrefixError::ErrorOutputTypeInPrefix);
                 }
                 has_error_output_type = true;
@@ -120,6 +126,17 @@ pub fn check(prefix: &str, kind: Kind) -> Result<(), PrefixError> {
                 return Err(PrefixError::UnknownFirehoseValue {
                     text: e.text.to_owned(),
                 });
+            }
+            ("partitionKeyFromQuery", key) if matches!(kind, Kind::PartitionedPrefix(_)) => {
+                let Kind::PartitionedPrefix(keys) = kind else {
+                    unreachable!("matched above")
+                };
+                if !keys.contains(&key) {
+                    return Err(PrefixError::UnknownPartitionKey {
+                        text: e.text.to_owned(),
+                        keys: keys.join(", "),
+                    });
+                }
             }
             ("partitionKeyFromQuery" | "partitionKeyFromLambda", _) => {
                 return Err(PrefixError::NeedsDynamicPartitioning {

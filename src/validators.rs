@@ -87,7 +87,7 @@ fn check_access_log_stream_arn(arn: &ParsedArn) -> Result<(), ArnProblem> {
 /// The first rule a Firehose stream name for access logs breaks (see
 /// [`check_access_log_stream_arn`] for the sources).
 pub fn stream_name_rule(name: &str) -> Result<(), String> {
-    use crate::resources::access_log_pipeline::schema::STREAM_PREFIX;
+    use crate::resources::stream_parts::names::STREAM_PREFIX;
     let len = name.chars().count();
     if !(1..=64).contains(&len) {
         return Err(format!(

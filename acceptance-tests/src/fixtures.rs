@@ -290,9 +290,10 @@ pub async fn owned_glue_tables(aws: &Aws) -> Vec<String> {
             .await
             .expect("get_tables");
         for t in tables.table_list() {
-            let owned = t
-                .parameters()
-                .is_some_and(|p| p.contains_key("terraform-provider-apigw:pipeline"));
+            let owned = t.parameters().is_some_and(|p| {
+                p.contains_key("terraform-provider-apigw:pipeline")
+                    || p.contains_key("terraform-provider-apigw:stream")
+            });
             if owned {
                 found.push(format!("{}.{}", db.name(), t.name()));
             }

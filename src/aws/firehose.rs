@@ -2,12 +2,15 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_firehose::types::DynamicPartitioningConfiguration;
 use aws_sdk_firehose::types::{
     BufferingHints, CloudWatchLoggingOptions, CompressionFormat, DataFormatConversionConfiguration,
     DeliveryStreamEncryptionConfigurationInput, DeliveryStreamType, Deserializer,
     EncryptionConfiguration, ExtendedS3DestinationConfiguration, ExtendedS3DestinationUpdate,
     InputFormatConfiguration, KeyType, KmsEncryptionConfig, NoEncryptionConfig, OpenXJsonSerDe,
-    OutputFormatConfiguration, ParquetSerDe, SchemaConfiguration, Serializer, Tag,
+    OutputFormatConfiguration, ParquetSerDe, ProcessingConfiguration, Processor,
+    ProcessorParameter, ProcessorParameterName, ProcessorType, SchemaConfiguration, Serializer,
+    Tag,
 };
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -34,6 +37,74 @@ pub struct S3Destination {
     pub format_conversion: Option<FormatConversion>,
     /// Where Firehose logs the destination's delivery errors.
     pub error_logging: ErrorLogging,
+    /// Dynamic partitioning, when enabled.
+    pub partitioning: Option<DynamicPartitioning>,
+}
+
+/// Dynamic partitioning as the provider uses it: `DynamicPartitioningConfiguration` enabled,
+/// and one `MetadataExtraction` processor whose query makes the partition keys
+/// (ProcessingConfiguration, Processor; botocore data/firehose/2015-08-04/service-2.json).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DynamicPartitioning {
+    /// `MetadataExtractionQuery`.
+    pub query: String,
+    /// `JsonParsingEngine`.
+    pub engine: String,
+}
+
+fn partitioning_config(enabled: bool) -> DynamicPartitioningConfiguration {
+    DynamicPartitioningConfiguration::builder()
+        .enabled(enabled)
+        .build()
+}
+
+fn processing(p: &DynamicPartitioning) -> Result<ProcessingConfiguration, AwsError> {
+    let param = |name: ProcessorParameterName, value: &str| {
+        ProcessorParameter::builder()
+            .parameter_name(name)
+            .parameter_value(value)
+            .build()
+            .map_err(|e| AwsError::fatal("firehose:request", e.to_string()))
+    };
+    let processor = Processor::builder()
+        .r#type(ProcessorType::MetadataExtraction)
+        .parameters(param(
+            ProcessorParameterName::MetadataExtractionQuery,
+            &p.query,
+        )?)
+        .parameters(param(ProcessorParameterName::JsonParsingEngine, &p.engine)?)
+        .build()
+        .map_err(|e| AwsError::fatal("firehose:request", e.to_string()))?;
+    Ok(ProcessingConfiguration::builder()
+        .enabled(true)
+        .processors(processor)
+        .build())
+}
+
+fn partitioning_of(
+    config: Option<&DynamicPartitioningConfiguration>,
+    processing: Option<&ProcessingConfiguration>,
+) -> Option<DynamicPartitioning> {
+    if config.and_then(|c| c.enabled()) != Some(true) {
+        return None;
+    }
+    let extraction = processing
+        .filter(|p| p.enabled() == Some(true))
+        .into_iter()
+        .flat_map(|p| p.processors())
+        .find(|p| p.r#type() == &ProcessorType::MetadataExtraction);
+    let value = |name: ProcessorParameterName| {
+        extraction
+            .into_iter()
+            .flat_map(|p| p.parameters())
+            .find(|p| p.parameter_name() == &name)
+            .map(|p| p.parameter_value().to_owned())
+            .unwrap_or_default()
+    };
+    Some(DynamicPartitioning {
+        query: value(ProcessorParameterName::MetadataExtractionQuery),
+        engine: value(ProcessorParameterName::JsonParsingEngine),
+    })
 }
 
 /// Firehose's `DataFormatConversionConfiguration` as the provider uses it: the OpenX JSON
@@ -247,6 +318,10 @@ pub async fn find_stream(aws: &AwsClients, name: &str) -> Result<Stream, AwsErro
                 .data_format_conversion_configuration()
                 .and_then(conversion_of),
             error_logging: ErrorLogging::of(s3.cloud_watch_logging_options()),
+            partitioning: partitioning_of(
+                s3.dynamic_partitioning_configuration(),
+                s3.processing_configuration(),
+            ),
         });
     Ok(Stream {
         arn: d.delivery_stream_arn().to_owned(),
@@ -451,6 +526,12 @@ pub async fn create_stream(
             dest.format_conversion.as_ref().map(|c| conversion(Some(c))),
         )
         .cloud_watch_logging_options(dest.error_logging.to_options())
+        .set_dynamic_partitioning_configuration(
+            dest.partitioning
+                .as_ref()
+                .map(|_| partitioning_config(true)),
+        )
+        .set_processing_configuration(dest.partitioning.as_ref().map(processing).transpose()?)
         .build()
         .map_err(|e| AwsError::fatal("firehose:CreateDeliveryStream", e.to_string()))?;
     send(
@@ -571,6 +652,15 @@ pub async fn update_destination(
         .encryption_configuration(encryption(dest)?)
         .data_format_conversion_configuration(conversion(dest.format_conversion.as_ref()))
         .cloud_watch_logging_options(dest.error_logging.to_options())
+        // Partitioning is set only on a stream that has it: it cannot be turned on or off
+        // once the stream exists (DynamicPartitioningConfiguration, botocore
+        // data/firehose/2015-08-04/service-2.json).
+        .set_dynamic_partitioning_configuration(
+            dest.partitioning
+                .as_ref()
+                .map(|_| partitioning_config(true)),
+        )
+        .set_processing_configuration(dest.partitioning.as_ref().map(processing).transpose()?)
         .build();
     send(
         aws,

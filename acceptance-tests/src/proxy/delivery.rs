@@ -25,6 +25,7 @@
 //! ORC), and ZIP, Snappy and Hadoop-Snappy compression (it has no such encoder); streams with a
 //! `CustomTimeZone` other than UTC are left to moto as well.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -161,8 +162,14 @@ pub(crate) fn format_timestamp(pattern: &str, at: UtcTime) -> Result<String, Str
     Ok(out)
 }
 
-/// The prefix as Firehose evaluates it for an object whose oldest record arrived `at`.
-pub(crate) fn evaluate_prefix(prefix: &str, at: UtcTime, rng: &mut Rng) -> Result<String, String> {
+/// The prefix as Firehose evaluates it for an object whose oldest record arrived `at`, with
+/// `keys` the partition keys of its records (dynamic partitioning).
+pub(crate) fn evaluate_prefix(
+    prefix: &str,
+    at: UtcTime,
+    keys: &BTreeMap<String, String>,
+    rng: &mut Rng,
+) -> Result<String, String> {
     let prefix = if prefix.contains("!{timestamp:") {
         prefix.to_owned()
     } else {
@@ -179,6 +186,10 @@ pub(crate) fn evaluate_prefix(prefix: &str, at: UtcTime, rng: &mut Rng) -> Resul
         match after[..end].split_once(':') {
             Some(("timestamp", pattern)) => out.push_str(&format_timestamp(pattern, at)?),
             Some(("firehose", "random-string")) => out.push_str(&random_string(rng)),
+            Some(("partitionKeyFromQuery", key)) => match keys.get(key) {
+                Some(value) => out.push_str(value),
+                None => return Err(format!("the record has no partition key {key:?}")),
+            },
             _ => {
                 return Err(format!(
                     "the expression !{{{}}} cannot be evaluated in a Prefix",
@@ -246,9 +257,10 @@ pub(crate) fn object_key(
     version: &str,
     destination: &Value,
     at: UtcTime,
+    keys: &BTreeMap<String, String>,
     rng: &mut Rng,
 ) -> Result<String, String> {
-    let prefix = evaluate_prefix(destination["Prefix"].as_str().unwrap_or(""), at, rng)?;
+    let prefix = evaluate_prefix(destination["Prefix"].as_str().unwrap_or(""), at, keys, rng)?;
     let stamp = format_timestamp("yyyy-MM-dd-HH-mm-ss", at)?;
     Ok(format!(
         "{prefix}{stream}-{version}-{stamp}-{}{}",
@@ -329,14 +341,127 @@ pub(crate) async fn put_records(shared: &Shared, ex: &Exchange, rng: &mut Rng) -
     }
     let records = records_of(operation, &ex.body)?;
     let compression = destination["CompressionFormat"].as_str().unwrap_or("");
-    let body = object_body(&records, compression)?;
     let version = description["VersionId"].as_str().unwrap_or("1");
-    let key = match object_key(stream, version, destination, UtcTime::now(), rng) {
-        Ok(key) => key,
+    let bucket = destination["BucketARN"].as_str()?.rsplit(':').next()?;
+    let partitions = match partitions(destination, &records) {
+        Ok(p) => p,
         Err(e) => return Some(proxy_limit(&e, rng)),
     };
-    let bucket = destination["BucketARN"].as_str()?.rsplit(':').next()?;
-    match put_object(shared, &ex.head.headers, bucket, &key, body).await {
+    let now = UtcTime::now();
+    for (keys, records) in partitions {
+        let body = object_body(&records, compression)?;
+        let key = match object_key(stream, version, destination, now, &keys, rng) {
+            Ok(key) => key,
+            Err(e) => return Some(proxy_limit(&e, rng)),
+        };
+        if let Some(reply) = deliver(
+            shared,
+            ex,
+            description,
+            destination,
+            bucket,
+            &key,
+            body,
+            rng,
+        )
+        .await
+        {
+            return Some(reply);
+        }
+    }
+    let encrypted = description["DeliveryStreamEncryptionConfiguration"]["Status"] == "ENABLED";
+    let answer = firehose_answer(operation, records.len(), encrypted, rng);
+    Some(Reply::Answer(
+        faults::firehose_ok(&answer, &rng.request_id()),
+        Outcome::Delivered,
+    ))
+}
+
+/// The records grouped by their partition keys, in order of first appearance: one group
+/// without keys when the destination has no dynamic partitioning. With it, each record is
+/// read as JSON and the keys taken by the `MetadataExtraction` processor's query, which the
+/// proxy evaluates in the one form the provider writes, `{key: .field, ...}` ("Use inline
+/// parsing to create partitioning keys", Firehose Developer Guide).
+#[allow(clippy::type_complexity)]
+pub(crate) fn partitions(
+    destination: &Value,
+    records: &[Vec<u8>],
+) -> Result<Vec<(BTreeMap<String, String>, Vec<Vec<u8>>)>, String> {
+    if destination["DynamicPartitioningConfiguration"]["Enabled"] != true {
+        return Ok(vec![(BTreeMap::new(), records.to_vec())]);
+    }
+    let query = destination["ProcessingConfiguration"]["Processors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["Type"] == "MetadataExtraction")
+        .flat_map(|p| p["Parameters"].as_array().into_iter().flatten())
+        .find(|p| p["ParameterName"] == "MetadataExtractionQuery")
+        .and_then(|p| p["ParameterValue"].as_str())
+        .ok_or("dynamic partitioning without a MetadataExtractionQuery")?;
+    let fields = jq_object_fields(query)?;
+    let mut groups: Vec<(BTreeMap<String, String>, Vec<Vec<u8>>)> = Vec::new();
+    for record in records {
+        let json: Value = serde_json::from_slice(record)
+            .map_err(|e| format!("a record is not JSON, so no partition key: {e}"))?;
+        let keys: BTreeMap<String, String> = fields
+            .iter()
+            .map(|(key, field)| {
+                let value = match &json[field.as_str()] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => return Err(format!("a record has no {field:?}")),
+                    other => other.to_string(),
+                };
+                Ok((key.clone(), value))
+            })
+            .collect::<Result<_, String>>()?;
+        match groups.iter_mut().find(|(k, _)| *k == keys) {
+            Some((_, rs)) => rs.push(record.clone()),
+            None => groups.push((keys, vec![record.clone()])),
+        }
+    }
+    Ok(groups)
+}
+
+/// The `(key, field)` pairs of a JQ query of the form `{key: .field, ...}`.
+fn jq_object_fields(query: &str) -> Result<Vec<(String, String)>, String> {
+    let inner = query
+        .trim()
+        .strip_prefix('{')
+        .and_then(|q| q.strip_suffix('}'))
+        .ok_or_else(|| {
+            format!("the proxy evaluates only {{key: .field}} queries, not {query:?}")
+        })?;
+    inner
+        .split(',')
+        .map(|pair| {
+            let (key, path) = pair
+                .split_once(':')
+                .ok_or_else(|| format!("cannot read {pair:?} of {query:?}"))?;
+            let field = path
+                .trim()
+                .strip_prefix('.')
+                .filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .ok_or_else(|| format!("the proxy evaluates only .field paths, not {path:?}"))?;
+            Ok((key.trim().to_owned(), field.to_owned()))
+        })
+        .collect()
+}
+
+/// Writes one object; a refusal by S3 is logged to the stream's error logging as Firehose
+/// does, any other failure is the proxy's reply.
+#[allow(clippy::too_many_arguments)]
+async fn deliver(
+    shared: &Shared,
+    ex: &Exchange,
+    description: &Value,
+    destination: &Value,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    rng: &mut Rng,
+) -> Option<Reply> {
+    match put_object(shared, &ex.head.headers, bucket, key, body).await {
         Ok(()) => {}
         // S3 refused the object (the bucket gone, its policy or a key refusing the role): on
         // AWS the put still succeeds, as Firehose took the records; the delivery fails later,
@@ -351,12 +476,7 @@ pub(crate) async fn put_records(shared: &Shared, ex: &Exchange, rng: &mut Rng) -
         }
         Err(PutError::Failed(e)) => return Some(proxy_limit(&e, rng)),
     }
-    let encrypted = description["DeliveryStreamEncryptionConfiguration"]["Status"] == "ENABLED";
-    let answer = firehose_answer(operation, records.len(), encrypted, rng);
-    Some(Reply::Answer(
-        faults::firehose_ok(&answer, &rng.request_id()),
-        Outcome::Delivered,
-    ))
+    None
 }
 
 /// A delivery the proxy could not make: a 500 that names why, so a test fails saying so.
@@ -550,7 +670,8 @@ mod tests {
     fn prefixes_evaluate_as_firehose_documents() {
         let at = UtcTime::from_unix(AT);
         let mut rng = Rng::new(1);
-        let eval = |p: &str, rng: &mut Rng| evaluate_prefix(p, at, rng).unwrap();
+        let none = BTreeMap::new();
+        let eval = |p: &str, rng: &mut Rng| evaluate_prefix(p, at, &none, rng).unwrap();
         // No timestamp expression: Firehose's default layout after the prefix.
         assert_eq!(eval("", &mut rng), "2026/03/04/05/");
         assert_eq!(eval("apigw/", &mut rng), "apigw/2026/03/04/05/");
@@ -573,7 +694,7 @@ mod tests {
             layout, "2026/03/04/05/",
             "random-string is no timestamp expression"
         );
-        assert!(evaluate_prefix("e/!{firehose:error-output-type}/", at, &mut rng).is_err());
+        assert!(evaluate_prefix("e/!{firehose:error-output-type}/", at, &none, &mut rng).is_err());
     }
 
     #[test]
@@ -581,7 +702,16 @@ mod tests {
         let at = UtcTime::from_unix(AT);
         let mut rng = Rng::new(2);
         let destination = json!({ "Prefix": "apigw/", "CompressionFormat": "GZIP" });
-        let key = object_key("amazon-apigateway-a-prod", "3", &destination, at, &mut rng).unwrap();
+        let none = BTreeMap::new();
+        let key = object_key(
+            "amazon-apigateway-a-prod",
+            "3",
+            &destination,
+            at,
+            &none,
+            &mut rng,
+        )
+        .unwrap();
         let name = key.strip_prefix("apigw/2026/03/04/05/").unwrap();
         let rest = name
             .strip_prefix("amazon-apigateway-a-prod-3-2026-03-04-05-06-07-")
@@ -621,5 +751,44 @@ mod tests {
         assert_eq!(text, "{\"a\":1}{\"a\":2}");
         assert!(object_body(&records, "Snappy").is_none(), "left to moto");
         assert_eq!(encode_key("a/b=c/x y"), "a/b%3Dc/x%20y");
+    }
+
+    #[test]
+    fn partitioned_records_group_by_the_querys_keys() {
+        let destination = json!({
+            "DynamicPartitioningConfiguration": {"Enabled": true},
+            "ProcessingConfiguration": {"Enabled": true, "Processors": [{
+                "Type": "MetadataExtraction",
+                "Parameters": [
+                    {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{api_id: .apiId, stage: .stage}"},
+                    {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}
+                ]
+            }]}
+        });
+        let record = |api: &str, stage: &str| {
+            format!("{{\"apiId\":\"{api}\",\"stage\":\"{stage}\"}}\n").into_bytes()
+        };
+        let records = [
+            record("a", "prod"),
+            record("b", "prod"),
+            record("a", "prod"),
+        ];
+        let groups = partitions(&destination, &records).unwrap();
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].0["api_id"], "a");
+        assert_eq!(groups[0].1.len(), 2);
+        let at = UtcTime::from_unix(0);
+        let mut rng = Rng::new(1);
+        let prefix = evaluate_prefix(
+            "api_id=!{partitionKeyFromQuery:api_id}/stage=!{partitionKeyFromQuery:stage}/",
+            at,
+            &groups[1].0,
+            &mut rng,
+        )
+        .unwrap();
+        assert!(prefix.starts_with("api_id=b/stage=prod/"), "{prefix}");
+        assert!(partitions(&destination, &[b"not json".to_vec()]).is_err());
+        let plain = json!({});
+        assert_eq!(partitions(&plain, &records).unwrap().len(), 1);
     }
 }

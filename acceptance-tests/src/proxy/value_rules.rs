@@ -58,8 +58,13 @@ pub(crate) fn firehose_destination(shared: &Shared, ex: &Exchange, rng: &mut Rng
     .iter()
     .find_map(|k| body.get(*k))?;
     let text = |k: &str| destination.get(k).and_then(Value::as_str).unwrap_or("");
-    let (rule, message) = prefix_problem(text("Prefix"), text("ErrorOutputPrefix"))
+    let partitioned = destination["DynamicPartitioningConfiguration"]["Enabled"] == true;
+    let (rule, message) = prefix_problem(text("Prefix"), text("ErrorOutputPrefix"), partitioned)
         .map(|m| ("firehose.prefixExpressions", m))
+        .or_else(|| {
+            partitioning_problem(destination, partitioned)
+                .map(|m| ("firehose.dynamicPartitioning", m))
+        })
         .or_else(|| {
             let key = destination["EncryptionConfiguration"]["KMSEncryptionConfig"]["AWSKMSKeyARN"]
                 .as_str()?;
@@ -92,11 +97,12 @@ fn expressions(prefix: &str) -> Result<Vec<(&str, &str)>, ()> {
 }
 
 /// Firehose's rules for custom prefixes ("Understand custom prefixes for Amazon S3 objects",
-/// Amazon Data Firehose Developer Guide): only the `timestamp` and `firehose` namespaces
-/// (`partitionKeyFrom...` needs dynamic partitioning, which the provider never turns on);
-/// `firehose:error-output-type` only in the error prefix, and required there once the error
-/// prefix uses expressions; an error prefix whenever the prefix uses expressions.
-fn prefix_problem(prefix: &str, error_prefix: &str) -> Option<String> {
+/// Amazon Data Firehose Developer Guide): only the `timestamp` and `firehose` namespaces, and
+/// `partitionKeyFromQuery` in the prefix of a stream with dynamic partitioning ("Use Amazon S3
+/// bucket prefix to deliver data"); `firehose:error-output-type` only in the error prefix, and
+/// required there once the error prefix uses expressions; an error prefix whenever the prefix
+/// uses expressions.
+fn prefix_problem(prefix: &str, error_prefix: &str, partitioned: bool) -> Option<String> {
     let (Ok(in_prefix), Ok(in_error)) = (expressions(prefix), expressions(error_prefix)) else {
         return Some("An expression in a prefix is not closed with '}'".to_owned());
     };
@@ -104,7 +110,12 @@ fn prefix_problem(prefix: &str, error_prefix: &str) -> Option<String> {
         *ns == "timestamp"
             || (*ns == "firehose" && matches!(*key, "random-string" | "error-output-type"))
     };
-    if let Some((ns, key)) = in_prefix.iter().chain(&in_error).find(|e| !known(e)) {
+    let partition_key = |(ns, _): &(&str, &str)| partitioned && *ns == "partitionKeyFromQuery";
+    let unknown = in_prefix
+        .iter()
+        .find(|e| !known(e) && !partition_key(e))
+        .or_else(|| in_error.iter().find(|e| !known(e)));
+    if let Some((ns, key)) = unknown {
         return Some(format!(
             "The expression !{{{ns}:{key}}} is not valid here: only timestamp and firehose \
              expressions are, without dynamic partitioning"
@@ -120,6 +131,36 @@ fn prefix_problem(prefix: &str, error_prefix: &str) -> Option<String> {
     if !in_error.is_empty() && !in_error.iter().any(error_type) {
         return Some(
             "ErrorOutputPrefix with expressions must contain !{firehose:error-output-type}"
+                .to_owned(),
+        );
+    }
+    None
+}
+
+/// The rules of a destination with dynamic partitioning, which moto does not check: an error
+/// prefix ("You must specify an S3 error bucket prefix for a Firehose stream if you want to
+/// enable dynamic partitioning", "Troubleshoot dynamic partitioning errors", Firehose Developer
+/// Guide), a buffer of at least 64 MiB ("Partition streaming data in Amazon Data Firehose") and
+/// no zero buffering ("Buffer data for dynamic partitioning").
+fn partitioning_problem(destination: &Value, partitioned: bool) -> Option<String> {
+    if !partitioned {
+        return None;
+    }
+    let error_prefix = destination["ErrorOutputPrefix"].as_str().unwrap_or("");
+    if error_prefix.is_empty() {
+        return Some(
+            "ErrorOutputPrefix is required when dynamic partitioning is enabled".to_owned(),
+        );
+    }
+    let hints = &destination["BufferingHints"];
+    if let Some(size) = hints["SizeInMBs"].as_i64().filter(|s| *s < 64) {
+        return Some(format!(
+            "BufferingHints.SizeInMBs must be at least 64 when dynamic partitioning is enabled, got {size}"
+        ));
+    }
+    if hints["IntervalInSeconds"].as_i64() == Some(0) {
+        return Some(
+            "BufferingHints.IntervalInSeconds cannot be 0 when dynamic partitioning is enabled"
                 .to_owned(),
         );
     }
@@ -267,43 +308,78 @@ mod tests {
 
     #[test]
     fn prefix_rules() {
-        assert_eq!(prefix_problem("logs/", ""), None);
+        assert_eq!(prefix_problem("logs/", "", false), None);
         assert_eq!(
             prefix_problem(
                 "logs/!{timestamp:yyyy}/",
-                "err/!{firehose:error-output-type}/"
+                "err/!{firehose:error-output-type}/",
+                false
             ),
             None
         );
-        assert_eq!(prefix_problem("!{firehose:random-string}/", "err/"), None);
+        assert_eq!(
+            prefix_problem("!{firehose:random-string}/", "err/", false),
+            None
+        );
         assert!(
-            prefix_problem("logs/!{timestamp:yyyy}/", "")
+            prefix_problem("logs/!{timestamp:yyyy}/", "", false)
                 .unwrap()
                 .contains("required")
         );
         assert!(
-            prefix_problem("!{firehose:error-output-type}/", "e/")
+            prefix_problem("!{firehose:error-output-type}/", "e/", false)
                 .unwrap()
                 .contains("Prefix cannot")
         );
         assert!(
-            prefix_problem("logs/", "err/!{timestamp:yyyy}/")
+            prefix_problem("logs/", "err/!{timestamp:yyyy}/", false)
                 .unwrap()
                 .contains("must contain")
         );
         assert!(
             prefix_problem(
                 "!{partitionKeyFromQuery:api}/",
-                "e/!{firehose:error-output-type}"
+                "e/!{firehose:error-output-type}",
+                false
             )
             .unwrap()
             .contains("not valid")
         );
         assert!(
-            prefix_problem("!{timestamp:yyyy", "e/")
+            prefix_problem("!{timestamp:yyyy", "e/", false)
                 .unwrap()
                 .contains("not closed")
         );
+        assert_eq!(
+            prefix_problem(
+                "!{partitionKeyFromQuery:api}/",
+                "e/!{firehose:error-output-type}",
+                true
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn partitioning_needs_an_error_prefix_and_a_64_mib_buffer() {
+        let dest = |size: i64, error: &str| {
+            serde_json::json!({
+                "ErrorOutputPrefix": error,
+                "BufferingHints": {"SizeInMBs": size, "IntervalInSeconds": 60},
+            })
+        };
+        assert_eq!(partitioning_problem(&dest(64, "e/"), true), None);
+        assert!(
+            partitioning_problem(&dest(63, "e/"), true)
+                .unwrap()
+                .contains("at least 64")
+        );
+        assert!(
+            partitioning_problem(&dest(64, ""), true)
+                .unwrap()
+                .contains("ErrorOutputPrefix")
+        );
+        assert_eq!(partitioning_problem(&dest(5, ""), false), None);
     }
 
     #[test]

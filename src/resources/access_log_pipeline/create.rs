@@ -3,29 +3,20 @@
 //! marked as being created until the create finishes, so a re-run after a crash adopts what
 //! the dead run made (see `ownership`).
 
-use std::collections::BTreeMap;
-
 use tokio::time::Instant;
 
 use crate::aws::apigateway::AccessLog;
 use crate::aws::clients::AwsClients;
-use crate::aws::error::ErrorKind;
-use crate::aws::firehose;
-use crate::aws::policy::{DEFAULT_CREATE_TIMEOUT, IAM_PROPAGATION_WINDOW};
-use crate::aws::retry::{WaitError, retry_paced};
+use crate::aws::policy::DEFAULT_CREATE_TIMEOUT;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
+use crate::resources::stream_parts::{bucket, catalog_table, error_logging, role, stream};
 use crate::validators::MAX_TAGS;
 
-use super::bucket;
-use super::catalog_table;
-use super::encryption;
-use super::error_logging;
 use super::model::{Observed, ObservedStream, Pipeline, Private, partial_state, state_value};
-use super::ownership::{self, Claim, Earlier, OWNER_TAG, owner_value};
-use super::steps::{self, failed, failed_at};
-use super::update::update_destination;
+use super::ownership::{self, Claim, Earlier, OWNER};
+use super::steps::{self, failed_at};
 
 /// What exists so far, for the partial state of a failed create.
 #[derive(Default)]
@@ -128,7 +119,9 @@ async fn steps_of_create(
     private.earlier = Some(earlier.clone());
 
     // 2. The bucket exists (one of another account or region only gets a warning).
-    let bucket = bucket::check(clients, p).await?;
+    let bucket = bucket::check(clients, &p.s3).await?;
+    let parts = p.parts();
+    let owner = steps::owner(p, id);
     warnings.extend(bucket.warnings);
     private.bucket_region = Some(bucket.region.clone());
 
@@ -140,7 +133,9 @@ async fn steps_of_create(
             // (and deletes it only if it carries this pipeline's id).
             made.anything = true;
             private.owned_role = Some(steps::owned_role_name(clients, p));
-            let owned = steps::ensure_owned_role(clients, p, id, &earlier, &bucket.region).await?;
+            let tags = p.remote_tags(id, false, &earlier);
+            let owned =
+                role::ensure_owned_role(clients, &parts, &owner, &tags, &bucket.region).await?;
             made.role_arn = Some(owned.role.arn.clone());
             made.record(ctx, planned, id, private);
             (owned.role.arn, owned.made)
@@ -150,15 +145,16 @@ async fn steps_of_create(
     // 3b. The Glue table, before the stream: a stream converting to Parquet names it.
     if p.catalog.is_some() {
         made.anything = true;
-        catalog_table::ensure(clients, p, id).await?;
+        catalog_table::ensure(clients, &parts, &owner).await?;
     }
 
     // 4. The log group and stream of its error logging, then the stream, made (or adopted)
     //    and ACTIVE.
     made.anything = true;
-    error_logging::ensure(clients, p, id).await?;
-    let stream = make_stream(
-        clients, ctx, p, id, &earlier, &role_arn, role_made, deadline,
+    error_logging::ensure(clients, &parts, &owner).await?;
+    let tags = p.remote_tags(id, true, &earlier);
+    let stream = stream::make_stream(
+        clients, ctx, &parts, &owner, &tags, &role_arn, role_made, deadline,
     )
     .await?;
     made.stream_arn = Some(stream.arn.clone());
@@ -175,7 +171,7 @@ async fn steps_of_create(
     }
 
     // 6. The create has finished: from now on the stream is never adoptable by another.
-    commit(clients, p, id).await?;
+    stream::commit(clients, &p.delivery_stream_name, &owner).await?;
 
     // The state is what AWS just confirmed: the stream as described once ACTIVE, the stage
     // and tags as written. Reading them back again would only cost rate-limited calls.
@@ -221,94 +217,6 @@ pub fn check_tag_room(p: &Pipeline, id: &str, earlier: &Earlier) -> Result<(), D
     ))
 }
 
-/// Marks the stream as made by a finished create: the owner tag loses its `creating` mark.
-pub async fn commit(clients: &AwsClients, p: &Pipeline, id: &str) -> Result<(), Diagnostics> {
-    let have = BTreeMap::from([(OWNER_TAG.to_owned(), owner_value(id, true))]);
-    let want = BTreeMap::from([(OWNER_TAG.to_owned(), owner_value(id, false))]);
-    firehose::sync_tags(clients, &p.delivery_stream_name, &have, &want)
-        .await
-        .map_err(|e| failed("Cannot tag the delivery stream", e))
-}
-
-/// Makes the stream (riding out IAM lag), or, where the name is taken, adopts it if this
-/// pipeline made it or a create that died did, and waits until it is ACTIVE with the
-/// pipeline's destination. Tagged as being created by `id` until [`commit`]. A role made just
-/// now is not tried before it is as old as any recently refused.
-#[allow(clippy::too_many_arguments)]
-pub async fn make_stream(
-    clients: &AwsClients,
-    ctx: &OpContext,
-    p: &Pipeline,
-    id: &str,
-    earlier: &Earlier,
-    role_arn: &str,
-    role_made: Option<Instant>,
-    deadline: Instant,
-) -> Result<firehose::Stream, Diagnostics> {
-    let desired = p.destination(role_arn);
-    let propagation = &clients.phases.role_propagation;
-    let window = IAM_PROPAGATION_WINDOW.min(deadline.saturating_duration_since(Instant::now()));
-    let retry_on = [
-        ErrorKind::Propagation,
-        ErrorKind::Throttling,
-        ErrorKind::Transient,
-    ];
-    let tags = p.remote_tags(id, true, earlier);
-    let created = retry_paced(
-        &retry_on,
-        window,
-        &ctx.cancel,
-        "creating the delivery stream",
-        || role_made.map_or_else(Instant::now, |t| propagation.worth_checking(t)),
-        || async {
-            let created = firehose::create_stream(
-                clients,
-                &p.delivery_stream_name,
-                &desired,
-                p.server_side_encryption.enabled,
-                &tags,
-            )
-            .await;
-            match (&created, role_made) {
-                (Ok(()), Some(t)) => propagation.out_of_phase(t),
-                (Err(e), Some(t)) if e.is(ErrorKind::Propagation) => propagation.still_in_phase(t),
-                _ => {}
-            }
-            created
-        },
-    )
-    .await;
-    let stream_made = match created {
-        Ok(()) => Some(Instant::now()),
-        Err(WaitError::Aws(e)) if e.is(ErrorKind::AlreadyExists) => {
-            adopt_stream(clients, p, id, &tags).await?;
-            None
-        }
-        Err(e) => return Err(failed("Cannot create the delivery stream", e)),
-    };
-    let mut stream = firehose::wait_stream_active(
-        clients,
-        &p.delivery_stream_name,
-        stream_made,
-        deadline,
-        &ctx.cancel,
-    )
-    .await
-    .map_err(|e| failed("The delivery stream did not become ACTIVE", e))?;
-    if stream.s3.as_ref() != Some(&desired) {
-        update_destination(clients, ctx, p, &desired, deadline).await?;
-        stream.s3 = Some(desired);
-    }
-    // An adopted stream may differ from the plan, and a new one may still be ENABLING.
-    let want = &p.server_side_encryption;
-    let name = &p.delivery_stream_name;
-    if let Some(settled) = encryption::converge(clients, ctx, name, want, &stream, deadline).await?
-    {
-        stream.encryption = settled.encryption;
-    }
-    Ok(stream)
-}
-
 /// After a failed create: when no stream of this pipeline exists, removes the role it made and
 /// reports true, so nothing is left and nothing need be recorded. A stream that exists stays,
 /// recorded in a partial (tainted) state that refresh finds and destroy removes with the role.
@@ -326,78 +234,25 @@ async fn roll_back(
         Err(_) => return false,
     }
     if let Some(c) = &p.catalog {
-        if let Err(errors) = catalog_table::delete_owned(clients, id, c).await {
+        if let Err(errors) = catalog_table::delete_owned(clients, OWNER, id, c).await {
             diags.extend(errors);
             return false;
         }
     }
-    if let Err(errors) = error_logging::delete_owned(clients, p, id).await {
+    if let Err(errors) =
+        error_logging::delete_owned(clients, &p.delivery_stream_name, OWNER, id).await
+    {
         diags.extend(errors);
         return false;
     }
     let Some(role) = &private.owned_role else {
         return true;
     };
-    match steps::delete_owned_role(clients, id, role, &ctx.cancel).await {
+    match role::delete_owned_role(clients, OWNER, id, role, &ctx.cancel).await {
         Ok(()) => true,
         Err(errors) => {
             diags.extend(errors);
             false
         }
-    }
-}
-
-/// Adopts the stream of the pipeline's name if this pipeline made it (an answer lost on the
-/// way back) or a create that died did (re-tagging it as this pipeline's); any other stream of
-/// that name is an error.
-async fn adopt_stream(
-    clients: &AwsClients,
-    p: &Pipeline,
-    id: &str,
-    want: &BTreeMap<String, String>,
-) -> Result<(), Diagnostics> {
-    let have = steps::stream_tags(clients, &p.delivery_stream_name)
-        .await
-        .map_err(|e| failed("Cannot read the delivery stream", e))?
-        .ok_or_else(|| {
-            failed(
-                "Cannot create the delivery stream",
-                format!(
-                    "Firehose said stream {:?} exists, then that it does not; try again.",
-                    p.delivery_stream_name
-                ),
-            )
-        })?;
-    let claim = Claim::of(&have);
-    match claim.id() {
-        Some(other) if other == id => Ok(()),
-        Some(other) => {
-            if matches!(claim, Claim::Creating(_)) && steps::abandoned(clients, p, other).await? {
-                firehose::sync_tags(clients, &p.delivery_stream_name, &have, want)
-                    .await
-                    .map_err(|e| failed("Cannot tag the delivery stream", e))
-            } else {
-                Err(steps::taken_by_other(
-                    &format!(
-                        "A Firehose stream named {:?} exists and",
-                        p.delivery_stream_name
-                    ),
-                    other,
-                    p,
-                    "delivery_stream_name",
-                ))
-            }
-        }
-        None => Err(failed_at(
-            &["delivery_stream_name"],
-            "Delivery stream name taken",
-            format!(
-                "A Firehose stream named {:?} already exists and was not made by this provider. Choose \
-                 another delivery_stream_name, or import the stage (`terraform import <address> {}`) to \
-                 point it at that stream without changing the stream.",
-                p.delivery_stream_name,
-                p.id()
-            ),
-        )),
     }
 }

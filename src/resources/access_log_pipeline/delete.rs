@@ -5,19 +5,17 @@
 use tokio::time::Instant;
 
 use crate::aws::clients::AwsClients;
-use crate::aws::firehose::{self, Deletion};
-use crate::aws::policy::{CONFLICT_WINDOW, DEFAULT_DELETE_TIMEOUT};
-use crate::aws::retry::retry;
+use crate::aws::policy::DEFAULT_DELETE_TIMEOUT;
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::framework::OpContext;
 use crate::plugin::value::Value;
+use crate::resources::stream_parts::stream::delete_owned_stream;
+use crate::resources::stream_parts::{catalog_table, error_logging, role};
 
-use super::catalog_table;
-use super::error_logging;
 use super::model::{Pipeline, Private};
-use super::ownership::{Claim, Earlier};
+use super::ownership::{Claim, Earlier, OWNER};
 use super::read::decode_private;
-use super::steps::{self, RETRY_CHANGES, failed};
+use super::steps::{self, failed};
 
 pub async fn delete(
     clients: &AwsClients,
@@ -99,7 +97,7 @@ async fn steps_of_delete(
             .and_then(|t| Earlier::from_tags(t).ok().flatten())
             .or_else(|| cache.earlier.clone());
         if earlier.is_none() {
-            earlier = steps::find_owned_role(clients, p, &id, &role_name)
+            earlier = role::find_owned_role(clients, &p.parts(), &steps::owner(p, &id), &role_name)
                 .await
                 .ok()
                 .flatten()
@@ -120,7 +118,7 @@ async fn steps_of_delete(
             delete_owned_stream(
                 clients,
                 ctx,
-                p,
+                &p.delivery_stream_name,
                 may_be_creating(p, claim.as_ref()),
                 deadline,
             )
@@ -131,11 +129,11 @@ async fn steps_of_delete(
     // Then what it named and what it logged to: the table (which a Parquet conversion names)
     // and the log group, each if this pipeline made it. The role goes whatever they answer.
     let table = match (&stream, &p.catalog) {
-        (Ok(_), Some(c)) => catalog_table::delete_owned(clients, &id, c).await,
+        (Ok(_), Some(c)) => catalog_table::delete_owned(clients, OWNER, &id, c).await,
         _ => Ok(()),
     };
-    let group = error_logging::delete_owned(clients, p, &id).await;
-    let role = steps::delete_owned_role(clients, &id, &role_name, &ctx.cancel).await;
+    let group = error_logging::delete_owned(clients, &p.delivery_stream_name, OWNER, &id).await;
+    let role = role::delete_owned_role(clients, OWNER, &id, &role_name, &ctx.cancel).await;
     let role = [table, group]
         .into_iter()
         .fold(role, |acc, r| match (r, acc) {
@@ -167,69 +165,4 @@ async fn steps_of_delete(
 /// wrote its owner tag with the stream), is worth a DescribeDeliveryStream before the delete.
 fn may_be_creating(p: &Pipeline, claim: Option<&Claim>) -> bool {
     p.pipeline_id.is_none() || !matches!(claim, Some(Claim::Made(_)))
-}
-
-/// Deletes this pipeline's stream and waits until it is gone: a stream that may still be
-/// CREATING is waited for first (Firehose refuses to delete it), and a delete Firehose gives up on
-/// (DELETING_FAILED) is reported and made again with `AllowForceDelete`, which is what gets
-/// past it (DescribeDeliveryStream, Firehose API Reference).
-async fn delete_owned_stream(
-    clients: &AwsClients,
-    ctx: &OpContext,
-    p: &Pipeline,
-    may_be_creating: bool,
-    deadline: Instant,
-) -> Result<Diagnostics, Diagnostics> {
-    let name = &p.delivery_stream_name;
-    if may_be_creating {
-        firehose::wait_stream_deletable(clients, name, deadline, &ctx.cancel)
-            .await
-            .map_err(|e| failed("The delivery stream could not be deleted", e))?;
-    }
-    let why = match delete_and_wait(clients, ctx, name, false, deadline).await? {
-        Deletion::Gone => return Ok(Diagnostics::new()),
-        Deletion::Failed(why) => why,
-    };
-    match delete_and_wait(clients, ctx, name, true, deadline).await? {
-        Deletion::Gone => Ok(Diagnostic::warning(
-            "Delivery stream deleted by force",
-            format!(
-                "Firehose could not delete stream {name:?} (DELETING_FAILED, {why}), so destroy deleted it \
-                 again with AllowForceDelete, which succeeded. Firehose may have left a KMS grant behind; \
-                 revoke it with KMS RevokeGrant."
-            ),
-        )
-        .into()),
-        Deletion::Failed(again) => Err(failed(
-            "The delivery stream was not deleted",
-            format!(
-                "Firehose could not delete stream {name:?} (DELETING_FAILED, {why}), and deleting it again \
-                 with AllowForceDelete failed too ({again})."
-            ),
-        )),
-    }
-}
-
-/// One DeleteDeliveryStream (retried on conflicts and throttling), then the wait for its end.
-async fn delete_and_wait(
-    clients: &AwsClients,
-    ctx: &OpContext,
-    name: &str,
-    force: bool,
-    deadline: Instant,
-) -> Result<Deletion, Diagnostics> {
-    let window = CONFLICT_WINDOW.min(deadline.saturating_duration_since(Instant::now()));
-    retry(
-        RETRY_CHANGES,
-        window,
-        &ctx.cancel,
-        "deleting the delivery stream",
-        || firehose::delete_stream(clients, name, force),
-    )
-    .await
-    .map_err(|e| failed("Cannot delete the delivery stream", e))?;
-    let deleted = Some(Instant::now());
-    firehose::wait_stream_deleted(clients, name, deleted, deadline, &ctx.cancel)
-        .await
-        .map_err(|e| failed("The delivery stream was not deleted", e))
 }

@@ -2,22 +2,15 @@
 //! Each lifecycle step is a script of named AWS steps in its own module.
 
 mod bounds;
-mod bucket;
-mod catalog;
-mod catalog_table;
 mod create;
 mod delete;
-mod encryption;
-mod error_logging;
 mod model;
 mod names;
 pub(crate) mod ownership;
 mod plan;
-mod policy;
 mod read;
 pub mod schema;
 pub(crate) mod steps;
-mod tags;
 mod update;
 
 use std::sync::Arc;
@@ -32,10 +25,11 @@ use crate::provider::ProviderState;
 
 use bounds::{Op, bounded};
 
-pub use names::{ROLE_POLICY_NAME, default_stream_name, role_name};
+pub use crate::resources::stream_parts::names::{ROLE_POLICY_NAME, role_name};
+pub use crate::resources::stream_parts::tags::RESERVED_TAG_PREFIX;
+pub use names::default_stream_name;
 pub use ownership::{OWNER_TAG, RESERVED_TAGS};
 pub use steps::stream_owner;
-pub use tags::RESERVED_TAG_PREFIX;
 
 /// What a pipeline's private state records of the stage's earlier settings, for a type that
 /// takes its state over.

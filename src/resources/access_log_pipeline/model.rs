@@ -14,12 +14,15 @@ use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
 use crate::stage;
 
-use super::catalog_table::{self, Catalog};
-use super::encryption::Encryption;
-use super::error_logging::{self, Settings as ErrorLoggingSettings};
+use crate::resources::stream_parts::catalog_table::Catalog;
+use crate::resources::stream_parts::encryption::Encryption;
+use crate::resources::stream_parts::error_logging::{self, Settings as ErrorLoggingSettings};
+use crate::resources::stream_parts::tags::own_tags;
+use crate::resources::stream_parts::{
+    S3Settings, StreamParts, destination_uri, known_or_null, map_value, policy, string_map,
+};
+
 use super::ownership::{self, Earlier};
-use super::policy;
-use super::tags::own_tags;
 
 /// The resource's values, as known at apply time.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,18 +49,6 @@ pub struct Pipeline {
     pub timeouts: Value,
 }
 
-/// The `s3` block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Settings {
-    pub bucket_arn: String,
-    pub prefix: Option<String>,
-    pub error_output_prefix: Option<String>,
-    pub buffering_size_mib: i64,
-    pub buffering_interval_seconds: i64,
-    pub compression: String,
-    pub kms_key_arn: Option<String>,
-}
-
 fn string(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
@@ -66,31 +57,10 @@ fn opt_string(v: &Value) -> Option<String> {
     v.as_str().map(str::to_owned)
 }
 
-fn int(v: &Value, default: i64) -> i64 {
-    v.as_number().and_then(|n| n.as_i64()).unwrap_or(default)
-}
-
-fn string_map(v: &Value) -> Option<BTreeMap<String, String>> {
-    v.as_map().map(|m| {
-        m.iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-            .collect()
-    })
-}
-
-fn map_value(m: &BTreeMap<String, String>) -> Value {
-    Value::Map(
-        m.iter()
-            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-            .collect(),
-    )
-}
-
 impl Pipeline {
     /// Reads a planned or prior state. Unknown values (only possible for computed ones the
     /// provider fills in) read as absent.
     pub fn from_value(v: &Value) -> Pipeline {
-        let s3 = v.attr("s3");
         Pipeline {
             pipeline_id: opt_string(v.attr("pipeline_id")),
             rest_api_id: string(v.attr("rest_api_id")),
@@ -100,16 +70,7 @@ impl Pipeline {
             enabled: v.attr("enabled").as_bool().unwrap_or(true),
             delivery_stream_name: string(v.attr("delivery_stream_name")),
             role_arn: opt_string(v.attr("role_arn")),
-            s3: S3Settings {
-                bucket_arn: string(s3.attr("bucket_arn")),
-                prefix: opt_string(s3.attr("prefix")),
-                error_output_prefix: opt_string(s3.attr("error_output_prefix")),
-                buffering_size_mib: int(s3.attr("buffering_size_mib"), 5),
-                buffering_interval_seconds: int(s3.attr("buffering_interval_seconds"), 300),
-                compression: opt_string(s3.attr("compression"))
-                    .unwrap_or_else(|| "GZIP".to_owned()),
-                kms_key_arn: opt_string(s3.attr("kms_key_arn")),
-            },
+            s3: S3Settings::from_value(v.attr("s3")),
             server_side_encryption: Encryption::from_value(v.attr("server_side_encryption")),
             catalog: Catalog::from_value(v.attr("catalog")),
             error_logging: ErrorLoggingSettings::from_value(v.attr("error_logging")),
@@ -146,20 +107,26 @@ impl Pipeline {
             .unwrap_or(default)
     }
 
+    /// The stream's settings, for the steps shared with the other stream resources.
+    pub fn parts(&self) -> StreamParts {
+        StreamParts {
+            name: self.delivery_stream_name.clone(),
+            name_attr: "delivery_stream_name",
+            purpose: self.id(),
+            role_arn: self.role_arn.clone(),
+            s3: self.s3.clone(),
+            format: self.format.clone(),
+            partitioning: false,
+            server_side_encryption: self.server_side_encryption.clone(),
+            catalog: self.catalog.clone(),
+            error_logging: self.error_logging.clone(),
+            tags_all: self.tags_all.clone(),
+        }
+    }
+
     /// The stream's destination for a given role.
     pub fn destination(&self, role_arn: &str) -> S3Destination {
-        S3Destination {
-            role_arn: role_arn.to_owned(),
-            bucket_arn: self.s3.bucket_arn.clone(),
-            prefix: self.s3.prefix.clone(),
-            error_output_prefix: self.s3.error_output_prefix.clone(),
-            buffering_size_mib: self.s3.buffering_size_mib as i32,
-            buffering_interval_seconds: self.s3.buffering_interval_seconds as i32,
-            compression: self.s3.compression.clone(),
-            kms_key_arn: self.s3.kms_key_arn.clone(),
-            format_conversion: catalog_table::conversion(self, role_arn),
-            error_logging: self.error_logging.options(&self.delivery_stream_name),
-        }
+        self.parts().destination(role_arn)
     }
 
     /// The tags to put on the stream and owned role: `tags_all` plus the provider's own (the
@@ -181,12 +148,6 @@ impl Pipeline {
     }
 }
 
-/// `s3://bucket/prefix` for a bucket ARN and optional prefix.
-pub fn destination_uri(bucket_arn: &str, prefix: Option<&str>) -> String {
-    let bucket = bucket_arn.rsplit(':').next().unwrap_or(bucket_arn);
-    format!("s3://{bucket}/{}", prefix.unwrap_or(""))
-}
-
 /// The planned `bucket_policy_json`: known once the role's and the bucket's ARNs are.
 pub fn planned_bucket_policy(planned: &Value) -> Value {
     match (
@@ -196,18 +157,6 @@ pub fn planned_bucket_policy(planned: &Value) -> Value {
         (Some(bucket), Some(role)) => policy::bucket_policy(bucket, role).into(),
         _ => Value::unknown(),
     }
-}
-
-/// The merge of provider default tags and resource tags; the resource's win.
-pub fn merge_tags(
-    defaults: &BTreeMap<String, String>,
-    tags: Option<&BTreeMap<String, String>>,
-) -> BTreeMap<String, String> {
-    let mut all = defaults.clone();
-    if let Some(tags) = tags {
-        all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-    all
 }
 
 /// What the provider caches about a pipeline beyond its attributes. Everything here is also
@@ -334,7 +283,6 @@ pub fn state_value(
         (None, true) => Value::Null,
         _ => map_value(&own),
     };
-    let num = |n: i32| Value::int(i64::from(n));
     Value::object([
         ("id", base.id().into()),
         ("pipeline_id", observed.pipeline_id.as_str().into()),
@@ -349,21 +297,7 @@ pub fn state_value(
         ),
         ("delivery_stream_arn", stream_arn.map(str::to_owned).into()),
         ("role_arn", role_arn),
-        (
-            "s3",
-            Value::object([
-                ("bucket_arn", d.bucket_arn.as_str().into()),
-                ("prefix", d.prefix.clone().into()),
-                ("error_output_prefix", d.error_output_prefix.clone().into()),
-                ("buffering_size_mib", num(d.buffering_size_mib)),
-                (
-                    "buffering_interval_seconds",
-                    num(d.buffering_interval_seconds),
-                ),
-                ("compression", d.compression.as_str().into()),
-                ("kms_key_arn", d.kms_key_arn.clone().into()),
-            ]),
-        ),
+        ("s3", S3Settings::value_of_destination(&d)),
         ("server_side_encryption", encryption.to_value()),
         ("catalog", observed.catalog.clone()),
         ("error_logging", logging.to_value()),
@@ -403,50 +337,9 @@ pub fn partial_state(
     state
 }
 
-fn known_or_null(v: &Value) -> Value {
-    match v {
-        Value::Unknown(_) => Value::Null,
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), known_or_null(v)))
-                .collect(),
-        ),
-        Value::Map(m) => Value::Map(
-            m.iter()
-                .map(|(k, v)| (k.clone(), known_or_null(v)))
-                .collect(),
-        ),
-        Value::List(l) => Value::List(l.iter().map(known_or_null).collect()),
-        Value::Set(l) => Value::Set(l.iter().map(known_or_null).collect()),
-        Value::Tuple(l) => Value::Tuple(l.iter().map(known_or_null).collect()),
-        other => other.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn destination_uri_names_bucket_and_prefix() {
-        assert_eq!(
-            destination_uri("arn:aws:s3:::logs", Some("apigw/")),
-            "s3://logs/apigw/"
-        );
-        assert_eq!(destination_uri("arn:aws:s3:::logs", None), "s3://logs/");
-    }
-
-    #[test]
-    fn resource_tags_win_over_defaults() {
-        let defaults = BTreeMap::from([
-            ("team".to_owned(), "a".to_owned()),
-            ("env".to_owned(), "dev".to_owned()),
-        ]);
-        let tags = BTreeMap::from([("team".to_owned(), "b".to_owned())]);
-        let all = merge_tags(&defaults, Some(&tags));
-        assert_eq!(all.get("team").unwrap(), "b");
-        assert_eq!(all.get("env").unwrap(), "dev");
-    }
 
     #[test]
     fn private_state_survives_garbage() {

@@ -11,7 +11,7 @@
 //! themselves, before the stage is changed. Create, read, import and destroy read it back from
 //! there; private state only caches it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::{Mutex, MutexGuard};
 
@@ -21,19 +21,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::apigateway::AccessLog;
 
-use super::tags::is_reserved;
+pub use crate::resources::stream_parts::owner::Claim;
+use crate::resources::stream_parts::owner::{OwnerKind, owner_value};
+use crate::resources::stream_parts::stream;
 
-/// Marks the stream and the role as made by one pipeline instance: the value is its id, with
-/// [`CREATING`] appended while its create runs.
-pub const OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
+/// Marks the stream and the role as made by one pipeline instance (see `stream_parts::owner`).
+pub const OWNER: OwnerKind = OwnerKind::Pipeline;
+/// The pipeline's owner tag key.
+pub const OWNER_TAG: &str = OWNER.tag();
+impl Claim {
+    /// Whose an object is, as a pipeline reads its tags.
+    pub fn of(tags: &BTreeMap<String, String>) -> Claim {
+        OWNER.claim(tags)
+    }
+}
+
 /// The stage's earlier access-log settings, compressed and split over this key and
 /// `<EARLIER_TAG>:1`, `<EARLIER_TAG>:2`, ...
 pub const EARLIER_TAG: &str = "terraform-provider-apigw:earlier";
 /// How many tags the provider adds at least (the owner tag and one record tag); the plan counts
 /// them against the 50-tag limit.
 pub const RESERVED_TAGS: usize = 2;
-/// Appended to the owner tag's value until the create that made the object has finished.
-const CREATING: &str = " creating";
 
 /// A tag value is at most 256 characters for Firehose's API ("TagValue", Firehose API Reference)
 /// and for IAM ("tagValueType", botocore's iam/2010-05-08 model), but 255 in the Firehose
@@ -44,50 +52,6 @@ const TAG_VALUE_MAX: usize = 255;
 /// A new pipeline id: a random UUID, unique to one resource instance.
 pub fn new_pipeline_id() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-/// Whose an object is, from its owner tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// Not made by this provider.
-    None,
-    /// Made by pipeline `id`, whose create had not finished (or died).
-    Creating(String),
-    /// Made by pipeline `id`, whose create finished.
-    Made(String),
-}
-
-impl Claim {
-    pub fn of(tags: &BTreeMap<String, String>) -> Claim {
-        match tags.get(OWNER_TAG) {
-            None => Claim::None,
-            Some(v) => match v.strip_suffix(CREATING) {
-                Some(id) => Claim::Creating(id.to_owned()),
-                None => Claim::Made(v.clone()),
-            },
-        }
-    }
-
-    /// The id of the pipeline that made the object, if this provider did.
-    pub fn id(&self) -> Option<&str> {
-        match self {
-            Claim::None => None,
-            Claim::Creating(id) | Claim::Made(id) => Some(id),
-        }
-    }
-
-    pub fn is(&self, id: &str) -> bool {
-        self.id() == Some(id)
-    }
-}
-
-/// The owner tag's value for pipeline `id`.
-pub fn owner_value(id: &str, creating: bool) -> String {
-    if creating {
-        format!("{id}{CREATING}")
-    } else {
-        id.to_owned()
-    }
 }
 
 /// What the stage had before a pipeline took it: its access-log settings, or none.
@@ -155,26 +119,16 @@ pub fn provider_tags(id: &str, creating: bool, earlier: &Earlier) -> BTreeMap<St
     tags
 }
 
-/// The user's tags among an object's tags: everything but the provider's own.
-pub fn user_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter(|(k, _)| !is_reserved(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 /// The pipelines this provider process is creating or has created, and the stages they claim:
 /// a pipeline whose create died is adoptable by a re-run, but one of this very run (a second
 /// resource on the same stage in one configuration) never is.
 #[derive(Default)]
 struct Live {
-    ids: BTreeSet<String>,
     /// `<region>/<rest_api_id>/<stage_name>` -> pipeline id and its stream's name.
     stages: BTreeMap<String, (String, String)>,
 }
 
 static LIVE: Mutex<Live> = Mutex::new(Live {
-    ids: BTreeSet::new(),
     stages: BTreeMap::new(),
 });
 
@@ -186,7 +140,7 @@ fn live() -> MutexGuard<'static, Live> {
 /// and stream of another pipeline of this process that claims the same stage, if any.
 pub fn claim_in_process(stage_key: &str, id: &str, stream: &str) -> Option<(String, String)> {
     let mut live = live();
-    live.ids.insert(id.to_owned());
+    stream::mark_live(id);
     match live.stages.get(stage_key) {
         Some(other) if other.0 != id => Some(other.clone()),
         _ => {
@@ -197,30 +151,9 @@ pub fn claim_in_process(stage_key: &str, id: &str, stream: &str) -> Option<(Stri
     }
 }
 
-/// Whether pipeline `id` is one this provider process is creating or has created.
-pub fn is_live_in_process(id: &str) -> bool {
-    live().ids.contains(id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_owner_tag_says_who_and_whether_the_create_finished() {
-        let tags = |v: &str| BTreeMap::from([(OWNER_TAG.to_owned(), v.to_owned())]);
-        assert_eq!(
-            Claim::of(&tags(&owner_value("p1", true))),
-            Claim::Creating("p1".into())
-        );
-        assert_eq!(
-            Claim::of(&tags(&owner_value("p1", false))),
-            Claim::Made("p1".into())
-        );
-        assert_eq!(Claim::of(&BTreeMap::new()), Claim::None);
-        // The owner tag of the previous version held `<rest_api_id>/<stage_name>`.
-        assert_eq!(Claim::of(&tags("abc/prod")), Claim::Made("abc/prod".into()));
-    }
 
     #[test]
     fn the_earlier_settings_survive_the_round_trip_through_tags() {
@@ -260,17 +193,7 @@ mod tests {
             claim_in_process("r/a/s", "two", "s2"),
             Some(("one".to_owned(), "s1".to_owned()))
         );
-        assert!(is_live_in_process("two"));
-        assert!(!is_live_in_process("three"));
-    }
-
-    #[test]
-    fn user_tags_leave_out_the_providers_own() {
-        let mut tags = provider_tags("p1", false, &Earlier::default());
-        tags.insert("team".into(), "a".into());
-        assert_eq!(
-            user_tags(&tags),
-            BTreeMap::from([("team".to_owned(), "a".to_owned())])
-        );
+        assert!(stream::is_live("two"));
+        assert!(!stream::is_live("three"));
     }
 }

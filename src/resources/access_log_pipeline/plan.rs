@@ -2,179 +2,33 @@
 
 use std::collections::BTreeMap;
 
-use crate::firehose_prefix;
-use crate::plugin::diagnostics::{AttrPath, Diagnostics};
+use crate::log_format;
+use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
-use crate::validators::{MAX_TAGS, iam_refuses};
 
 use super::super::stage_log;
-use super::catalog_table;
-use super::error_logging;
-use super::model::{Private, destination_uri, merge_tags, planned_bucket_policy};
+use crate::resources::stream_parts::plan as plan_parts;
+use crate::resources::stream_parts::plan::{Reserved, set};
+use crate::resources::stream_parts::{catalog_table, destination_uri, error_logging};
+
+use super::model::{Private, planned_bucket_policy};
 use super::names;
 use super::ownership::RESERVED_TAGS;
 
 /// Rules that involve more than one attribute. Unknown values pass.
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
-    catalog_table::validate(config, diags);
-    let s3 = config.attr("s3");
-    let uses_expressions = s3
-        .attr("prefix")
-        .as_str()
-        .is_some_and(firehose_prefix::has_expressions);
-    // Firehose Developer Guide, "Understand custom prefixes for Amazon S3 objects":
-    // "ErrorOutputPrefix can be null only if Prefix contains no expressions".
-    if uses_expressions && s3.attr("error_output_prefix").is_null() {
-        diags.attr_error(
-            &AttrPath::attrs(["s3", "error_output_prefix"]),
-            "Missing error_output_prefix",
-            "s3.error_output_prefix is required when s3.prefix uses !{...} expressions: Firehose needs \
-             somewhere to put records whose prefix could not be evaluated.",
-        );
-    }
+    catalog_table::validate(config, log_format::JSON, diags);
+    plan_parts::validate_s3(config, diags);
     stage_log::validate_format(config, diags);
     error_logging::validate(config, diags);
 }
 
-/// Rules on the tags as AWS receives them: `tags` merged over the provider's `default_tags`,
-/// with the provider's ownership tag added, on the stream and (unless `role_arn` is set) on the
-/// role the provider creates. Checked at plan on what is known of them: `tags_all` holds the
-/// known tags, and `complete` says whether those are all there will be (the count needs them
-/// all).
-fn check_tags_all(
-    config: &Value,
-    tags_all: &BTreeMap<String, String>,
-    complete: bool,
-    own: Option<&BTreeMap<String, String>>,
-    diags: &mut Diagnostics,
-) {
-    let tags = AttrPath::attrs(["tags"]);
-    let total = tags_all.len() + RESERVED_TAGS;
-    if complete && total > MAX_TAGS {
-        diags.attr_error(
-            &tags,
-            "Too many tags",
-            format!(
-                "tags: with the provider's default_tags and its own {RESERVED_TAGS} tags (the owner \
-                 and the record of the stage's earlier settings), the stream and role would carry \
-                 {total} tags; Firehose and IAM take at most {MAX_TAGS} per stream \
-                 and per role."
-            ),
-        );
-    }
-    // The same tags go on the role and the error log group the provider creates, where IAM
-    // and CloudWatch Logs add rules of their own.
-    let owned_role = config.attr("role_arn").is_null();
-    let logging = config.attr("error_logging");
-    let owned_group = logging.attr("enabled").as_bool().unwrap_or(true)
-        && logging.attr("log_group_name").is_null();
-    if !owned_role && !owned_group {
-        return;
-    }
-    let goes_on = match (owned_role, owned_group) {
-        (true, true) => "the role and the log group the provider creates",
-        (true, false) => "the role the provider creates",
-        _ => "the error log group the provider creates",
-    };
-    let origin = |k: &str| {
-        if own.is_some_and(|t| t.contains_key(k)) {
-            (tags.key(k), format!("tags[{k:?}]"))
-        } else {
-            (tags.clone(), format!("default_tags tag {k:?}"))
-        }
-    };
-    let mut refuse = |k: &str, rule: String| {
-        let (path, origin) = origin(k);
-        diags.attr_error(
-            &path,
-            "Invalid tag",
-            format!(
-                "{origin}: {rule}, and these tags go on {goes_on}. Leave it out, or bring your \
-                 own (role_arn, error_logging.log_group_name) so that it goes on the stream only."
-            ),
-        );
-    };
-    let mut lowercase_keys: BTreeMap<String, &str> = BTreeMap::new();
-    for (k, v) in tags_all {
-        // IAM's and CloudWatch Logs' tag patterns take the same characters (botocore iam
-        // tagKeyType/tagValueType; logs TagKey/TagValue: `[\p{L}\p{Z}\p{N}_.:/=+\-@]`).
-        if let Some(c) = k.chars().chain(v.chars()).find(|c| iam_refuses(*c)) {
-            let who = match owned_role {
-                true => "IAM",
-                false => "CloudWatch Logs",
-            };
-            refuse(
-                k,
-                format!(
-                    "{who} does not take {c:?} in tag keys or values (botocore iam \
-                     tagKeyType/tagValueType, logs TagKey/TagValue)"
-                ),
-            );
-        }
-        if !owned_role {
-            continue;
-        }
-        // IAM User Guide, "Tagging IAM resources": "You cannot create a tag key or value that
-        // begins with the text aws:" (keys are checked for both services by the Tags validator).
-        if v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
-            refuse(
-                k,
-                "IAM refuses tag values that begin with \"aws:\"".to_owned(),
-            );
-        }
-        // The same page: tag keys of an IAM resource are not case sensitive, so `Env` and
-        // `env` would be one tag on the role and two on the stream.
-        if let Some(first) = lowercase_keys.insert(k.to_lowercase(), k) {
-            refuse(
-                k,
-                format!("IAM tag keys are not case sensitive, so it is the same key as {first:?}"),
-            );
-        }
-    }
-}
-
-fn set(planned: &mut Value, name: &str, value: Value) {
-    if let Some(slot) = planned.attr_mut(name) {
-        *slot = value;
-    }
-}
-
-fn string_map(v: &Value) -> Option<BTreeMap<String, String>> {
-    v.as_map().map(|m| {
-        m.iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-            .collect()
-    })
-}
-
-/// Plans `tags_all`: `tags` merged over the provider's `default_tags` when both are known,
-/// else unknown (a provider block that depends on other resources is configured with unknown
-/// values during plan). The tag rules are checked on whatever is known.
-fn plan_tags_all(
-    config: &Value,
-    tags: &Value,
-    default_tags: Option<&BTreeMap<String, String>>,
-    diags: &mut Diagnostics,
-) -> Value {
-    let own = string_map(tags);
-    let mut merged = merge_tags(&default_tags.cloned().unwrap_or_default(), own.as_ref());
-    // A resource tag whose value is unknown overrides a default of the same key all the same.
-    if let Some(m) = tags.as_map() {
-        merged.retain(|k, _| m.get(k).is_none_or(Value::is_wholly_known));
-    }
-    let complete = default_tags.is_some() && tags.is_wholly_known();
-    check_tags_all(config, &merged, complete, own.as_ref(), diags);
-    if !complete {
-        return Value::unknown();
-    }
-    Value::Map(
-        merged
-            .into_iter()
-            .map(|(k, v)| (k, Value::from(v)))
-            .collect(),
-    )
-}
+/// The tags the pipeline adds of its own, counted against the 50-tag limit.
+const RESERVED: Reserved = Reserved {
+    count: RESERVED_TAGS,
+    what: "the owner and the record of the stage's earlier settings",
+};
 
 /// Fills in what the plan can know: the id, the derived stream name, the merged tags and the
 /// destination URI; marks the role unknown when the provider is about to create one.
@@ -224,9 +78,15 @@ pub fn modify(
         set(planned, "delivery_stream_arn", Value::unknown());
     }
 
-    error_logging::plan(req.config, planned);
+    error_logging::plan(req.config, planned, "delivery_stream_name");
 
-    let tags_all = plan_tags_all(req.config, planned.attr("tags"), default_tags, diags);
+    let tags_all = plan_parts::plan_tags_all(
+        req.config,
+        planned.attr("tags"),
+        default_tags,
+        RESERVED,
+        diags,
+    );
     set(planned, "tags_all", tags_all);
 
     let s3 = planned.attr("s3");
@@ -248,6 +108,8 @@ pub fn modify(
 mod tests {
     use super::*;
     use crate::log_format;
+    use crate::resources::stream_parts::merge_tags;
+    use crate::resources::stream_parts::plan::{check_tags_all, plan_tags_all};
 
     #[test]
     fn expressions_in_prefix_need_an_error_prefix() {
@@ -349,11 +211,14 @@ mod tests {
         );
         let defaults = BTreeMap::from([("env".to_owned(), "dev".to_owned())]);
         let mut d = Diagnostics::new();
-        assert!(plan_tags_all(&owned, &tags, Some(&defaults), &mut d).is_unknown());
-        assert!(plan_tags_all(&owned, &Value::Null, None, &mut d).is_unknown());
-        assert!(plan_tags_all(&owned, &Value::unknown(), Some(&defaults), &mut d).is_unknown());
+        assert!(plan_tags_all(&owned, &tags, Some(&defaults), RESERVED, &mut d).is_unknown());
+        assert!(plan_tags_all(&owned, &Value::Null, None, RESERVED, &mut d).is_unknown());
+        assert!(
+            plan_tags_all(&owned, &Value::unknown(), Some(&defaults), RESERVED, &mut d)
+                .is_unknown()
+        );
         assert!(d.0.is_empty(), "{d:?}");
-        let known = plan_tags_all(&owned, &Value::Null, Some(&defaults), &mut d);
+        let known = plan_tags_all(&owned, &Value::Null, Some(&defaults), RESERVED, &mut d);
         assert_eq!(
             known.as_map().unwrap().get("env"),
             Some(&Value::from("dev"))
@@ -362,7 +227,7 @@ mod tests {
         // What is known is still checked; the count is not, without all the tags.
         let bad = Value::Map([("share".to_owned(), Value::from("50%"))].into());
         let mut d = Diagnostics::new();
-        assert!(plan_tags_all(&owned, &bad, None, &mut d).is_unknown());
+        assert!(plan_tags_all(&owned, &bad, None, RESERVED, &mut d).is_unknown());
         assert_eq!(d.0.len(), 1, "{d:?}");
         assert_eq!(
             d.0[0].attribute.as_ref().unwrap().to_string(),
@@ -372,7 +237,7 @@ mod tests {
         let overriding = Value::Map([("share".to_owned(), Value::unknown())].into());
         let mut d = Diagnostics::new();
         let defaults = BTreeMap::from([("share".to_owned(), "50%".to_owned())]);
-        plan_tags_all(&owned, &overriding, Some(&defaults), &mut d);
+        plan_tags_all(&owned, &overriding, Some(&defaults), RESERVED, &mut d);
         assert!(d.0.is_empty(), "{d:?}");
     }
 
@@ -393,6 +258,7 @@ mod tests {
             &merge_tags(defaults, Some(tags)),
             true,
             Some(tags),
+            RESERVED,
             &mut diags,
         );
         diags.0.into_iter().map(|d| d.detail).collect()

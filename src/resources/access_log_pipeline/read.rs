@@ -4,24 +4,22 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::arn::Arn;
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
-use crate::aws::{apigateway, firehose, iam, s3};
+use crate::aws::{apigateway, firehose};
 use crate::log_format;
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::value::Value;
+use crate::resources::stream_parts::encryption::Encryption;
+use crate::resources::stream_parts::error_logging::{self, Settings as ErrorLoggingSettings};
+use crate::resources::stream_parts::owner::user_tags;
+use crate::resources::stream_parts::{S3Settings, catalog_table, role};
 use crate::stage;
 
-use super::bucket::bucket_name;
-use super::catalog_table;
-use super::encryption::Encryption;
-use super::error_logging::{self, Settings as ErrorLoggingSettings};
-use super::model::{Observed, ObservedStream, Pipeline, Private, S3Settings, state_value};
-use super::names::{self, ROLE_POLICY_NAME};
-use super::ownership::{self, Claim, Earlier};
-use super::policy;
-use super::steps::{self, failed, role_name_of};
+use super::model::{Observed, ObservedStream, Pipeline, Private, state_value};
+use super::names;
+use super::ownership::{self, Claim, Earlier, OWNER};
+use super::steps::{self, failed};
 
 /// What a look at AWS found, with the cache brought up to date and what is worth a warning.
 pub struct Looked {
@@ -96,8 +94,24 @@ pub async fn observe(
         .and_then(|s| s.s3.as_ref())
         .map(|d| d.role_arn.clone())
         .or_else(|| p.role_arn.clone());
-    let mut role =
-        observe_owned_role(clients, p, &id, in_use.as_deref(), &stream, &mut cache).await?;
+    let uses_cached = cache.owned_role.is_some();
+    let mut role = role::observe_owned_role(
+        clients,
+        &p.parts(),
+        OWNER,
+        &id,
+        in_use.as_deref(),
+        stream.as_ref(),
+        uses_cached,
+        &mut cache.bucket_region,
+    )
+    .await?;
+    if let Some(found) = &role.found {
+        cache.owned_role = Some(found.name.clone());
+        if cache.earlier.is_none() {
+            cache.earlier = Earlier::from_tags(&found.tags).ok().flatten();
+        }
+    }
     // Right after an apply wrote the role and its policy, IAM may still answer with what it
     // had ("Changes that I make are not always immediately visible", IAM User Guide): the
     // apply's own word stands until the next refresh.
@@ -114,7 +128,7 @@ pub async fn observe(
     if stream.is_none()
         && !role.exists
         && !pointed_at_us
-        && !error_logging::owned_exists(clients, p, &id).await?
+        && !error_logging::owned_exists(clients, name, OWNER, &id).await?
     {
         return Ok(None);
     }
@@ -146,11 +160,11 @@ pub async fn observe(
         }
     };
     let tags = match &stream {
-        Some(_) => ownership::user_tags(&tags),
+        Some(_) => user_tags(&tags),
         None => p.tags_all.clone(),
     };
     let seen = stream.as_ref().map(|s| (s.arn.as_str(), &s.destination));
-    let catalog = catalog_table::observe(clients, p, &id, seen).await?;
+    let catalog = catalog_table::observe(clients, &p.parts(), OWNER, &id, seen).await?;
     Ok(Some(Looked {
         observed: Observed {
             pipeline_id: id,
@@ -164,146 +178,6 @@ pub async fn observe(
         cache,
         warnings,
     }))
-}
-
-/// What was found of the role the provider owns for the pipeline.
-struct RoleSeen {
-    /// The role exists and this pipeline made it.
-    exists: bool,
-    /// False when the pipeline should own a role and it is gone or its policy was changed.
-    intact: bool,
-    warning: Option<Diagnostic>,
-}
-
-/// Looks at the role the provider made for the pipeline, when the pipeline uses one (or used
-/// one, per the cache): gone, or with a policy other than the one the provider writes, it is
-/// reported so the plan restores it. A role brought along is never read.
-async fn observe_owned_role(
-    clients: &AwsClients,
-    p: &Pipeline,
-    id: &str,
-    in_use: Option<&str>,
-    stream: &Option<firehose::Stream>,
-    cache: &mut Private,
-) -> Result<RoleSeen, AwsError> {
-    let name = steps::owned_role_name(clients, p);
-    let uses_owned = in_use.is_none_or(|arn| role_name_of(arn) == name);
-    if !uses_owned && cache.owned_role.is_none() {
-        return Ok(RoleSeen {
-            exists: false,
-            intact: true,
-            warning: None,
-        });
-    }
-    let role = match iam::find_role(clients, &name).await {
-        Ok(role) if Claim::of(&role.tags).is(id) => role,
-        Ok(_) => {
-            return Ok(RoleSeen {
-                exists: false,
-                intact: true,
-                warning: None,
-            });
-        }
-        Err(e) if e.is(ErrorKind::NotFound) => {
-            let expected = uses_owned && in_use.is_some();
-            return Ok(RoleSeen {
-                exists: false,
-                intact: !expected,
-                warning: expected.then(|| {
-                    Diagnostic::warning(
-                        "IAM role gone",
-                        format!(
-                            "Role {name:?}, which this pipeline made for its stream, was deleted outside \
-                             Terraform: Firehose cannot deliver. The plan makes it again."
-                        ),
-                    )
-                }),
-            });
-        }
-        Err(e) => return Err(e),
-    };
-    cache.owned_role = Some(role.name.clone());
-    if cache.earlier.is_none() {
-        cache.earlier = Earlier::from_tags(&role.tags).ok().flatten();
-    }
-    let Some(destination) = stream.as_ref().and_then(|s| s.s3.as_ref()) else {
-        return Ok(RoleSeen {
-            exists: true,
-            intact: true,
-            warning: None,
-        });
-    };
-    let bucket_region = match &cache.bucket_region {
-        Some(r) => r.clone(),
-        None => {
-            let region = s3::find_bucket(clients, bucket_name(&destination.bucket_arn))
-                .await
-                .ok()
-                .and_then(|b| b.region)
-                .unwrap_or_else(|| clients.region.clone());
-            cache.bucket_region = Some(region.clone());
-            region
-        }
-    };
-    let glue = destination.format_conversion.as_ref().map(|f| {
-        policy::GlueTableAccess::of(
-            &destination.role_arn,
-            &clients.region,
-            &f.database,
-            &f.table,
-        )
-    });
-    // The log stream is in the stream's own partition, region and account, as its ARN says.
-    let log_stream = stream
-        .as_ref()
-        .and_then(|s| Arn::parse(&s.arn).ok())
-        .and_then(|a| {
-            error_logging::log_stream_arn(
-                &destination.error_logging,
-                &a.partition,
-                &a.region,
-                &a.account,
-            )
-        });
-    let want = policy::permissions_policy(
-        &destination.bucket_arn,
-        destination.kms_key_arn.as_deref(),
-        &bucket_region,
-        glue.as_ref(),
-        log_stream.as_deref(),
-    );
-    let have = match iam::get_role_policy(clients, &role.name, ROLE_POLICY_NAME).await {
-        Ok(doc) => Some(doc),
-        Err(e) if e.is(ErrorKind::NotFound) => None,
-        Err(e) => return Err(e),
-    };
-    let same = have.as_deref().is_some_and(|doc| same_json(doc, &want));
-    Ok(RoleSeen {
-        exists: true,
-        intact: same,
-        warning: (!same).then(|| {
-            Diagnostic::warning(
-                "IAM role's policy changed",
-                format!(
-                    "The {ROLE_POLICY_NAME:?} policy of role {:?}, which this pipeline made, was {} outside \
-                     Terraform. The plan writes it again.",
-                    role.name,
-                    if have.is_some() { "changed" } else { "deleted" }
-                ),
-            )
-        }),
-    })
-}
-
-/// Whether two JSON documents hold the same value, whatever their layout.
-fn same_json(a: &str, b: &str) -> bool {
-    match (
-        serde_json::from_str::<serde_json::Value>(a),
-        serde_json::from_str::<serde_json::Value>(b),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// The state after observing (null when the pipeline is gone) and the updated cache.
@@ -455,15 +329,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         enabled: true,
         delivery_stream_name: stream_name,
         role_arn: Some(dest.role_arn.clone()),
-        s3: S3Settings {
-            bucket_arn: dest.bucket_arn.clone(),
-            prefix: dest.prefix.clone(),
-            error_output_prefix: dest.error_output_prefix.clone(),
-            buffering_size_mib: i64::from(dest.buffering_size_mib),
-            buffering_interval_seconds: i64::from(dest.buffering_interval_seconds),
-            compression: dest.compression.clone(),
-            kms_key_arn: dest.kms_key_arn.clone(),
-        },
+        s3: S3Settings::of_destination(&dest),
         server_side_encryption: Encryption::observed(&Encryption::default(), &stream.encryption),
         catalog: catalog_table::imported(&dest),
         error_logging: ErrorLoggingSettings {
@@ -511,6 +377,7 @@ mod tests {
                     kms_key_arn: None,
                     format_conversion: None,
                     error_logging: Default::default(),
+                    partitioning: None,
                 },
                 encryption: Default::default(),
                 error_logging: Default::default(),

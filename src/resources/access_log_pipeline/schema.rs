@@ -1,24 +1,17 @@
 //! The resource's schema: every attribute with its rules beside it.
 
-use crate::firehose_prefix::{self, Kind};
+use crate::firehose_prefix::Kind;
 use crate::log_format;
-use crate::plugin::schema::{Attribute, Mode, Schema};
+use crate::plugin::schema::{Attribute, Schema};
 use crate::plugin::types::Type;
-use crate::plugin::validators::{Chars, Duration, IntRange, Length, OneOf, Prefix};
+use crate::plugin::validators::{Chars, Length, Prefix};
+use crate::resources::stream_parts::names::STREAM_PREFIX;
+use crate::resources::stream_parts::tags::RESERVED_TAG_PREFIX;
+use crate::resources::stream_parts::{catalog_table, encryption, error_logging, schema};
 use crate::stage;
-use crate::validators::{AccessLogFormat, Arn, ArnKind, FirehosePrefix, MAX_TAGS, Tags};
+use crate::validators::{AccessLogFormat, Arn, ArnKind, MAX_TAGS, Tags};
 
-use super::catalog_table;
-use super::encryption;
-use super::error_logging;
 use super::ownership::RESERVED_TAGS;
-use super::tags::RESERVED_TAG_PREFIX;
-
-/// The only streams API Gateway accepts as access-log destinations start with this.
-pub const STREAM_PREFIX: &str = "amazon-apigateway-";
-
-/// Firehose's compression formats for S3 destinations.
-pub const COMPRESSIONS: &[&str] = &["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"];
 
 /// `rest_api_id`, as the types that manage a stage take it (changing it means another stage).
 pub fn rest_api_id() -> Attribute {
@@ -44,47 +37,6 @@ pub fn append_newline() -> Attribute {
 }
 
 pub fn schema() -> Schema {
-    let s3 = vec![
-        Attribute::required("bucket_arn", Type::String, "ARN of the bucket the logs are delivered to, such as `arn:aws:s3:::my-logs`.")
-            .validate(Arn(ArnKind::Bucket)),
-        Attribute::optional("prefix", Type::String, "Key prefix of delivered objects. May use Firehose's `!{timestamp:...}` and `!{firehose:random-string}` expressions.")
-            .validate(Length { min: 1, max: firehose_prefix::MAX_CHARS })
-            .validate(FirehosePrefix(Kind::Prefix)),
-        Attribute::optional("error_output_prefix", Type::String, "Key prefix for records Firehose could not deliver. Required when `prefix` uses `!{...}` expressions; when it has expressions itself, one must be `!{firehose:error-output-type}`.")
-            .validate(Length { min: 1, max: firehose_prefix::MAX_CHARS })
-            .validate(FirehosePrefix(Kind::ErrorOutputPrefix)),
-        Attribute::optional("buffering_size_mib", Type::Number, "MiB buffered before delivery, 1 to 128.")
-            .with_default(5)
-            .validate(IntRange { min: 1, max: 128 }),
-        Attribute::optional("buffering_interval_seconds", Type::Number, "Seconds buffered before delivery, 0 to 900.")
-            .with_default(300)
-            .validate(IntRange { min: 0, max: 900 }),
-        Attribute::optional("compression", Type::String, "Compression of delivered objects: `UNCOMPRESSED`, `GZIP`, `ZIP`, `Snappy` or `HADOOP_SNAPPY`.")
-            .with_default("GZIP")
-            .validate(OneOf(COMPRESSIONS)),
-        Attribute::optional("kms_key_arn", Type::String, "KMS key that encrypts delivered objects; none by default.")
-            .validate(Arn(ArnKind::KmsKey)),
-    ];
-    let timeouts = vec![
-        Attribute::optional(
-            "create",
-            Type::String,
-            "How long a create may take, such as `30m`. Defaults to `10m`.",
-        )
-        .validate(Duration),
-        Attribute::optional(
-            "update",
-            Type::String,
-            "How long an update may take. Defaults to `10m`.",
-        )
-        .validate(Duration),
-        Attribute::optional(
-            "delete",
-            Type::String,
-            "How long a destroy may take. Defaults to `30m`, as for the AWS provider's Firehose streams.",
-        )
-        .validate(Duration),
-    ];
     Schema::new(
         "API Gateway access logs delivered to S3 through a Kinesis Data Firehose stream: the stream, its IAM role and the stage's access-log settings, as one resource.",
         vec![
@@ -104,7 +56,7 @@ pub fn schema() -> Schema {
             Attribute::computed("delivery_stream_arn", Type::String, "ARN of the Firehose stream."),
             Attribute::optional_computed("role_arn", Type::String, "IAM role Firehose assumes to write to the bucket. When omitted the provider creates and owns a least-privilege role; when set, the role is used as given and never modified.")
                 .validate(Arn(ArnKind::DeliveryRole)),
-            Attribute::nested("s3", Mode::Required, "Where and how the logs are delivered.", s3),
+            schema::s3(Kind::Prefix),
             encryption::attribute(),
             catalog_table::attribute(),
             error_logging::attribute(),
@@ -113,7 +65,7 @@ pub fn schema() -> Schema {
             Attribute::optional("tags", Type::map(Type::String), "Tags of the stream and of the role the provider owns.")
                 .validate(Tags { max: MAX_TAGS - RESERVED_TAGS, reserved_prefix: RESERVED_TAG_PREFIX }),
             Attribute::computed("tags_all", Type::map(Type::String), "`tags` merged over the provider's `default_tags`."),
-            Attribute::nested("timeouts", Mode::Optional, "Deadlines of the resource's operations.", timeouts),
+            schema::timeouts(),
         ],
     )
 }

@@ -4,23 +4,19 @@
 use tokio::time::Instant;
 
 use crate::aws::clients::AwsClients;
-use crate::aws::error::ErrorKind;
-use crate::aws::firehose::{self, S3Destination};
+use crate::aws::firehose;
 use crate::aws::iam;
-use crate::aws::policy::{CONFLICT_WINDOW, DEFAULT_UPDATE_TIMEOUT, IAM_PROPAGATION_WINDOW};
-use crate::aws::retry::retry;
+use crate::aws::policy::DEFAULT_UPDATE_TIMEOUT;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
+use crate::resources::stream_parts::encryption::{self, Encryption};
+use crate::resources::stream_parts::stream::{commit, make_stream, update_destination};
+use crate::resources::stream_parts::{bucket, catalog_table, error_logging, role};
 
-use super::bucket;
-use super::catalog_table;
-use super::create::{check_tag_room, commit, make_stream};
-use super::encryption;
-use super::encryption::Encryption;
-use super::error_logging;
+use super::create::check_tag_room;
 use super::model::{Pipeline, Private};
-use super::ownership::{Claim, Earlier};
+use super::ownership::{Claim, Earlier, OWNER};
 use super::read::{decode_private, read_state};
 use super::steps::{self, failed, role_name_of};
 
@@ -121,7 +117,7 @@ async fn steps_of_update(
     let parquet_table = |p: &Pipeline| p.catalog.clone().filter(|c| c.parquet);
     let glue_changes = parquet_table(before) != parquet_table(p);
     if policy_changes || p.role_arn.is_none() {
-        let checked = bucket::check(clients, p).await?;
+        let checked = bucket::check(clients, &p.s3).await?;
         warnings.extend(checked.warnings);
         cache.bucket_region = Some(checked.region);
     }
@@ -139,7 +135,10 @@ async fn steps_of_update(
     //    or repaired (a refused one leaves the state with the table it had), and the log group
     //    and stream of its error logging (made again, or retagged, if changed outside
     //    Terraform).
-    if let Err(errors) = catalog_table::ensure(clients, p, &id).await {
+    let parts = p.parts();
+    let owner = steps::owner(p, &id);
+    if let Err(errors) = catalog_table::ensure(clients, &parts, &owner).await {
+        drop(owner);
         p.catalog = before.catalog.clone();
         return Err(errors);
     }
@@ -147,7 +146,7 @@ async fn steps_of_update(
         || before.error_logging != p.error_logging
         || before.tags_all != p.tags_all
     {
-        error_logging::ensure(clients, p, &id).await?;
+        error_logging::ensure(clients, &parts, &owner).await?;
     }
 
     // 3b. The role: keep the owned one (rewriting its policy if the bucket or key moved), make
@@ -158,14 +157,16 @@ async fn steps_of_update(
     let mut role_made = None;
     let role_arn = match &p.role_arn {
         None => {
-            let owned = steps::ensure_owned_role(clients, p, &id, &earlier, &bucket_region).await?;
+            let tags = p.remote_tags(&id, false, &earlier);
+            let owned =
+                role::ensure_owned_role(clients, &parts, &owner, &tags, &bucket_region).await?;
             cache.owned_role = Some(owned.role.name.clone());
             role_made = owned.made;
             owned.role.arn
         }
         Some(arn) if role_name_of(arn) == owned_name => {
             if policy_changes || glue_changes || logging_moves {
-                steps::write_role_policy(clients, p, &owned_name, &bucket_region).await?;
+                role::write_role_policy(clients, &parts, &owned_name, &bucket_region).await?;
             }
             arn.clone()
         }
@@ -178,11 +179,12 @@ async fn steps_of_update(
     // 4. The stream: made again if it was deleted outside Terraform, else its destination.
     let stream_arn = match &have_tags {
         None => {
+            let tags = p.remote_tags(&id, true, &earlier);
             let stream = make_stream(
-                clients, ctx, p, &id, &earlier, &role_arn, role_made, deadline,
+                clients, ctx, &parts, &owner, &tags, &role_arn, role_made, deadline,
             )
             .await?;
-            commit(clients, p, &id).await?;
+            commit(clients, &p.delivery_stream_name, &owner).await?;
             stream.arn
         }
         Some(_) => {
@@ -191,7 +193,8 @@ async fn steps_of_update(
                 .await
                 .map_err(|e| failed("Cannot read the delivery stream", e))?;
             if current.s3.as_ref() != Some(&desired) {
-                update_destination(clients, ctx, p, &desired, deadline).await?;
+                update_destination(clients, ctx, &p.delivery_stream_name, &desired, deadline)
+                    .await?;
             }
             let want = &p.server_side_encryption;
             let name = &p.delivery_stream_name;
@@ -204,7 +207,7 @@ async fn steps_of_update(
     //     name) goes once the stream no longer names it.
     if let Some(old) = &before.catalog {
         if p.catalog.as_ref().is_none_or(|c| !c.same_table(old)) {
-            catalog_table::delete_owned(clients, &id, old).await?;
+            catalog_table::delete_owned(clients, OWNER, &id, old).await?;
         }
     }
 
@@ -255,9 +258,9 @@ async fn steps_of_update(
 
     // 7. A log group and a role the provider owned but no longer uses go last, once nothing
     //    refers to them.
-    error_logging::retire(clients, before, p, &id).await?;
-    if let Some(role) = retire_owned {
-        steps::delete_owned_role(clients, &id, &role, &ctx.cancel).await?;
+    error_logging::retire(clients, &before.parts(), &parts, OWNER, &id).await?;
+    if let Some(name) = retire_owned {
+        role::delete_owned_role(clients, OWNER, &id, &name, &ctx.cancel).await?;
         cache.owned_role = None;
     }
     Ok(())
@@ -315,43 +318,4 @@ async fn update_foreign(
         warnings.push(warning);
     }
     Ok(())
-}
-
-/// Changes the stream's destination, re-reading its version on concurrent modification and
-/// riding out IAM propagation of a new role or policy.
-pub async fn update_destination(
-    clients: &AwsClients,
-    ctx: &OpContext,
-    p: &Pipeline,
-    desired: &S3Destination,
-    deadline: Instant,
-) -> Result<(), Diagnostics> {
-    let retry_on = [
-        ErrorKind::Conflict,
-        ErrorKind::Throttling,
-        ErrorKind::Transient,
-        ErrorKind::Propagation,
-    ];
-    let window = IAM_PROPAGATION_WINDOW
-        .max(CONFLICT_WINDOW)
-        .min(deadline.saturating_duration_since(Instant::now()));
-    retry(
-        &retry_on,
-        window,
-        &ctx.cancel,
-        "updating the stream's destination",
-        || async {
-            let stream = firehose::find_stream(clients, &p.delivery_stream_name).await?;
-            firehose::update_destination(
-                clients,
-                &p.delivery_stream_name,
-                &stream.version_id,
-                &stream.destination_id,
-                desired,
-            )
-            .await
-        },
-    )
-    .await
-    .map_err(|e| failed("Cannot update the stream's destination", e))
 }

@@ -8,7 +8,7 @@ use crate::aws::apigateway::{self, Stage};
 use crate::aws::arn::Arn;
 use crate::aws::clients::AwsClients;
 use crate::plugin::diagnostics::Diagnostics;
-use crate::resources::access_log_pipeline::ownership::{self, Claim, Earlier, is_earlier_key};
+use crate::resources::access_log_pipeline::ownership::{Claim, Earlier, is_earlier_key};
 use crate::resources::access_log_pipeline::steps::{failed, failed_at, stream_tags};
 use crate::resources::stage_claim::{self, ATTACHMENT_TAG};
 
@@ -108,7 +108,9 @@ pub fn earlier_for_create(
             id: other,
             creating,
             earlier,
-        } if other == id || (creating && !ownership::is_live_in_process(&other)) => {
+        } if other == id
+            || (creating && !crate::resources::stream_parts::stream::is_live(&other)) =>
+        {
             Ok(earlier.unwrap_or_default())
         }
         Holder::Attachment { id: other, .. } => Err(taken(

@@ -1,10 +1,10 @@
-//! The pipeline's Glue table: the `catalog` attribute, its plan rules, and the steps that
-//! make, read, repair and delete the table derived in `catalog`.
+//! The stream's Glue table: the `catalog` attribute, its plan rules, and the steps that make,
+//! read, repair and delete the table derived in `catalog`.
 //!
-//! The provider owns the table it makes: its parameter [`OWNER_PARAMETER`] holds the
-//! pipeline's id (Glue tables take no tags). A table of that name without this pipeline's id
-//! is never changed or deleted; one left by a create that died is adopted, as the role is
-//! (`steps::abandoned`).
+//! The provider owns the table it makes: its parameter named by the owner kind's tag key holds
+//! the owner's id (Glue tables take no tags). A table of that name without this owner's id is
+//! never changed or deleted; one left by a create that died is adopted, as the role is
+//! (`stream::abandoned`).
 
 use std::collections::BTreeMap;
 
@@ -12,15 +12,15 @@ use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::firehose::{FormatConversion, S3Destination};
 use crate::aws::glue::{self, GlueColumn, GlueTable};
-use crate::log_format;
 use crate::plugin::diagnostics::{AttrPath, Diagnostics};
 use crate::plugin::schema::{Attribute, Mode};
 use crate::plugin::types::Type;
 use crate::plugin::value::Value;
 
-use super::catalog::{self, Inputs, OWNER_PARAMETER, PARTITION_COLUMN, TABLE_TYPE, Table};
-use super::model::Pipeline;
-use super::steps::{self, failed, failed_at};
+use super::catalog::{self, Inputs, PARTITION_COLUMN, TABLE_TYPE, Table};
+use super::owner::{Owner, OwnerKind};
+use super::stream::abandoned;
+use super::{StreamParts, failed, failed_at};
 
 /// The smallest buffer Firehose takes with record format conversion: CreateDeliveryStream
 /// refuses less with "BufferingHints.SizeInMBs must be at least 64 when data format conversion
@@ -74,7 +74,7 @@ pub fn attribute() -> Attribute {
         "A Glue Data Catalog table describing the delivered logs, with partition projection on their S3 keys, so Athena can query them without a crawler. The provider makes, repairs and deletes the table; never the database.",
         vec![
             Attribute::required("database", Type::String, "Glue database of the table. It must exist: the provider never makes or deletes databases."),
-            Attribute::required("table", Type::String, "Name of the table: lowercase letters, digits and '_', 1 to 255 characters (Athena's rule). A table of that name not made by this pipeline is refused."),
+            Attribute::required("table", Type::String, "Name of the table: lowercase letters, digits and '_', 1 to 255 characters (Athena's rule). A table of that name not made by this resource is refused."),
             Attribute::optional("parquet", Type::Bool, "Whether Firehose converts the JSON records to Parquet against this table before writing them (record format conversion). Only for JSON formats; needs s3.compression = \"UNCOMPRESSED\" and s3.buffering_size_mib >= 64.")
                 .with_default(false),
             Attribute::computed("table_arn", Type::String, "ARN of the table. Null after the table was deleted or changed outside Terraform, so the plan shows the repair."),
@@ -82,8 +82,8 @@ pub fn attribute() -> Attribute {
     )
 }
 
-/// The derivation's inputs from a pipeline.
-fn inputs<'a>(p: &'a Pipeline, c: &'a Catalog) -> Inputs<'a> {
+/// The derivation's inputs from a stream's settings.
+fn inputs<'a>(p: &'a StreamParts, c: &'a Catalog) -> Inputs<'a> {
     Inputs {
         format: &p.format,
         prefix: p.s3.prefix.as_deref(),
@@ -93,8 +93,9 @@ fn inputs<'a>(p: &'a Pipeline, c: &'a Catalog) -> Inputs<'a> {
     }
 }
 
-/// Plan rules of `catalog`, on whatever is known. No AWS call.
-pub fn validate(config: &Value, diags: &mut Diagnostics) {
+/// Plan rules of `catalog`, on whatever is known, with `default_format` for a `format` left
+/// out. No AWS call.
+pub fn validate(config: &Value, default_format: &str, diags: &mut Diagnostics) {
     let c = config.attr("catalog");
     if c.is_null() || c.is_unknown() {
         return;
@@ -114,7 +115,7 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     let parquet = c.attr("parquet").as_bool().unwrap_or(false);
     let s3 = config.attr("s3");
     let format = match config.attr("format") {
-        Value::Null => Some(log_format::JSON),
+        Value::Null => Some(default_format),
         v => v.as_str(),
     };
     let prefix = match s3.attr("prefix") {
@@ -195,15 +196,15 @@ pub fn plan(prior: &Value, planned: &mut Value) {
     }
 }
 
-/// The table the pipeline's settings derive, if it has a catalog (its errors were refused at
+/// The table the stream's settings derive, if it has a catalog (its errors were refused at
 /// plan, so one here is reported as it is).
-pub fn derived(p: &Pipeline) -> Option<Result<Table, catalog::CatalogError>> {
+pub fn derived(p: &StreamParts) -> Option<Result<Table, catalog::CatalogError>> {
     let c = p.catalog.as_ref()?;
     Some(catalog::derive(inputs(p, c)))
 }
 
-/// The stream's record format conversion for the pipeline: with `catalog.parquet` only.
-pub fn conversion(p: &Pipeline, role_arn: &str) -> Option<FormatConversion> {
+/// The stream's record format conversion: with `catalog.parquet` only.
+pub fn conversion(p: &StreamParts, role_arn: &str) -> Option<FormatConversion> {
     let c = p.catalog.as_ref().filter(|c| c.parquet)?;
     let table = derived(p)?.ok()?;
     Some(FormatConversion {
@@ -214,9 +215,9 @@ pub fn conversion(p: &Pipeline, role_arn: &str) -> Option<FormatConversion> {
     })
 }
 
-/// The Glue table to write: the derived one, owned by `id`, its range starting at
-/// `range_start`.
-pub fn glue_table(t: &Table, id: &str, range_start: &str) -> GlueTable {
+/// The Glue table to write: the derived one, owned by instance `id` of `kind`, its range
+/// starting at `range_start`.
+pub fn glue_table(t: &Table, kind: OwnerKind, id: &str, range_start: &str) -> GlueTable {
     let string = |name: &str, comment: Option<&str>| GlueColumn {
         name: name.to_owned(),
         type_name: "string".to_owned(),
@@ -225,7 +226,7 @@ pub fn glue_table(t: &Table, id: &str, range_start: &str) -> GlueTable {
     GlueTable {
         name: t.name.clone(),
         table_type: TABLE_TYPE.to_owned(),
-        parameters: t.parameters(id, range_start),
+        parameters: t.parameters(kind, id, range_start),
         columns: t
             .columns
             .iter()
@@ -240,13 +241,13 @@ pub fn glue_table(t: &Table, id: &str, range_start: &str) -> GlueTable {
     }
 }
 
-/// Whether a table found in Glue is the derived one of pipeline `id`: everything the provider
-/// sets, but the start of the range it keeps; what Glue adds of its own is ignored.
-pub fn matches(t: &Table, id: &str, found: &GlueTable) -> bool {
+/// Whether a table found in Glue is the derived one of instance `id` of `kind`: everything the
+/// provider sets, but the start of the range it keeps; what Glue adds of its own is ignored.
+pub fn matches(t: &Table, kind: OwnerKind, id: &str, found: &GlueTable) -> bool {
     let Some(start) = Table::kept_range_start(&found.parameters) else {
         return false;
     };
-    let want = glue_table(t, id, start);
+    let want = glue_table(t, kind, id, start);
     let subset = |want: &BTreeMap<String, String>, have: &BTreeMap<String, String>| {
         want.iter().all(|(k, v)| have.get(k) == Some(v))
     };
@@ -286,42 +287,45 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Makes the pipeline's table, or brings the one it owns (or one a create that died left) to
-/// the derived definition. A table of that name that is not this provider's is refused.
-pub async fn ensure(clients: &AwsClients, p: &Pipeline, id: &str) -> Result<(), Diagnostics> {
+/// Makes the stream's table, or brings the one its owner owns (or one a create that died
+/// left) to the derived definition. A table of that name that is not this owner's is refused.
+pub async fn ensure(
+    clients: &AwsClients,
+    p: &StreamParts,
+    owner: &Owner<'_>,
+) -> Result<(), Diagnostics> {
+    let (kind, id) = (owner.kind, owner.id);
     let Some(c) = &p.catalog else { return Ok(()) };
-    let t = derived(p)
-        .expect("the pipeline has a catalog")
-        .map_err(|e| {
-            failed_at(
-                &e.attribute,
-                "No catalog table can describe this",
-                e.to_string(),
-            )
-        })?;
+    let t = derived(p).expect("the stream has a catalog").map_err(|e| {
+        failed_at(
+            &e.attribute,
+            "No catalog table can describe this",
+            e.to_string(),
+        )
+    })?;
     match glue::find_table(clients, &c.database, &c.table).await {
         Ok(found) => {
-            let owner = found.parameters.get(OWNER_PARAMETER).cloned();
-            let adoptable = match owner.as_deref() {
+            let found_owner = found.parameters.get(kind.tag()).cloned();
+            let adoptable = match found_owner.as_deref() {
                 Some(other) if other == id => true,
-                Some(other) => steps::abandoned(clients, p, other).await?,
+                Some(other) => abandoned(clients, kind, &p.name, other).await?,
                 None => false,
             };
             if !adoptable {
-                return Err(taken(c, owner.as_deref()));
+                return Err(taken(c, kind, &found.parameters));
             }
-            if owner.as_deref() == Some(id) && matches(&t, id, &found) {
+            if found_owner.as_deref() == Some(id) && matches(&t, kind, id, &found) {
                 return Ok(());
             }
             let start = Table::kept_range_start(&found.parameters)
                 .map(str::to_owned)
                 .unwrap_or_else(|| t.range_start(now()));
-            glue::update_table(clients, &c.database, &glue_table(&t, id, &start))
+            glue::update_table(clients, &c.database, &glue_table(&t, kind, id, &start))
                 .await
                 .map_err(|e| failed("Cannot update the Glue table", e))
         }
         Err(e) if e.is(ErrorKind::NotFound) => {
-            let table = glue_table(&t, id, &t.range_start(now()));
+            let table = glue_table(&t, kind, id, &t.range_start(now()));
             match glue::create_table(clients, &c.database, &table).await {
                 Ok(()) => Ok(()),
                 Err(e) if e.is(ErrorKind::NotFound) => Err(failed_at(
@@ -341,11 +345,17 @@ pub async fn ensure(clients: &AwsClients, p: &Pipeline, id: &str) -> Result<(), 
     }
 }
 
-fn taken(c: &Catalog, owner: Option<&str>) -> Diagnostics {
+fn taken(c: &Catalog, kind: OwnerKind, parameters: &BTreeMap<String, String>) -> Diagnostics {
+    let owner = [kind, OwnerKind::Pipeline, OwnerKind::Stream]
+        .into_iter()
+        .find_map(|k| parameters.get(k.tag()).map(|id| (k, id)));
     let whose = match owner {
-        Some(other) => {
-            format!("belongs to another apigw_access_log_pipeline (pipeline_id {other:?})")
-        }
+        Some((k, other)) => format!(
+            "belongs to {} {} ({} {other:?})",
+            if k == kind { "another" } else { "an" },
+            k.resource_type(),
+            k.id_attribute()
+        ),
         None => "was not made by this provider".to_owned(),
     };
     failed_at(
@@ -359,11 +369,12 @@ fn taken(c: &Catalog, owner: Option<&str>) -> Diagnostics {
     )
 }
 
-/// The state of `catalog`: the table's ARN while the table is this pipeline's and as derived,
-/// else null; `parquet` as the stream has it (when the stream was found).
+/// The state of `catalog`: the table's ARN while the table is instance `id`'s (of `kind`) and
+/// as derived, else null; `parquet` as the stream has it (when the stream was found).
 pub async fn observe(
     clients: &AwsClients,
-    p: &Pipeline,
+    p: &StreamParts,
+    kind: OwnerKind,
     id: &str,
     stream: Option<(&str, &S3Destination)>,
 ) -> Result<Value, AwsError> {
@@ -387,18 +398,23 @@ pub async fn observe(
     };
     let intact = match (found, derived(p)) {
         (Some(found), Some(Ok(t))) => {
-            found.parameters.get(OWNER_PARAMETER).map(String::as_str) == Some(id)
-                && matches(&t, id, &found)
+            found.parameters.get(kind.tag()).map(String::as_str) == Some(id)
+                && matches(&t, kind, id, &found)
         }
         _ => false,
     };
     Ok(seen.to_value(intact.then(|| table_arn(stream_arn, c))))
 }
 
-/// Deletes table `c` if pipeline `id` owns it; any other table of that name stays.
-pub async fn delete_owned(clients: &AwsClients, id: &str, c: &Catalog) -> Result<(), Diagnostics> {
+/// Deletes table `c` if instance `id` of `kind` owns it; any other table of that name stays.
+pub async fn delete_owned(
+    clients: &AwsClients,
+    kind: OwnerKind,
+    id: &str,
+    c: &Catalog,
+) -> Result<(), Diagnostics> {
     match glue::find_table(clients, &c.database, &c.table).await {
-        Ok(found) if found.parameters.get(OWNER_PARAMETER).map(String::as_str) == Some(id) => {
+        Ok(found) if found.parameters.get(kind.tag()).map(String::as_str) == Some(id) => {
             glue::delete_table(clients, &c.database, &c.table)
                 .await
                 .map_err(|e| failed("Cannot delete the Glue table", e))
@@ -421,6 +437,7 @@ pub fn imported(d: &S3Destination) -> Option<Catalog> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log_format;
 
     fn config(catalog: Value, s3: Vec<(&str, Value)>) -> Value {
         let mut s3v = vec![("bucket_arn", Value::from("arn:aws:s3:::logs"))];
@@ -434,7 +451,7 @@ mod tests {
 
     fn paths(config: &Value) -> Vec<String> {
         let mut d = Diagnostics::new();
-        validate(config, &mut d);
+        validate(config, log_format::JSON, &mut d);
         d.0.iter()
             .map(|d| d.attribute.as_ref().unwrap().to_string())
             .collect()
@@ -491,24 +508,27 @@ mod tests {
             parquet: false,
         })
         .unwrap();
-        let mut found = glue_table(&t, "p1", "2020/01/01/00");
+        let mut found = glue_table(&t, OwnerKind::Pipeline, "p1", "2020/01/01/00");
         found.parameters.insert("CreatedBy".into(), "glue".into());
         found
             .serde_parameters
             .insert("serialization.encoding".into(), "UTF-8".into());
-        assert!(matches(&t, "p1", &found));
-        assert!(!matches(&t, "p2", &found), "another owner");
+        assert!(matches(&t, OwnerKind::Pipeline, "p1", &found));
+        assert!(
+            !matches(&t, OwnerKind::Pipeline, "p2", &found),
+            "another owner"
+        );
         let mut fewer = found.clone();
         fewer.columns.remove(0);
-        assert!(!matches(&t, "p1", &fewer));
+        assert!(!matches(&t, OwnerKind::Pipeline, "p1", &fewer));
         let mut moved = found.clone();
         moved
             .parameters
             .insert("storage.location.template".into(), "s3://x/${dt}/".into());
-        assert!(!matches(&t, "p1", &moved));
+        assert!(!matches(&t, OwnerKind::Pipeline, "p1", &moved));
         let mut no_range = found;
         no_range.parameters.remove(catalog::RANGE_PARAMETER);
-        assert!(!matches(&t, "p1", &no_range));
+        assert!(!matches(&t, OwnerKind::Pipeline, "p1", &no_range));
     }
 
     #[test]

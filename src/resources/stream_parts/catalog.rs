@@ -20,13 +20,10 @@ use std::fmt;
 
 use crate::firehose_prefix;
 
-use super::ownership::OWNER_TAG;
+use super::owner::OwnerKind;
 
 /// The one partition column.
 pub const PARTITION_COLUMN: &str = "dt";
-
-/// The table parameter that names the pipeline owning the table (Glue tables take no tags).
-pub const OWNER_PARAMETER: &str = OWNER_TAG;
 
 /// The table parameter holding the projected range, whose start is kept from the table found.
 pub const RANGE_PARAMETER: &str = "projection.dt.range";
@@ -312,8 +309,14 @@ impl Table {
         }
     }
 
-    /// The table's parameters: classification, projection, owner and range.
-    pub fn parameters(&self, owner: &str, range_start: &str) -> BTreeMap<String, String> {
+    /// The table's parameters: classification, projection, range, and the owner (instance
+    /// `owner` of `kind`, under its kind's tag key: Glue tables take no tags).
+    pub fn parameters(
+        &self,
+        kind: OwnerKind,
+        owner: &str,
+        range_start: &str,
+    ) -> BTreeMap<String, String> {
         let p = &self.projection;
         [
             ("classification", self.classification().to_owned()),
@@ -324,7 +327,7 @@ impl Table {
             ("projection.dt.interval", "1".to_owned()),
             ("projection.dt.interval.unit", p.unit.as_str().to_owned()),
             ("storage.location.template", p.template.clone()),
-            (OWNER_PARAMETER, owner.to_owned()),
+            (kind.tag(), owner.to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -994,14 +997,14 @@ mod tests {
         let t = derive(inputs(JSON, Some("apigw/"))).unwrap();
         assert_eq!(t.projection.template, "s3://logs/apigw/${dt}/");
         assert_eq!(t.location, "s3://logs/apigw/");
-        let p = t.parameters("pipe-1", &t.range_start(1_764_644_400));
+        let p = t.parameters(OwnerKind::Pipeline, "pipe-1", &t.range_start(1_764_644_400));
         assert_eq!(p["projection.dt.range"], "2025/12/02/03,NOW");
         assert_eq!(p["projection.dt.interval.unit"], "HOURS");
         assert_eq!(p["projection.dt.interval"], "1");
         assert_eq!(p["projection.enabled"], "true");
         assert_eq!(p["projection.dt.type"], "date");
         assert_eq!(p["storage.location.template"], "s3://logs/apigw/${dt}/");
-        assert_eq!(p[OWNER_PARAMETER], "pipe-1");
+        assert_eq!(p[OwnerKind::Pipeline.tag()], "pipe-1");
         assert_eq!(Table::kept_range_start(&p), Some("2025/12/02/03"));
     }
 

@@ -22,9 +22,9 @@ use crate::plugin::types::Type;
 use crate::plugin::validators::{Chars, Length};
 use crate::plugin::value::Value;
 
-use super::model::Pipeline;
-use super::ownership::{Claim, OWNER_TAG, owner_value};
-use super::steps::{self, failed, failed_at};
+use super::owner::{Owner, OwnerKind};
+use super::stream::abandoned;
+use super::{StreamParts, failed, failed_at};
 
 /// The log stream the console makes for an S3 destination's delivery errors.
 pub const DEFAULT_LOG_STREAM: &str = "DestinationDelivery";
@@ -127,7 +127,7 @@ pub fn attribute() -> Attribute {
             Attribute::optional_computed(
                 "log_group_name",
                 Type::String,
-                "A log group of your own, which must exist; it is used as given, never changed or deleted. Omitted: the provider makes and owns `/aws/kinesisfirehose/<delivery_stream_name>` (the console's name), tagged like the stream, with the log stream `DestinationDelivery`, and deletes it on destroy.",
+                "A log group of your own, which must exist; it is used as given, never changed or deleted. Omitted: the provider makes and owns `/aws/kinesisfirehose/<stream name>` (the console's name), tagged like the stream, with the log stream `DestinationDelivery`, and deletes it on destroy.",
             )
             .validate(Length { min: 1, max: LOG_GROUP_NAME_MAX })
             .validate(Chars { allowed: group_char, explain: "letters, digits, '.', '-', '_', '/' and '#'" }),
@@ -159,10 +159,10 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
 }
 
 /// Plans the names: while enabled, the configured ones or the console's (known once the
-/// stream's name is); while disabled, what the configuration says.
-pub fn plan(config: &Value, planned: &mut Value) {
+/// stream's name, attribute `name_attr`, is); while disabled, what the configuration says.
+pub fn plan(config: &Value, planned: &mut Value, name_attr: &str) {
     let cfg = config.attr("error_logging");
-    let stream = planned.attr("delivery_stream_name").clone();
+    let stream = planned.attr(name_attr).clone();
     let Some(el) = planned.attr_mut("error_logging") else {
         return;
     };
@@ -295,11 +295,15 @@ fn group_arn(clients: &AwsClients, partition: &str, account: &str, group: &str) 
     logs::log_group_arn(partition, &clients.region, account, group)
 }
 
-/// Makes ready the log group and stream the pipeline's destination is to log to, before the
-/// destination names them: the console's group made (or adopted) with its stream and tags, a
-/// group of the user's checked to exist with its stream.
-pub async fn ensure(clients: &AwsClients, p: &Pipeline, id: &str) -> Result<(), Diagnostics> {
-    let options = p.error_logging.options(&p.delivery_stream_name);
+/// Makes ready the log group and stream the destination is to log to, before the destination
+/// names them: the console's group made (or adopted) with its stream and tags, a group of the
+/// user's checked to exist with its stream.
+pub async fn ensure(
+    clients: &AwsClients,
+    parts: &StreamParts,
+    owner: &Owner<'_>,
+) -> Result<(), Diagnostics> {
+    let options = parts.error_logging.options(&parts.name);
     let (true, Some(group), Some(stream)) = (
         options.enabled,
         options.log_group_name.as_deref(),
@@ -307,16 +311,16 @@ pub async fn ensure(clients: &AwsClients, p: &Pipeline, id: &str) -> Result<(), 
     ) else {
         return Ok(());
     };
-    if !uses_console_group(&options, &p.delivery_stream_name) {
+    if !uses_console_group(&options, &parts.name) {
         return require_users(clients, group, stream).await;
     }
-    let mut want = p.tags_all.clone();
-    want.insert(OWNER_TAG.to_owned(), owner_value(id, false));
+    let mut want = parts.tags_all.clone();
+    want.extend([owner.tag(false)]);
     match logs::create_log_group(clients, group, &want).await {
         Ok(()) => {}
         // Made by an earlier attempt (an answer lost, a create that died), or not ours.
         Err(e) if e.is(ErrorKind::AlreadyExists) => {
-            if !adopt(clients, p, id, group, &want).await? {
+            if !adopt(clients, parts, owner, group, &want).await? {
                 // A group of the console's name that the provider did not make: the user's.
                 return require_users(clients, group, stream).await;
             }
@@ -330,13 +334,13 @@ pub async fn ensure(clients: &AwsClients, p: &Pipeline, id: &str) -> Result<(), 
     }
 }
 
-/// Takes the existing console group on: true when it is this pipeline's (its tags brought up to
-/// date) or was left by a create that died (re-tagged as this pipeline's), false when the
-/// provider did not make it; another live pipeline's is an error.
+/// Takes the existing console group on: true when it is this instance's (its tags brought up
+/// to date) or was left by a create that died (re-tagged as this instance's), false when no
+/// instance of this kind made it; another live instance's is an error.
 async fn adopt(
     clients: &AwsClients,
-    p: &Pipeline,
-    id: &str,
+    parts: &StreamParts,
+    owner: &Owner<'_>,
     group: &str,
     want: &BTreeMap<String, String>,
 ) -> Result<bool, Diagnostics> {
@@ -345,17 +349,16 @@ async fn adopt(
     let have = logs::list_tags(clients, &arn)
         .await
         .map_err(|e| failed("Cannot read the log group's tags", e))?;
-    let adoptable = match Claim::of(&have).id() {
+    let adoptable = match owner.claim(&have).id() {
         None => return Ok(false),
-        Some(owner) if owner == id => true,
-        Some(other) => steps::abandoned(clients, p, other).await?,
+        Some(mine) if mine == owner.id => true,
+        Some(other) => abandoned(clients, owner.kind, &parts.name, other).await?,
     };
     if !adoptable {
-        let other = Claim::of(&have).id().unwrap_or_default().to_owned();
-        return Err(steps::taken_by_other(
+        let other = owner.claim(&have).id().unwrap_or_default().to_owned();
+        return Err((owner.taken)(
             &format!("Log group {group:?}"),
             &other,
-            p,
             "error_logging",
         ));
     }
@@ -393,17 +396,22 @@ async fn require_users(clients: &AwsClients, group: &str, stream: &str) -> Resul
     }
 }
 
-/// Deletes the console group of the pipeline's stream if pipeline `id` made it; a group gone,
-/// or not the provider's, is left as it is.
-pub async fn delete_owned(clients: &AwsClients, p: &Pipeline, id: &str) -> Result<(), Diagnostics> {
-    if p.delivery_stream_name.is_empty() {
+/// Deletes the console group of stream `stream_name` if instance `id` of `kind` made it; a
+/// group gone, or not the provider's, is left as it is.
+pub async fn delete_owned(
+    clients: &AwsClients,
+    stream_name: &str,
+    kind: OwnerKind,
+    id: &str,
+) -> Result<(), Diagnostics> {
+    if stream_name.is_empty() {
         return Ok(());
     }
-    let group = default_log_group(&p.delivery_stream_name);
+    let group = default_log_group(stream_name);
     let (partition, account) = account(clients).await?;
     let arn = group_arn(clients, &partition, &account, &group);
     match logs::list_tags(clients, &arn).await {
-        Ok(tags) if Claim::of(&tags).is(id) => {}
+        Ok(tags) if kind.claim(&tags).is(id) => {}
         Ok(_) => return Ok(()),
         Err(e) if e.is(ErrorKind::NotFound) => return Ok(()),
         Err(e) => return Err(failed("Cannot read the log group's tags", e)),
@@ -413,13 +421,18 @@ pub async fn delete_owned(clients: &AwsClients, p: &Pipeline, id: &str) -> Resul
         .map_err(|e| failed("Cannot delete the log group of error logging", e))
 }
 
-/// Whether the console group of the pipeline's stream exists and pipeline `id` made it.
-pub async fn owned_exists(clients: &AwsClients, p: &Pipeline, id: &str) -> Result<bool, AwsError> {
-    let group = default_log_group(&p.delivery_stream_name);
+/// Whether the console group of stream `stream_name` exists and instance `id` of `kind` made it.
+pub async fn owned_exists(
+    clients: &AwsClients,
+    stream_name: &str,
+    kind: OwnerKind,
+    id: &str,
+) -> Result<bool, AwsError> {
+    let group = default_log_group(stream_name);
     let identity = clients.identity().await?;
     let arn = group_arn(clients, &identity.partition, &identity.account, &group);
     match logs::list_tags(clients, &arn).await {
-        Ok(tags) => Ok(Claim::of(&tags).is(id)),
+        Ok(tags) => Ok(kind.claim(&tags).is(id)),
         Err(e) if e.is(ErrorKind::NotFound) => Ok(false),
         Err(e) => Err(e),
     }
@@ -428,16 +441,15 @@ pub async fn owned_exists(clients: &AwsClients, p: &Pipeline, id: &str) -> Resul
 /// After an update: the console group goes once the destination no longer logs to it.
 pub async fn retire(
     clients: &AwsClients,
-    before: &Pipeline,
-    p: &Pipeline,
+    before: &StreamParts,
+    parts: &StreamParts,
+    kind: OwnerKind,
     id: &str,
 ) -> Result<(), Diagnostics> {
-    let was = before.error_logging.options(&before.delivery_stream_name);
-    let now = p.error_logging.options(&p.delivery_stream_name);
-    if uses_console_group(&was, &before.delivery_stream_name)
-        && !uses_console_group(&now, &p.delivery_stream_name)
-    {
-        delete_owned(clients, p, id).await?;
+    let was = before.error_logging.options(&before.name);
+    let now = parts.error_logging.options(&parts.name);
+    if uses_console_group(&was, &before.name) && !uses_console_group(&now, &parts.name) {
+        delete_owned(clients, &parts.name, kind, id).await?;
     }
     Ok(())
 }
@@ -457,7 +469,11 @@ mod tests {
     fn the_plan_names_the_consoles_group_unless_one_is_given() {
         let default = Settings::default().to_value();
         let mut p = planned(default.clone());
-        plan(&Value::object([("error_logging", Value::Null)]), &mut p);
+        plan(
+            &Value::object([("error_logging", Value::Null)]),
+            &mut p,
+            "delivery_stream_name",
+        );
         assert_eq!(
             Settings::from_value(p.attr("error_logging")),
             Settings {
@@ -472,7 +488,11 @@ mod tests {
             ("log_stream_name", Value::Null),
         ]);
         let mut p = planned(given.clone());
-        plan(&Value::object([("error_logging", given)]), &mut p);
+        plan(
+            &Value::object([("error_logging", given)]),
+            &mut p,
+            "delivery_stream_name",
+        );
         assert_eq!(
             p.attr("error_logging").attr("log_group_name"),
             &Value::from("mine")
@@ -487,7 +507,11 @@ mod tests {
             ("log_stream_name", Value::Null),
         ]);
         let mut p = planned(off.clone());
-        plan(&Value::object([("error_logging", off)]), &mut p);
+        plan(
+            &Value::object([("error_logging", off)]),
+            &mut p,
+            "delivery_stream_name",
+        );
         assert!(p.attr("error_logging").attr("log_group_name").is_null());
     }
 

@@ -7,8 +7,7 @@ use crate::aws::error::ErrorKind;
 use crate::aws::s3::{self, BucketAccess};
 use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 
-use super::model::Pipeline;
-use super::steps::{failed, failed_at};
+use super::{S3Settings, failed, failed_at};
 
 /// What the pre-check learnt.
 #[derive(Debug)]
@@ -24,9 +23,9 @@ pub fn bucket_name(bucket_arn: &str) -> &str {
     bucket_arn.rsplit(':').next().unwrap_or_default()
 }
 
-/// Checks the pipeline's bucket: a missing one is an error at `s3.bucket_arn`.
-pub async fn check(clients: &AwsClients, p: &Pipeline) -> Result<CheckedBucket, Diagnostics> {
-    let name = bucket_name(&p.s3.bucket_arn);
+/// Checks the destination's bucket: a missing one is an error at `s3.bucket_arn`.
+pub async fn check(clients: &AwsClients, s3: &S3Settings) -> Result<CheckedBucket, Diagnostics> {
+    let name = bucket_name(&s3.bucket_arn);
     let found = match s3::find_bucket(clients, name).await {
         Ok(found) => found,
         Err(e) if e.is(ErrorKind::NotFound) => {
@@ -40,7 +39,7 @@ pub async fn check(clients: &AwsClients, p: &Pipeline) -> Result<CheckedBucket, 
     };
     let known_region = found.region.is_some();
     let region = found.region.unwrap_or_else(|| clients.region.clone());
-    if let Some(key) = &p.s3.kms_key_arn {
+    if let Some(key) = &s3.kms_key_arn {
         // "Must belong to the same Amazon Web Services Region as the destination Amazon S3
         // bucket" (KMSEncryptionConfig.AWSKMSKeyARN, botocore data/firehose/2015-08-04/
         // service-2.json). Only S3's own word on the bucket's region is trusted here.
@@ -63,7 +62,7 @@ pub async fn check(clients: &AwsClients, p: &Pipeline) -> Result<CheckedBucket, 
             format!(
                 "These credentials may not list bucket {name:?} (S3 answered HeadBucket with 403), so the \
                  provider could not check it; this is usual for a bucket of another account. Firehose \
-                 writes with the pipeline's role, not with these credentials: the bucket's policy must \
+                 writes with the stream's role, not with these credentials: the bucket's policy must \
                  allow that role (the bucket_policy_json attribute holds the statement to add), or \
                  nothing is delivered."
             ),
@@ -74,7 +73,7 @@ pub async fn check(clients: &AwsClients, p: &Pipeline) -> Result<CheckedBucket, 
                 "Bucket {name:?} is in region {region}, not {} (S3 answered HeadBucket with a redirect), \
                  so the provider could not check it. The role's use of the KMS key is granted through S3 \
                  in {region}. If the bucket belongs to another account, its policy must allow the \
-                 pipeline's role (the bucket_policy_json attribute holds the statement to add), or \
+                 stream's role (the bucket_policy_json attribute holds the statement to add), or \
                  nothing is delivered.",
                 clients.region
             ),

@@ -24,7 +24,7 @@ use crate::plugin::schema::{Attribute, Mode, Validator};
 use crate::plugin::types::Type;
 use crate::plugin::value::Value;
 
-use super::steps::{RETRY_CHANGES, failed};
+use super::{RETRY_CHANGES, failed};
 
 /// Firehose's key type for a key the account manages in KMS (KeyType, Firehose API Reference).
 pub const CUSTOMER_MANAGED_KEY: &str = "CUSTOMER_MANAGED_CMK";

@@ -1,0 +1,320 @@
+//! `apigw_access_log_stream`: one stream many stages log into. Through the real terraform CLI
+//! and the provider binary, against moto through the realism proxy: create, an empty plan,
+//! update in place, import, destroy; partitioning per API and stage with records landing
+//! under their own prefixes; the plan-time refusals of partitioning's rules; and a toggle of
+//! partitioning shown as a replacement.
+
+use std::io::Read as _;
+
+use acceptance_tests::records::{put_records, render, sample_request};
+use acceptance_tests::{
+    Aws, TfDir, assert_contains, assert_nothing_left, aws, block_on, provider_block,
+};
+
+const ADDR: &str = "apigw_access_log_stream.shared";
+const OWNER_TAG: &str = "terraform-provider-apigw:stream";
+const PARTITIONED_PREFIX: &str =
+    "logs/api_id=!{partitionKeyFromQuery:api_id}/stage=!{partitionKeyFromQuery:stage}/";
+
+fn stream_hcl(name: &str, bucket: &str, partitioning: bool, s3_extra: &str, extra: &str) -> String {
+    provider_block()
+        + &format!(
+            r#"
+resource "apigw_access_log_stream" "shared" {{
+  name         = "{name}"
+  partitioning = {partitioning}
+  s3 = {{
+    bucket_arn = "arn:aws:s3:::{bucket}"
+{s3_extra}
+  }}
+{extra}
+}}
+"#
+        )
+}
+
+fn partitioned_s3() -> String {
+    format!(
+        "    prefix = \"{PARTITIONED_PREFIX}\"\n    error_output_prefix = \"errors/!{{firehose:error-output-type}}/\"\n    buffering_size_mib = 64\n    compression = \"UNCOMPRESSED\""
+    )
+}
+
+/// Every object key in the bucket, with its body.
+fn objects(aws: &Aws, bucket: &str) -> Vec<(String, String)> {
+    block_on(async {
+        let listed = aws
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("list_objects_v2");
+        let mut found = Vec::new();
+        for key in listed.contents().iter().filter_map(|o| o.key()) {
+            let got = aws.s3.get_object().bucket(bucket).key(key).send().await;
+            let bytes = got.expect("get_object").body.collect().await.unwrap();
+            let bytes = bytes.into_bytes();
+            let mut text = String::new();
+            if key.ends_with(".gz") {
+                flate2::read::GzDecoder::new(&bytes[..])
+                    .read_to_string(&mut text)
+                    .expect("a GZIP object");
+            } else {
+                text = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            found.push((key.to_owned(), text));
+        }
+        found
+    })
+}
+
+#[test]
+fn a_shared_stream_is_created_read_updated_imported_and_destroyed() {
+    if acceptance_tests::emulator_only() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    block_on(aws.create_bucket("shared-logs"));
+    let name = "amazon-apigateway-shared";
+    tf.write(
+        "main.tf",
+        stream_hcl(name, "shared-logs", false, "", "  tags = { team = \"a\" }"),
+    );
+    tf.init().success();
+    tf.apply().success();
+    let state = tf.state_resource(ADDR);
+    let id = state["stream_id"].as_str().expect("stream_id").to_owned();
+    assert!(
+        state["arn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(&format!(":deliverystream/{name}"))),
+        "{state}"
+    );
+    // The formats carry the API id and stage; the default is the JSON one.
+    for (preset, format) in state["formats"].as_object().expect("formats") {
+        let f = format.as_str().unwrap();
+        assert!(
+            f.contains("$context.apiId") && f.contains("$context.stage"),
+            "{preset}: {f}"
+        );
+    }
+    assert_eq!(state["format"], state["formats"]["json"]);
+    // The stream carries the stream resource's owner tag, not a pipeline's.
+    let tags = block_on(aws.stream_tags(name));
+    assert_eq!(tags.get(OWNER_TAG), Some(&id), "{tags:?}");
+    assert!(!tags.contains_key("terraform-provider-apigw:pipeline"));
+    assert_eq!(tags.get("team").map(String::as_str), Some("a"));
+    tf.assert_plan_empty();
+
+    // In place: buffering and tags change, the stream stays.
+    tf.write(
+        "main.tf",
+        stream_hcl(
+            name,
+            "shared-logs",
+            false,
+            "    buffering_interval_seconds = 60",
+            "  tags = { team = \"b\" }",
+        ),
+    );
+    let plan = tf.plan().success();
+    assert_contains(&plan.stdout, "updated in-place");
+    tf.apply().success();
+    assert_eq!(tf.state_resource(ADDR)["stream_id"], id.as_str());
+    let tags = block_on(aws.stream_tags(name));
+    assert_eq!(tags.get("team").map(String::as_str), Some("b"));
+    tf.assert_plan_empty();
+
+    // Import by name rebuilds the state: the plan after it is empty.
+    tf.tf(&["state", "rm", ADDR]).success();
+    tf.tf(&["import", "-input=false", "-no-color", ADDR, name])
+        .success();
+    assert_eq!(tf.state_resource(ADDR)["stream_id"], id.as_str());
+    tf.assert_plan_empty();
+
+    // Turning partitioning on is a replacement, and the plan says so.
+    tf.write(
+        "main.tf",
+        stream_hcl(
+            name,
+            "shared-logs",
+            true,
+            &partitioned_s3(),
+            "  tags = { team = \"b\" }",
+        ),
+    );
+    let plan = tf.plan().success();
+    assert_contains(&plan.stdout, &format!("# {ADDR} must be replaced"));
+    assert_contains(&plan.stdout, "forces replacement");
+
+    tf.destroy().success();
+    assert_nothing_left(&aws);
+}
+
+#[test]
+fn partitioning_puts_each_api_and_stage_under_its_own_prefix() {
+    if acceptance_tests::emulator_only() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    block_on(aws.create_bucket("partitioned-logs"));
+    let name = "amazon-apigateway-partitioned";
+    tf.write(
+        "main.tf",
+        stream_hcl(name, "partitioned-logs", true, &partitioned_s3(), ""),
+    );
+    tf.init().success();
+    tf.apply().success();
+    tf.assert_plan_empty();
+    let format = tf.state_resource(ADDR)["format"]
+        .as_str()
+        .expect("format")
+        .to_owned();
+
+    // Records of 2 APIs x 2 stages, as API Gateway renders the stream's format, in one batch.
+    let mut records = Vec::new();
+    let mut i = 0;
+    for api in ["api1aaaaa", "api2bbbbb"] {
+        for stage in ["prod", "dev"] {
+            for _ in 0..3 {
+                i += 1;
+                let mut request = sample_request(i);
+                request.insert("apiId", api.to_owned());
+                request.insert("stage", stage.to_owned());
+                records.push(render(&format, &request) + "\n");
+            }
+        }
+    }
+    block_on(put_records(&aws.firehose, name, &records));
+    let found = objects(&aws, "partitioned-logs");
+    assert_eq!(found.len(), 4, "one object per API and stage: {found:?}");
+    for api in ["api1aaaaa", "api2bbbbb"] {
+        for stage in ["prod", "dev"] {
+            let prefix = format!("logs/api_id={api}/stage={stage}/");
+            let (_, body) = found
+                .iter()
+                .find(|(k, _)| k.starts_with(&prefix))
+                .unwrap_or_else(|| panic!("no object under {prefix}: {found:?}"));
+            let lines: Vec<serde_json::Value> = body
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("a JSON line"))
+                .collect();
+            assert_eq!(lines.len(), 3, "{prefix}: {body}");
+            assert!(
+                lines
+                    .iter()
+                    .all(|l| l["apiId"] == api && l["stage"] == stage),
+                "{prefix}: {body}"
+            );
+        }
+    }
+
+    tf.destroy().success();
+    assert_nothing_left(&aws);
+}
+
+#[test]
+fn partitionings_rules_are_refused_at_plan_naming_the_attribute() {
+    if acceptance_tests::emulator_only() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    block_on(aws.create_bucket("refused-logs"));
+    let name = "amazon-apigateway-refused";
+    tf.write("main.tf", stream_hcl(name, "refused-logs", false, "", ""));
+    tf.init().success();
+
+    // A format that is not JSON cannot be partitioned.
+    tf.write(
+        "main.tf",
+        stream_hcl(
+            name,
+            "refused-logs",
+            true,
+            &partitioned_s3(),
+            "  format = provider::apigw::log_format(\"clf\")",
+        ),
+    );
+    let out = tf.plan().failure();
+    assert_contains(&out.stderr, "Format cannot be partitioned");
+    assert_contains(&out.stderr, "with apigw_access_log_stream.shared");
+    assert_contains(&out.stderr, "not a JSON object");
+
+    // JSON without the apiId and stage keys cannot be partitioned either.
+    tf.write(
+        "main.tf",
+        stream_hcl(
+            name,
+            "refused-logs",
+            true,
+            &partitioned_s3(),
+            "  format = provider::apigw::log_format(\"json\")",
+        ),
+    );
+    let out = tf.plan().failure();
+    assert_contains(&out.stderr, "Format cannot be partitioned");
+    assert_contains(&out.stderr, "\"apiId\" or \"stage\"");
+
+    // A buffer under 64 MiB is refused at s3.buffering_size_mib.
+    tf.write(
+        "main.tf",
+        stream_hcl(
+            name,
+            "refused-logs",
+            true,
+            &partitioned_s3().replace("buffering_size_mib = 64", "buffering_size_mib = 32"),
+            "",
+        ),
+    );
+    let out = tf.plan().failure();
+    assert_contains(&out.stderr, "Buffer too small for partitioning");
+    assert_contains(&out.stderr, "s3.buffering_size_mib: must be at least 64");
+
+    // Nothing was made by any of these plans.
+    assert_nothing_left(&aws);
+}
+
+#[test]
+fn a_pipeline_and_a_stream_resource_never_take_each_others_stream() {
+    if acceptance_tests::emulator_only() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    block_on(aws.create_bucket("crossed-logs"));
+    let api = block_on(aws.rest_api_with_stage("crossed-api", "prod"));
+    let name = "amazon-apigateway-crossed";
+    let pipeline = acceptance_tests::pipeline_hcl(
+        "p",
+        &api,
+        "prod",
+        "arn:aws:s3:::crossed-logs",
+        &format!("  delivery_stream_name = \"{name}\""),
+    );
+    tf.write("main.tf", provider_block() + &pipeline);
+    tf.init().success();
+    tf.apply().success();
+    let pipeline_tags = block_on(aws.stream_tags(name));
+
+    // A stream resource of the same name is refused, naming the pipeline, and takes nothing.
+    let both = stream_hcl(name, "crossed-logs", false, "", "") + &pipeline;
+    tf.write("main.tf", both);
+    let out = tf.apply().failure();
+    assert_contains(&out.stderr, "Delivery stream name taken");
+    assert_contains(&out.stderr, "belongs to an apigw_access_log_pipeline");
+    assert_eq!(block_on(aws.stream_tags(name)), pipeline_tags);
+
+    // Nor does an import take the pipeline's stream on.
+    let out = tf
+        .tf(&["import", "-input=false", "-no-color", ADDR, name])
+        .failure();
+    assert_contains(&out.stderr, "Stream not made by an apigw_access_log_stream");
+    assert_eq!(block_on(aws.stream_tags(name)), pipeline_tags);
+
+    tf.write("main.tf", provider_block() + &pipeline);
+    tf.destroy().success();
+    assert_nothing_left(&aws);
+}
