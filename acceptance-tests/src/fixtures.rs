@@ -142,16 +142,23 @@ pub fn parse_policy(document: &str) -> serde_json::Value {
 
 /// Read-only views of emulated AWS objects, for assertions.
 impl Aws {
-    /// The stage's access-log settings as `(destination_arn, format)`; `None` when logging is off.
-    pub async fn stage_access_log(&self, api_id: &str, stage: &str) -> Option<(String, String)> {
-        let out = self
-            .apigateway
+    async fn get_stage(
+        &self,
+        api_id: &str,
+        stage: &str,
+    ) -> aws_sdk_apigateway::operation::get_stage::GetStageOutput {
+        self.apigateway
             .get_stage()
             .rest_api_id(api_id)
             .stage_name(stage)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("get_stage {api_id}/{stage}: {e:?}"));
+            .unwrap_or_else(|e| panic!("get_stage {api_id}/{stage}: {e:?}"))
+    }
+
+    /// The stage's access-log settings as `(destination_arn, format)`; `None` when logging is off.
+    pub async fn stage_access_log(&self, api_id: &str, stage: &str) -> Option<(String, String)> {
+        let out = self.get_stage(api_id, stage).await;
         let settings = out.access_log_settings()?;
         let destination = settings.destination_arn().filter(|d| !d.is_empty())?;
         Some((
@@ -166,14 +173,7 @@ impl Aws {
         api_id: &str,
         stage: &str,
     ) -> std::collections::BTreeMap<String, String> {
-        let out = self
-            .apigateway
-            .get_stage()
-            .rest_api_id(api_id)
-            .stage_name(stage)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("get_stage {api_id}/{stage}: {e:?}"));
+        let out = self.get_stage(api_id, stage).await;
         out.tags()
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default()
@@ -416,4 +416,34 @@ pub fn assert_nothing_left(aws: &Aws) {
         streams.is_empty() && roles.is_empty() && tables.is_empty() && groups.is_empty(),
         "left behind: streams {streams:?}, roles {roles:?}, Glue tables {tables:?}, log groups {groups:?}"
     );
+}
+
+impl Aws {
+    /// Every object of `bucket` (the first 1,000 keys), with its body, GZIP objects unpacked.
+    pub async fn bucket_objects(&self, bucket: &str) -> Vec<(String, String)> {
+        use std::io::Read as _;
+        let listed = self
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("list_objects_v2");
+        let mut found = Vec::new();
+        for key in listed.contents().iter().filter_map(|o| o.key()) {
+            let got = self.s3.get_object().bucket(bucket).key(key).send().await;
+            let bytes = got.expect("get_object").body.collect().await.unwrap();
+            let bytes = bytes.into_bytes();
+            let mut text = String::new();
+            if key.ends_with(".gz") {
+                flate2::read::GzDecoder::new(&bytes[..])
+                    .read_to_string(&mut text)
+                    .expect("a GZIP object");
+            } else {
+                text = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            found.push((key.to_owned(), text));
+        }
+        found
+    }
 }

@@ -4,11 +4,9 @@
 //! under their own prefixes; the plan-time refusals of partitioning's rules; and a toggle of
 //! partitioning shown as a replacement.
 
-use std::io::Read as _;
-
 use acceptance_tests::records::{put_records, render, sample_request};
 use acceptance_tests::{
-    Aws, TfDir, assert_contains, assert_nothing_left, aws, block_on, provider_block,
+    TfDir, assert_contains, assert_nothing_left, aws, block_on, provider_block,
 };
 
 const ADDR: &str = "apigw_access_log_stream.shared";
@@ -37,35 +35,6 @@ fn partitioned_s3() -> String {
     format!(
         "    prefix = \"{PARTITIONED_PREFIX}\"\n    error_output_prefix = \"errors/!{{firehose:error-output-type}}/\"\n    buffering_size_mib = 64\n    compression = \"UNCOMPRESSED\""
     )
-}
-
-/// Every object key in the bucket, with its body.
-fn objects(aws: &Aws, bucket: &str) -> Vec<(String, String)> {
-    block_on(async {
-        let listed = aws
-            .s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .send()
-            .await
-            .expect("list_objects_v2");
-        let mut found = Vec::new();
-        for key in listed.contents().iter().filter_map(|o| o.key()) {
-            let got = aws.s3.get_object().bucket(bucket).key(key).send().await;
-            let bytes = got.expect("get_object").body.collect().await.unwrap();
-            let bytes = bytes.into_bytes();
-            let mut text = String::new();
-            if key.ends_with(".gz") {
-                flate2::read::GzDecoder::new(&bytes[..])
-                    .read_to_string(&mut text)
-                    .expect("a GZIP object");
-            } else {
-                text = String::from_utf8_lossy(&bytes).into_owned();
-            }
-            found.push((key.to_owned(), text));
-        }
-        found
-    })
 }
 
 #[test]
@@ -188,7 +157,7 @@ fn partitioning_puts_each_api_and_stage_under_its_own_prefix() {
         }
     }
     block_on(put_records(&aws.firehose, name, &records));
-    let found = objects(&aws, "partitioned-logs");
+    let found = block_on(aws.bucket_objects("partitioned-logs"));
     assert_eq!(found.len(), 4, "one object per API and stage: {found:?}");
     for api in ["api1aaaaa", "api2bbbbb"] {
         for stage in ["prod", "dev"] {

@@ -284,7 +284,7 @@ fn a_pipeline_moved_to_an_attachment_plans_no_change_and_writes_nothing() {
     }
     let tf = TfDir::new();
     let aws = block_on(aws());
-    let (api, _) = stage_and_stream(&aws);
+    let (api, hand_made) = stage_and_stream(&aws);
     tf.write(
         "main.tf",
         provider_block() + &pipeline_hcl("p", &api, STAGE, "arn:aws:s3:::logs", ""),
@@ -330,7 +330,23 @@ fn a_pipeline_moved_to_an_attachment_plans_no_change_and_writes_nothing() {
     assert_eq!(state["attachment_id"], id.as_str());
     assert_eq!(block_on(aws.stage_access_log(&api, STAGE)), stage_before);
 
-    // The moved attachment still gives the stage back what it had before the pipeline.
+    // Pointed at another stream, the moved attachment claims the stage itself first (the
+    // pipeline's stream, with its record, is left behind), and destroy still gives the stage
+    // back what it had before the pipeline.
+    tf.write(
+        "main.tf",
+        provider_block() + &attachment("x", &api, &hand_made, ""),
+    );
+    tf.apply().success();
+    tf.assert_plan_empty();
+    assert_eq!(
+        block_on(aws.stage_tags(&api, STAGE)).get(ATTACHMENT_TAG),
+        Some(&id)
+    );
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)).map(|(d, _)| d),
+        Some(hand_made.clone())
+    );
     tf.destroy().success();
     assert_eq!(
         block_on(aws.stage_access_log(&api, STAGE)),

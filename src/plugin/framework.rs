@@ -97,6 +97,29 @@ pub struct ReadOutcome {
     pub diags: Diagnostics,
 }
 
+impl ReadOutcome {
+    /// What a read returns: the state it read, or, when it failed, the prior state kept with
+    /// the error, so that Terraform forgets nothing.
+    pub fn from_result(
+        read: Result<(Value, Vec<u8>, Diagnostics), Diagnostics>,
+        prior: &Value,
+        prior_private: &[u8],
+    ) -> ReadOutcome {
+        match read {
+            Ok((state, private, diags)) => ReadOutcome {
+                state,
+                private,
+                diags,
+            },
+            Err(diags) => ReadOutcome {
+                state: prior.clone(),
+                private: prior_private.to_vec(),
+                diags,
+            },
+        }
+    }
+}
+
 /// A managed resource type.
 #[async_trait]
 pub trait Resource: Send + Sync {

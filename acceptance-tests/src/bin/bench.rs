@@ -30,7 +30,7 @@ fn summary(name: &str, mut samples: Vec<Duration>) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(binary) = args.first().map(PathBuf::from) else {
-        eprintln!("usage: bench <path to terraform-provider-apigw> [--quick | --parts]");
+        eprintln!("usage: bench <path to terraform-provider-apigw> [--quick | --parts | --shared]");
         std::process::exit(2);
     };
     let binary = binary
@@ -86,11 +86,16 @@ fn main() {
         calls_by_part(&TfDir::new());
         return;
     }
+    if args.iter().any(|a| a == "--shared") {
+        shared_at_scale(&TfDir::new());
+        return;
+    }
     let tf = TfDir::new();
     plan_ratio(&tf);
     drop(tf);
     calls_by_part(&TfDir::new());
     at_scale(&TfDir::new());
+    shared_at_scale(&TfDir::new());
 }
 
 /// Pipelines per configuration in [`calls_by_part`].
@@ -615,25 +620,26 @@ fn floor(command: &str, least_calls: &[(&str, f64, f64)], lanes_seconds: f64) ->
     busiest.max(lanes_seconds)
 }
 
-/// Pipelines applied, planned with a refresh and destroyed at -parallelism=20 through the
-/// realism proxy, repeated.
-/// moto is started with a raised Firehose stream quota (`scripts/moto_server.py`), as an
-/// account running this many pipelines would have.
-fn at_scale(tf: &TfDir) {
-    let creating = Duration::from_secs(2);
-    let deleting = Duration::from_secs(2);
-    let iam_lag = Duration::from_secs(5);
+/// AWS's phases as the scale runs have them: a stream is CREATING and DELETING for 2 s, and a
+/// new role is unknown to Firehose for 5 s.
+const CREATING: Duration = Duration::from_secs(2);
+const DELETING: Duration = Duration::from_secs(2);
+const IAM_LAG: Duration = Duration::from_secs(5);
+
+/// The realism proxy with [`CREATING`], [`DELETING`] and [`IAM_LAG`], a bucket, and a REST API
+/// with SCALE stages `s000`, `s001`, ...
+fn scale_fixture(seed: u64, api_name: &str, bucket: &str) -> (Proxy, String, String) {
     let proxy = Proxy::start(
         ProxyConfig::realistic()
-            .creating_phase(creating)
-            .deleting_phase(deleting)
-            .iam_lag(iam_lag)
-            .seed(7),
+            .creating_phase(CREATING)
+            .deleting_phase(DELETING)
+            .iam_lag(IAM_LAG)
+            .seed(seed),
     );
     let aws = block_on(aws());
     let (api, bucket) = block_on(async {
-        let bucket = aws.create_bucket("bench-access-logs").await;
-        let api = aws.rest_api_with_stage("bench-api", "s000").await;
+        let bucket = aws.create_bucket(bucket).await;
+        let api = aws.rest_api_with_stage(api_name, "s000").await;
         for i in 1..SCALE {
             aws.apigateway
                 .create_deployment()
@@ -645,6 +651,15 @@ fn at_scale(tf: &TfDir) {
         }
         (api, bucket)
     });
+    (proxy, api, bucket)
+}
+
+/// Pipelines applied, planned with a refresh and destroyed at -parallelism=20 through the
+/// realism proxy, repeated.
+/// moto is started with a raised Firehose stream quota (`scripts/moto_server.py`), as an
+/// account running this many pipelines would have.
+fn at_scale(tf: &TfDir) {
+    let (proxy, api, bucket) = scale_fixture(7, "bench-api", "bench-access-logs");
     tf.write(
         "main.tf",
         format!(
@@ -667,13 +682,13 @@ fn at_scale(tf: &TfDir) {
     let apply_floor = floor(
         "apply",
         APPLY_LEAST_CALLS,
-        lanes * (iam_lag + creating).as_secs_f64(),
+        lanes * (IAM_LAG + CREATING).as_secs_f64(),
     );
     let plan_floor = floor("plan (refresh)", PLAN_LEAST_CALLS, 0.0);
     let destroy_floor = floor(
         "destroy",
         DESTROY_LEAST_CALLS,
-        lanes * deleting.as_secs_f64(),
+        lanes * DELETING.as_secs_f64(),
     );
     let label = |what: &str| format!("{what}, {SCALE} pipelines, parallelism {PARALLELISM}");
     print_seconds(&label("apply"), &of(0), apply_floor);
@@ -739,7 +754,7 @@ fn at_scale(tf: &TfDir) {
                     && e.outcome == Outcome::Forwarded(200)
             });
             let Some(created) = created else { continue };
-            let active = created.at + creating;
+            let active = created.at + CREATING;
             let pointed = events.iter().find(|e| {
                 e.api == "apigateway:UpdateStage"
                     && e.subject.as_deref() == Some(&stage)
@@ -764,4 +779,74 @@ fn at_scale(tf: &TfDir) {
             "waiter lag, ACTIVE to stage update"
         );
     }
+}
+
+/// How many times the shared-stream run (apply, plan, destroy) is repeated.
+const SHARED_RUNS: usize = 2;
+
+/// The least calls per stage any provider must make when a stage is pointed at a stream that
+/// already exists: apply reads the stage (its earlier settings are kept for destroy) and
+/// updates it; a refresh reads it; destroy reads it and updates it back. API Gateway's calls
+/// share one budget (as the proxy enforces it).
+const SHARED_APPLY_LEAST_CALLS: &[(&str, f64, f64)] =
+    &[("apigateway:* (GetStage, UpdateStage)", 2.0, 10.0)];
+const SHARED_PLAN_LEAST_CALLS: &[(&str, f64, f64)] = &[("apigateway:* (GetStage)", 1.0, 10.0)];
+const SHARED_DESTROY_LEAST_CALLS: &[(&str, f64, f64)] =
+    &[("apigateway:* (GetStage, UpdateStage)", 3.0, 10.0)];
+
+/// SCALE stages pointed at one `apigw_access_log_stream` by `apigw_stage_access_log`s, applied,
+/// planned with a refresh and destroyed at -parallelism=20 through the realism proxy.
+fn shared_at_scale(tf: &TfDir) {
+    let (proxy, api, bucket) = scale_fixture(11, "bench-shared-api", "bench-shared-logs");
+    tf.write(
+        "main.tf",
+        format!(
+            "{}\nresource \"apigw_access_log_stream\" \"shared\" {{\n  name = \"amazon-apigateway-bench-shared\"\n  s3 = {{\n    bucket_arn = \"arn:aws:s3:::{bucket}\"\n  }}\n}}\n\nresource \"apigw_stage_access_log\" \"s\" {{\n  count           = {SCALE}\n  rest_api_id     = \"{api}\"\n  stage_name      = format(\"s%03d\", count.index)\n  destination_arn = apigw_access_log_stream.shared.arn\n  format          = apigw_access_log_stream.shared.format\n}}\n",
+            provider_block()
+        ),
+    );
+    tf.init().success();
+    let runs: Vec<[ScaleRun; 3]> = (0..SHARED_RUNS)
+        .map(|_| {
+            let apply = scale_run(tf, &proxy, "apply");
+            let plan = scale_run(tf, &proxy, "plan");
+            let destroy = scale_run(tf, &proxy, "destroy");
+            [apply, plan, destroy]
+        })
+        .collect();
+    let of = |i: usize| runs.iter().map(|r| &r[i]).collect::<Vec<_>>();
+    // The one stream is made, and seen gone, once: the stages wait for it, not for each other.
+    let apply_floor = floor(
+        "shared apply",
+        SHARED_APPLY_LEAST_CALLS,
+        (IAM_LAG + CREATING).as_secs_f64(),
+    );
+    let plan_floor = floor("shared plan (refresh)", SHARED_PLAN_LEAST_CALLS, 0.0);
+    let destroy_floor = floor(
+        "shared destroy",
+        SHARED_DESTROY_LEAST_CALLS,
+        DELETING.as_secs_f64(),
+    );
+    let label = |what: &str| format!("{what}, 1 stream + {SCALE} stages");
+    print_seconds(&label("apply"), &of(0), apply_floor);
+    print_seconds(&label("plan"), &of(1), plan_floor);
+    print_seconds(&label("destroy"), &of(2), destroy_floor);
+    let throttled: usize = runs.iter().flatten().map(|r| r.throttling).sum();
+    println!(
+        "{:<40} {throttled} in all {SHARED_RUNS} runs",
+        "throttling errors reaching terraform"
+    );
+    let breaches = proxy.breaches();
+    println!(
+        "{:<40} {}{}",
+        "AWS contract breaches",
+        breaches.len(),
+        breaches
+            .first()
+            .map(|b| format!(" (first: {} {})", b.api, b.rule))
+            .unwrap_or_default()
+    );
+    print_calls("shared apply", &runs[0][0].events);
+    print_calls("shared plan (refresh)", &runs[0][1].events);
+    print_calls("shared destroy", &runs[0][2].events);
 }

@@ -137,7 +137,9 @@ pub async fn resolve_stage(
             &["stage_name"],
             "Stage already claimed",
             format!(
-                "Stage {:?} of REST API {:?} is held by the apigw_stage_access_log with attachment_id                  {other:?}. A stage has one access-log destination, and this provider never takes what                  another of its resources holds: destroy that attachment first, or point it at this                  pipeline's stream instead.",
+                "Stage {:?} of REST API {:?} is held by the apigw_stage_access_log with attachment_id {other:?}. \
+                 A stage has one access-log destination, and this provider never takes what another of its \
+                 resources holds: destroy that attachment first, or point it at this pipeline's stream instead.",
                 p.stage_name, p.rest_api_id
             ),
         ));

@@ -29,7 +29,12 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
                 .is_some_and(|p| p.contains(&partitioning::key_expression(k)))
         })
         .collect();
-    match config.attr("partitioning").as_bool() {
+    // Left out, partitioning is off (its default); unknown, it is checked once known.
+    let partitioning = match config.attr("partitioning") {
+        Value::Null => Some(false),
+        v => v.as_bool(),
+    };
+    match partitioning {
         None => {}
         Some(false) if keys_used.iter().any(|u| *u) => {
             diags.attr_error(

@@ -47,7 +47,10 @@ pub async fn create(
     {
         return nothing(claim::taken(
             &a,
-            &format!("another resource of this configuration (id {other:?})"),
+            &format!(
+                "another apigw_access_log_pipeline or apigw_stage_access_log of this configuration \
+                 (its id {other:?})"
+            ),
             "keep one resource per stage",
         ));
     }
@@ -94,8 +97,21 @@ async fn elsewhere_warning(
     clients: &AwsClients,
     destination: &str,
 ) -> Result<Option<Diagnostic>, Diagnostics> {
-    if claim::own_stream_of(clients, destination).await?.is_some() {
-        return Ok(None);
+    if let Some(name) = claim::own_stream_of(clients, destination).await? {
+        let found = crate::resources::stream_parts::stream::stream_tags(clients, &name)
+            .await
+            .map_err(|e| failed("Cannot read the stream", e))?;
+        return Ok(found.is_none().then(|| {
+            Diagnostic::warning(
+                "No such stream",
+                format!(
+                    "There is no Firehose stream {name:?} in region {}: the stage will log nowhere until \
+                     it exists. Check destination_arn for a typo.",
+                    clients.region
+                ),
+            )
+            .at(crate::plugin::diagnostics::AttrPath::attrs(["destination_arn"]))
+        }));
     }
     Ok(Some(
         Diagnostic::warning(
@@ -254,7 +270,10 @@ pub async fn update(
     planned: &Value,
     private: &[u8],
 ) -> (Value, Vec<u8>, Diagnostics) {
-    let a = Attachment::from_value(planned);
+    let mut a = Attachment::from_value(planned);
+    // The id is the prior one: a plan that writes a missing claim back shows it as unknown.
+    a.attachment_id = Attachment::from_value(prior).attachment_id;
+    let id = a.attachment_id.clone().unwrap_or_default();
     let mut cache = Private::decode(private);
     let fail = |d| (prior.clone(), private.to_vec(), d);
     let stage = match crate::stage::find_or_say(clients, &a.rest_api_id, &a.stage_name, true).await
@@ -266,16 +285,20 @@ pub async fn update(
         Ok(h) => h,
         Err(d) => return fail(d),
     };
-    if let Some(who) = claim::held_by_other(&holder, a.attachment_id.as_deref()) {
+    if let Some(who) = claim::held_by_other(&holder, Some(&id)) {
         return fail(claim::taken(
             &a,
             &who,
             "destroy that resource, or remove this one from the configuration",
         ));
     }
-    if cache.unclaimed {
-        let id = a.attachment_id.clone().unwrap_or_default();
-        let earlier = cache.earlier.clone().unwrap_or_default();
+    // The claim goes on the stage itself before the stage is changed: when it is missing, and
+    // when this attachment holds the stage through the stream of the pipeline it was moved
+    // from (a new destination would leave that stream, and its record, behind).
+    let (_, record) = record_of(&a, &holder, &cache);
+    let through_pipeline = matches!(holder, Holder::Pipeline { .. });
+    if cache.unclaimed || through_pipeline {
+        let earlier = record.or_else(|| cache.earlier.clone()).unwrap_or_default();
         let want = claim::claim_tags(&id, false, &earlier);
         if let Err(d) = claim::check_tag_room(&a, &stage, &want) {
             return fail(d);
@@ -287,6 +310,7 @@ pub async fn update(
         if let Err(d) = claim::write_claim(clients, &arn, &stage.tags, &want).await {
             return fail(d);
         }
+        cache.earlier = Some(earlier);
         cache.unclaimed = false;
         cache.adopted = false;
     }

@@ -145,18 +145,7 @@ impl Resource for StageAccessLog {
             }
             Err(diags) => Err(diags),
         };
-        match outcome {
-            Ok((state, private, diags)) => ReadOutcome {
-                state,
-                private,
-                diags,
-            },
-            Err(diags) => ReadOutcome {
-                state: state.clone(),
-                private: private.to_vec(),
-                diags,
-            },
-        }
+        ReadOutcome::from_result(outcome, state, private)
     }
 
     async fn update(

@@ -1,0 +1,196 @@
+//! Many stages, one stream: 60 stages of 20 REST APIs pointed at one partitioned
+//! `apigw_access_log_stream` by `apigw_stage_access_log`s, applied in one run through the
+//! realism proxy (moto's stream quota never matters: there is one stream). Each stage's records
+//! land under its own `api_id=/stage=` prefix and carry its API id and stage; destroying one
+//! attachment gives that stage back what it had and leaves the stream and the other stages as
+//! they were.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use acceptance_tests::proxy::{Proxy, ProxyConfig};
+use acceptance_tests::records::{put_records, render, sample_request};
+use acceptance_tests::{Block, TfDir, assert_nothing_left, aws, block_on, provider_block};
+
+const APIS: usize = 20;
+const STAGES_PER_API: usize = 3;
+const BUCKET: &str = "many-stages-logs";
+const STREAM: &str = "amazon-apigateway-many-stages";
+const LOG_GROUP: &str = "arn:aws:logs:us-east-1:123456789012:log-group:before-the-stream";
+const EARLIER_FORMAT: &str = "$context.requestId $context.status";
+
+fn stage_name(i: usize) -> String {
+    format!("s{i}")
+}
+
+fn config(stages: &[(String, String)]) -> String {
+    let map = stages
+        .iter()
+        .map(|(api, stage)| {
+            format!("    \"{api}/{stage}\" = {{ api = \"{api}\", stage = \"{stage}\" }}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    provider_block()
+        + &format!("\nlocals {{\n  stages = {{\n{map}\n  }}\n}}\n")
+        + &Block::resource("apigw_access_log_stream", "shared")
+            .string("name", STREAM)
+            .expr("partitioning", "true")
+            .lines(&format!(
+                "  s3 = {{\n    bucket_arn          = \"arn:aws:s3:::{BUCKET}\"\n    prefix              = \"logs/api_id=!{{partitionKeyFromQuery:api_id}}/stage=!{{partitionKeyFromQuery:stage}}/\"\n    error_output_prefix = \"errors/!{{firehose:error-output-type}}/\"\n    buffering_size_mib  = 64\n    compression         = \"UNCOMPRESSED\"\n  }}"
+            ))
+            .render()
+        + &Block::resource("apigw_stage_access_log", "s")
+            .expr("for_each", "local.stages")
+            .expr("rest_api_id", "each.value.api")
+            .expr("stage_name", "each.value.stage")
+            .expr("destination_arn", "apigw_access_log_stream.shared.arn")
+            .expr("format", "apigw_access_log_stream.shared.format")
+            .render()
+}
+
+#[test]
+fn sixty_stages_of_twenty_apis_log_into_one_partitioned_stream() {
+    if acceptance_tests::emulator_only() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let stages: Vec<(String, String)> = block_on(async {
+        aws.create_bucket(BUCKET).await;
+        let mut stages = Vec::new();
+        for a in 0..APIS {
+            let api = aws
+                .rest_api_with_stage(&format!("many-{a}"), &stage_name(0))
+                .await;
+            for s in 1..STAGES_PER_API {
+                aws.apigateway
+                    .create_deployment()
+                    .rest_api_id(&api)
+                    .stage_name(stage_name(s))
+                    .send()
+                    .await
+                    .expect("deployment");
+            }
+            stages.extend((0..STAGES_PER_API).map(|s| (api.clone(), stage_name(s))));
+        }
+        stages
+    });
+    assert_eq!(stages.len(), APIS * STAGES_PER_API);
+    // One stage logged to CloudWatch Logs before: its attachment's destroy gives that back.
+    let (cw_api, cw_stage) = stages[7].clone();
+    block_on(aws.set_stage_access_log(&cw_api, &cw_stage, LOG_GROUP, EARLIER_FORMAT));
+
+    tf.write("main.tf", config(&stages));
+    tf.init().success();
+    let proxy = Proxy::start(ProxyConfig::realistic().seed(13));
+    let out = tf.through(&proxy.endpoint(), "apply");
+    assert!(
+        out.status.success(),
+        "apply through the realism proxy failed:\n{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        proxy.breaches().is_empty(),
+        "AWS would have refused: {:?}",
+        proxy.breaches()
+    );
+    assert_eq!(
+        block_on(aws.delivery_stream_names()),
+        vec![STREAM.to_owned()],
+        "one stream for every stage"
+    );
+    let stream_arn = tf.state_resource("apigw_access_log_stream.shared")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    tf.assert_plan_empty();
+
+    // Every stage logs to the one stream, with the stream's format and a newline; each sends
+    // two records rendered from the format the stage holds.
+    let mut records = Vec::new();
+    let mut sent: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for (n, (api, stage)) in stages.iter().enumerate() {
+        let (destination, format) =
+            block_on(aws.stage_access_log(api, stage)).expect("the stage logs");
+        assert_eq!(destination, stream_arn, "{api}/{stage}");
+        assert!(format.ends_with('\n'), "{api}/{stage}: {format:?}");
+        for k in 0..2 {
+            let mut request = sample_request((n * 2 + k) as u32);
+            request.insert("apiId", api.clone());
+            request.insert("stage", stage.clone());
+            records.push(render(&format, &request));
+            sent.entry((api.clone(), stage.clone()))
+                .or_default()
+                .insert(request["requestId"].clone());
+        }
+    }
+    block_on(put_records(&aws.firehose, STREAM, &records));
+
+    // Each stage's records are under its own prefix, and only there.
+    let mut found: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for (key, body) in block_on(aws.bucket_objects(BUCKET)) {
+        for line in body.lines().filter(|l| !l.is_empty()) {
+            let record: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{key}: {line:?}: {e}"));
+            let api = record["apiId"].as_str().expect("apiId").to_owned();
+            let stage = record["stage"].as_str().expect("stage").to_owned();
+            let prefix = format!("logs/api_id={api}/stage={stage}/");
+            assert!(
+                key.starts_with(&prefix),
+                "{key} holds a record of {api}/{stage}"
+            );
+            found
+                .entry((api, stage))
+                .or_default()
+                .insert(record["requestId"].as_str().expect("requestId").to_owned());
+        }
+    }
+    assert_eq!(found, sent, "every stage's records, under its own prefix");
+
+    // One attachment destroyed: its stage gets its CloudWatch destination back; the stream and
+    // every other stage are as they were.
+    let stream_tags = block_on(aws.stream_tags(STREAM));
+    let others: Vec<_> = stages
+        .iter()
+        .filter(|s| **s != (cw_api.clone(), cw_stage.clone()))
+        .map(|(a, s)| ((a.clone(), s.clone()), block_on(aws.stage_access_log(a, s))))
+        .collect();
+    let fewer: Vec<_> = stages
+        .iter()
+        .filter(|s| **s != (cw_api.clone(), cw_stage.clone()))
+        .cloned()
+        .collect();
+    tf.write("main.tf", config(&fewer));
+    let out = tf.through(&proxy.endpoint(), "apply");
+    assert!(out.status.success(), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("0 added, 0 changed, 1 destroyed"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        block_on(aws.stage_access_log(&cw_api, &cw_stage)),
+        Some((LOG_GROUP.to_owned(), EARLIER_FORMAT.to_owned()))
+    );
+    for ((api, stage), before) in &others {
+        assert_eq!(
+            &block_on(aws.stage_access_log(api, stage)),
+            before,
+            "{api}/{stage}"
+        );
+    }
+    assert_eq!(block_on(aws.stream_tags(STREAM)), stream_tags);
+    assert!(proxy.breaches().is_empty(), "{:?}", proxy.breaches());
+
+    let out = tf.through(&proxy.endpoint(), "destroy");
+    assert!(out.status.success(), "{}{}", out.stdout, out.stderr);
+    for (api, stage) in &fewer {
+        assert_eq!(
+            block_on(aws.stage_access_log(api, stage)),
+            None,
+            "{api}/{stage}"
+        );
+    }
+    assert_nothing_left(&aws);
+}
