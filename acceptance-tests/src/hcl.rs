@@ -92,7 +92,7 @@ pub fn pipeline_hcl(name: &str, api: &str, stage: &str, bucket_arn: &str, extra:
     Block::resource("apigw_access_log_pipeline", name)
         .string("rest_api_id", api)
         .string("stage_name", stage)
-        .expr("s3", &format!("{{ bucket_arn = {bucket_arn:?} }}"))
+        .lines(&format!("  s3 = {{\n    bucket_arn = \"{bucket_arn}\"\n  }}"))
         .lines(extra)
         .render()
 }
