@@ -92,7 +92,9 @@ pub fn pipeline_hcl(name: &str, api: &str, stage: &str, bucket_arn: &str, extra:
     Block::resource("apigw_access_log_pipeline", name)
         .string("rest_api_id", api)
         .string("stage_name", stage)
-        .lines(&format!("  s3 = {{\n    bucket_arn = \"{bucket_arn}\"\n  }}"))
+        .lines(&format!(
+            "  s3 = {{\n    bucket_arn = \"{bucket_arn}\"\n  }}"
+        ))
         .lines(extra)
         .render()
 }
