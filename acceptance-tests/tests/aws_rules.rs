@@ -3,6 +3,7 @@
 //! behaviour the provider must cope with, the real terraform CLI through the proxy, showing
 //! what the user sees and that nothing is left behind in AWS.
 
+use std::collections::HashMap;
 use std::sync::MutexGuard;
 use std::time::Duration;
 
@@ -393,7 +394,7 @@ fn a_failing_delete_ends_deleting_failed_and_only_allow_force_delete_gets_past_i
 }
 
 #[test]
-fn more_than_fifty_tags_on_a_stream_or_a_role_are_refused() {
+fn more_than_fifty_tags_on_a_stream_a_role_or_a_stage_are_refused() {
     if skipped_on_real_aws() {
         return;
     }
@@ -452,10 +453,47 @@ fn more_than_fifty_tags_on_a_stream_or_a_role_are_refused() {
         );
         assert_eq!(code, "LimitExceeded");
         assert_eq!(message, "Cannot exceed quota for TagsPerRole: 50");
+
+        let api = aws().await.rest_api_with_stage("tagged", STAGE).await;
+        let stage_arn = format!("arn:aws:apigateway:us-east-1::/restapis/{api}/stages/{STAGE}");
+        let stage_tags = |prefix: &str| -> HashMap<String, String> {
+            (0..30)
+                .map(|i| (format!("{prefix}{i}"), "v".to_owned()))
+                .collect()
+        };
+        c.apigateway
+            .tag_resource()
+            .resource_arn(&stage_arn)
+            .set_tags(Some(stage_tags("a")))
+            .send()
+            .await
+            .expect("30 tags");
+        // Retagging keys the stage holds counts each once: still 30.
+        c.apigateway
+            .tag_resource()
+            .resource_arn(&stage_arn)
+            .set_tags(Some(stage_tags("a")))
+            .send()
+            .await
+            .expect("the same 30 tags again");
+        let (code, message) = refusal(
+            c.apigateway
+                .tag_resource()
+                .resource_arn(&stage_arn)
+                .set_tags(Some(stage_tags("b")))
+                .send()
+                .await,
+        );
+        assert_eq!(code, "BadRequestException");
+        assert!(message.contains("60 tags"), "{message}");
     });
     assert_eq!(
         breached(&proxy),
-        ["firehose.tagsPerStream", "iam.tagsPerRole"]
+        [
+            "firehose.tagsPerStream",
+            "iam.tagsPerRole",
+            "apigateway.tagsPerStage"
+        ]
     );
 }
 

@@ -387,6 +387,14 @@ impl Proxy {
         self.shared.stats.calls()
     }
 
+    /// The calls so far that change something in AWS, per `service:Operation`.
+    pub fn writes(&self) -> BTreeMap<String, u64> {
+        self.counts()
+            .into_iter()
+            .filter(|(api, _)| is_write(api))
+            .collect()
+    }
+
     /// Totals of what the proxy injected so far.
     pub fn injected(&self) -> Injected {
         self.shared.stats.injected()
@@ -431,4 +439,13 @@ fn parse_base_url(url: &str) -> SocketAddr {
         .map(|rest| rest.trim_end_matches('/'))
         .and_then(|host_port| host_port.parse().ok())
         .unwrap_or_else(|| panic!("the proxy's upstream must be http://IP:PORT, not {url:?}"))
+}
+
+/// Whether a `service:Operation` changes something: anything but a read (`Get*`, `List*`,
+/// `Describe*`, `Head*`).
+pub fn is_write(api: &str) -> bool {
+    let op = api.split_once(':').map_or(api, |(_, op)| op);
+    !["Get", "List", "Describe", "Head"]
+        .iter()
+        .any(|read| op.starts_with(read))
 }

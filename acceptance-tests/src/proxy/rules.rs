@@ -3,7 +3,7 @@
 //!
 //! - contract rules the provider must never break, refused as a [`Breach`]: an access-log
 //!   format with a line break before its end, deleting a stream still CREATING, more than 50
-//!   tags on a stream or an IAM role;
+//!   tags on a stream, an IAM role or an API Gateway stage;
 //! - what API Gateway does behind the caller's back: the first Firehose access-log destination
 //!   of an account creates the service-linked role `AWSServiceRoleForAPIGateway`;
 //! - conditions of the account, switched on by [`RulesConfig`] (never breaches): a caller who
@@ -125,7 +125,11 @@ pub(crate) async fn before_forward(shared: &Shared, ex: &Exchange, rng: &mut Rng
             encryption::before_forward(shared, ex, rng)
         }
         (Service::Iam, "CreateRole") => value_rules::iam_tags(shared, ex, rng),
-        (Service::ApiGateway, "TagResource") => value_rules::apigateway_tags(shared, ex, rng),
+        (Service::ApiGateway, "TagResource") => match value_rules::apigateway_tags(shared, ex, rng)
+        {
+            Some(reply) => Some(reply),
+            None => stage_tags_total(shared, ex, rng).await,
+        },
         (Service::Firehose, "TagDeliveryStream") => stream_tags_total(shared, ex, rng).await,
         (Service::Iam, "TagRole") => match value_rules::iam_tags(shared, ex, rng) {
             Some(reply) => Some(reply),
@@ -404,6 +408,57 @@ async fn stream_tags_total(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Opt
         shared,
         ex,
         "firehose.tagsPerStream",
+        &message,
+        answer,
+    ))
+}
+
+/// A stage has at most [`MAX_TAGS`] tags: "Tags per stage: 50", not adjustable (API Gateway
+/// Developer Guide, "Quotas for configuring and running a REST API in API Gateway"), counting
+/// those it has and those a TagResource adds (a key it has already keeps one place). API
+/// Gateway's models list no error of its own for it; BadRequestException is TagResource's
+/// answer to a request it cannot take (botocore data/apigateway/2015-07-09/service-2.json); the
+/// wording is ours.
+async fn stage_tags_total(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Option<Reply> {
+    let json: Value = serde_json::from_slice(&ex.body).unwrap_or_default();
+    let mut keys: BTreeSet<String> = json["tags"]
+        .as_object()
+        .into_iter()
+        .flat_map(|tags| tags.keys().cloned())
+        .collect();
+    // GetTags is a GET on the very path TagResource PUTs to (`/tags/{resource_arn}`).
+    let headers = headers_for(ex, "apigateway", "application/json");
+    let (head, body) = send_upstream(
+        shared.upstream,
+        &Method::GET,
+        &ex.head.uri,
+        &headers,
+        Bytes::new(),
+    )
+    .await
+    .ok()?;
+    if !head.status.is_success() {
+        return None;
+    }
+    let held: Value = serde_json::from_slice(&body).ok()?;
+    keys.extend(
+        held["tags"]
+            .as_object()
+            .into_iter()
+            .flat_map(|tags| tags.keys().cloned()),
+    );
+    if keys.len() <= MAX_TAGS {
+        return None;
+    }
+    let message = format!(
+        "The stage would have {} tags; a stage can have at most {MAX_TAGS}.",
+        keys.len()
+    );
+    let answer = faults::apigateway_error(400, "BadRequestException", &message, &rng.request_id());
+    Some(breach(
+        shared,
+        ex,
+        "apigateway.tagsPerStage",
         &message,
         answer,
     ))
