@@ -3,7 +3,7 @@
 
 use tokio_util::sync::CancellationToken;
 
-use crate::aws::apigateway::{self, AccessLog};
+use crate::aws::apigateway::{self, AccessLog, Stage};
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::policy::CONFLICT_WINDOW;
@@ -97,6 +97,18 @@ pub async fn release(
             Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+    release_read(clients, stage_ref, &stage, ours, earlier, cancel).await
+}
+
+/// [`release`] of a stage the caller has just read, saving API Gateway a GetStage.
+pub async fn release_read(
+    clients: &AwsClients,
+    stage_ref: &StageRef<'_>,
+    stage: &Stage,
+    ours: &(dyn Fn(&str) -> bool + Sync),
+    earlier: Option<&Earlier>,
+    cancel: &CancellationToken,
+) -> Result<Option<Diagnostic>, WaitError> {
     let ours = stage
         .access_log
         .as_ref()

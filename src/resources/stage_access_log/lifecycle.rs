@@ -357,9 +357,10 @@ pub async fn delete(
         .or_else(|| a.destination_arn.clone())
         .unwrap_or_default();
     let ours = |arn: &str| arn == destination;
-    match stage_log::release(
+    match stage_log::release_read(
         clients,
         &a.stage_ref(),
+        &stage,
         &ours,
         earlier.as_ref(),
         &ctx.cancel,
