@@ -179,10 +179,8 @@ impl Aws {
             .unwrap_or_default()
     }
 
-    /// A Direct PUT stream `stream` to `bucket` with its own role `role`, both made by hand
-    /// as a user would, the stream tagged `team = platform`; returns the stream's ARN.
-    pub async fn stream_made_by_hand(&self, stream: &str, role: &str, bucket: &str) -> String {
-        let account = "123456789012";
+    /// An IAM role `role` that Firehose may assume, made by hand as a user would.
+    pub async fn firehose_role_made_by_hand(&self, role: &str) {
         self.iam
             .create_role()
             .role_name(role)
@@ -192,6 +190,13 @@ impl Aws {
             .send()
             .await
             .expect("create_role");
+    }
+
+    /// A Direct PUT stream `stream` to `bucket` with its own role `role`, both made by hand
+    /// as a user would, the stream tagged `team = platform`; returns the stream's ARN.
+    pub async fn stream_made_by_hand(&self, stream: &str, role: &str, bucket: &str) -> String {
+        let account = "123456789012";
+        self.firehose_role_made_by_hand(role).await;
         self.firehose
             .create_delivery_stream()
             .delivery_stream_name(stream)

@@ -39,15 +39,7 @@ fn build(tf: &TfDir, aws: &Aws) -> (String, String, String, String, String) {
             .send()
             .await
             .expect("put_object");
-        aws.iam
-            .create_role()
-            .role_name("cleanup-own-role")
-            .assume_role_policy_document(
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"firehose.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-            )
-            .send()
-            .await
-            .expect("create_role");
+        aws.firehose_role_made_by_hand("cleanup-own-role").await;
         aws.iam
             .put_role_policy()
             .role_name("cleanup-own-role")

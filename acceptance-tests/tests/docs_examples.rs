@@ -446,6 +446,7 @@ fn every_example_is_formatted_initialises_offline_and_validates() {
         "functions/log_format",
         "quickstart",
         "beside-aws-provider",
+        "moving-over",
     ] {
         assert!(
             listed.iter().any(|d| d == wanted),
@@ -518,6 +519,41 @@ fn every_example_is_formatted_initialises_offline_and_validates() {
         assert!(
             beside.contains(wanted),
             "examples/beside-aws-provider lacks {wanted:?}"
+        );
+    }
+
+    // Moving over: each pipeline is moved to an attachment and its stream imported, both
+    // declared in the example, and no pipeline is left beside them.
+    let moving = read(&examples.join("moving-over/main.tf"));
+    assert!(
+        !moving.contains("resource \"apigw_access_log_pipeline\""),
+        "{moving}"
+    );
+    let targets = |head: &str| -> Vec<String> {
+        moving
+            .split(&format!("\n{head} {{\n"))
+            .skip(1)
+            .filter_map(|body| {
+                let line = body.lines().find(|l| l.trim_start().starts_with("to "))?;
+                Some(line.split('=').nth(1)?.trim().to_owned())
+            })
+            .collect()
+    };
+    let (moved, imported) = (targets("moved"), targets("import"));
+    assert!(
+        moved.len() >= 2 && moved.len() == imported.len(),
+        "{moving}"
+    );
+    for (to, ty) in moved
+        .iter()
+        .map(|t| (t, "apigw_stage_access_log"))
+        .chain(imported.iter().map(|t| (t, "apigw_access_log_stream")))
+    {
+        let (declared_ty, name) = to.split_once('.').expect("an address");
+        assert_eq!(declared_ty, ty, "{to}");
+        assert!(
+            moving.contains(&format!("resource \"{ty}\" \"{name}\"")),
+            "examples/moving-over moves or imports into {to}, which it does not declare"
         );
     }
 

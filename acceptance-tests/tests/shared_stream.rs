@@ -247,7 +247,7 @@ fn partitionings_rules_are_refused_at_plan_naming_the_attribute() {
 }
 
 #[test]
-fn a_pipeline_and_a_stream_resource_never_take_each_others_stream() {
+fn a_stream_resource_never_makes_over_a_pipelines_stream_and_adopts_it_only_by_import() {
     if acceptance_tests::emulator_only() {
         return;
     }
@@ -276,12 +276,16 @@ fn a_pipeline_and_a_stream_resource_never_take_each_others_stream() {
     assert_contains(&out.stderr, "belongs to an apigw_access_log_pipeline");
     assert_eq!(block_on(aws.stream_tags(name)), pipeline_tags);
 
-    // Nor does an import take the pipeline's stream on.
+    // An import, the user's explicit choice, adopts it (for moving a pipeline over) with
+    // nothing written, and warns that the pipeline must leave the state.
     let out = tf
         .tf(&["import", "-input=false", "-no-color", ADDR, name])
-        .failure();
-    assert_contains(&out.stderr, "Stream not made by an apigw_access_log_stream");
+        .success();
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert_contains(&said, "Stream adopted from an apigw_access_log_pipeline");
+    assert_contains(&said, "or two resources will manage one stream");
     assert_eq!(block_on(aws.stream_tags(name)), pipeline_tags);
+    tf.tf(&["state", "rm", "-no-color", ADDR]).success();
 
     tf.write("main.tf", provider_block() + &pipeline);
     tf.destroy().success();

@@ -1,6 +1,9 @@
 //! Create, read, update, delete and import of a shared stream, as scripts of the shared steps
 //! in `stream_parts`. Only what this instance made (its owner tag says so) is ever changed or
-//! deleted.
+//! deleted; an instance that adopted a pipeline's stream by import owns what carries that
+//! pipeline's owner tag instead (the kind is per instance, in private state).
+
+use std::collections::BTreeMap;
 
 use tokio::time::Instant;
 
@@ -12,9 +15,10 @@ use crate::aws::policy::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
-use crate::resources::stream_parts::owner::{Claim, Owner, user_tags};
+use crate::resources::stream_parts::owner::{Claim, Owner, OwnerKind, user_tags};
 use crate::resources::stream_parts::role::role_name_of;
 use crate::resources::stream_parts::stream::{self, stream_tags};
+use crate::resources::stream_parts::tags::keeping_provider_tags;
 use crate::resources::stream_parts::{
     S3Settings, bucket, catalog_table, encryption, error_logging, failed, failed_at, role,
 };
@@ -23,21 +27,24 @@ use super::model::{
     OWNER, Observed, ObservedStream, Private, SharedStream, partial_state, state_value,
 };
 
-/// The shared steps' view of instance `id` of stream `s`.
-fn owner<'a>(s: &'a SharedStream, id: &'a str) -> Owner<'a> {
+/// The shared steps' view of instance `id` of stream `s`, owning objects of `kind`.
+fn owner<'a>(s: &'a SharedStream, kind: OwnerKind, id: &'a str) -> Owner<'a> {
     Owner {
-        kind: OWNER,
+        kind,
         id,
         taken: Box::new(move |what, other, attr| {
             failed_at(
                 &[attr],
                 "Stream already managed",
                 format!(
-                    "{what} belongs to another apigw_access_log_stream (stream_id {other:?}) for stream {:?}. \
+                    "{what} belongs to another {} ({} {other:?}) for stream {:?}. \
                      This provider never takes another instance's objects: destroy that one where it is \
                      managed, or move it here (`terraform state rm` there, then `terraform import <address> \
                      {}` here).",
-                    s.name, s.name
+                    kind.resource_type(),
+                    kind.id_attribute(),
+                    s.name,
+                    s.name
                 ),
             )
         }),
@@ -56,7 +63,7 @@ pub async fn create(clients: &AwsClients, ctx: &OpContext, planned: &Value) -> A
     let mut warnings = Diagnostics::new();
     let parts = s.parts();
     // Nothing is made for a name someone else's stream has: no state is left to clean up.
-    if let Err(errors) = stream::require_name_free(clients, &parts, &owner(&s, &id)).await {
+    if let Err(errors) = stream::require_name_free(clients, &parts, &owner(&s, OWNER, &id)).await {
         return ApplyOutcome {
             state: Value::Null,
             private: Vec::new(),
@@ -101,7 +108,7 @@ async fn steps_of_create(
 ) -> Result<Value, Diagnostics> {
     let deadline = Instant::now() + s.timeout("create", DEFAULT_CREATE_TIMEOUT);
     let parts = s.parts();
-    let owner = owner(s, id);
+    let owner = owner(s, OWNER, id);
     let checked = bucket::check(clients, &s.s3).await?;
     warnings.extend(checked.warnings);
     private.bucket_region = Some(checked.region.clone());
@@ -109,7 +116,7 @@ async fn steps_of_create(
         Some(arn) => (arn.clone(), None),
         None => {
             private.owned_role = Some(role::owned_role_name(clients, &parts));
-            let tags = s.remote_tags(id, false);
+            let tags = s.remote_tags(OWNER, id, false);
             let owned =
                 role::ensure_owned_role(clients, &parts, &owner, &tags, &checked.region).await?;
             *made_role = Some(owned.role.arn.clone());
@@ -118,7 +125,7 @@ async fn steps_of_create(
     };
     catalog_table::ensure(clients, &parts, &owner).await?;
     error_logging::ensure(clients, &parts, &owner).await?;
-    let tags = s.remote_tags(id, true);
+    let tags = s.remote_tags(OWNER, id, true);
     let made = stream::make_stream(
         clients, ctx, &parts, &owner, &tags, &role_arn, role_made, deadline,
     )
@@ -158,13 +165,14 @@ async fn observe(
         Some(_) => stream_tags(clients, &s.name).await?.unwrap_or_default(),
         None => Default::default(),
     };
+    let kind = cache.owner_kind();
     let id = s
         .stream_id
         .clone()
-        .or_else(|| OWNER.claim(&tags).id().map(str::to_owned))
+        .or_else(|| kind.claim(&tags).id().map(str::to_owned))
         .unwrap_or_default();
     // A stream of this name that another instance (or someone else) made is not this one's.
-    let found = found.filter(|_| OWNER.claim(&tags).is(&id));
+    let found = found.filter(|_| kind.claim(&tags).is(&id));
     let parts = s.parts();
     let in_use = found
         .as_ref()
@@ -174,7 +182,7 @@ async fn observe(
     let role = role::observe_owned_role(
         clients,
         &parts,
-        OWNER,
+        kind,
         &id,
         in_use.as_deref(),
         found.as_ref(),
@@ -189,7 +197,7 @@ async fn observe(
         warnings.push(w);
     }
     let Some(found) = found else {
-        if !role.exists && !error_logging::owned_exists(clients, &s.name, OWNER, &id).await? {
+        if !role.exists && !error_logging::owned_exists(clients, &s.name, kind, &id).await? {
             return Ok(None);
         }
         warnings.push(Diagnostic::warning(
@@ -205,7 +213,7 @@ async fn observe(
             stream: None,
             role_intact: role.intact,
             tags: s.tags_all.clone(),
-            catalog: catalog_table::observe(clients, &parts, OWNER, "", None).await?,
+            catalog: catalog_table::observe(clients, &parts, kind, "", None).await?,
         }));
     };
     let destination = found.s3.clone().ok_or_else(|| {
@@ -218,7 +226,7 @@ async fn observe(
     let catalog = catalog_table::observe(
         clients,
         &parts,
-        OWNER,
+        kind,
         &id,
         Some((found.arn.as_str(), &destination)),
     )
@@ -245,6 +253,9 @@ pub async fn read(
 ) -> Result<(Value, Vec<u8>, Diagnostics), Diagnostics> {
     let mut cache = Private::decode(private);
     let mut warnings = Diagnostics::new();
+    if std::mem::take(&mut cache.announce_adoption) {
+        warnings.push(adoption_warning(s));
+    }
     match observe(clients, s, &mut cache, &mut warnings).await {
         Ok(Some(o)) => Ok((
             state_value(s, &o, &clients.default_tags),
@@ -296,14 +307,15 @@ async fn steps_of_update(
 ) -> Result<(), Diagnostics> {
     let deadline = Instant::now() + s.timeout("update", DEFAULT_UPDATE_TIMEOUT);
     let id = s.stream_id.clone().unwrap_or_default();
+    let kind = cache.owner_kind();
     let parts = s.parts();
-    let owner = owner(s, &id);
+    let owner = owner(s, kind, &id);
     let have_tags = stream_tags(clients, &s.name)
         .await
         .map_err(|e| failed("Cannot read the stream", e))?;
     if let Some(tags) = &have_tags {
-        if !OWNER.claim(tags).is(&id) {
-            let other = OWNER.claim(tags).id().unwrap_or("none").to_owned();
+        if !kind.claim(tags).is(&id) {
+            let other = kind.claim(tags).id().unwrap_or("none").to_owned();
             return Err((owner.taken)(
                 &format!("Stream {:?}", s.name),
                 &other,
@@ -317,13 +329,24 @@ async fn steps_of_update(
     catalog_table::ensure(clients, &parts, &owner).await?;
     error_logging::ensure(clients, &parts, &owner).await?;
     let owned_name = role::owned_role_name(clients, &parts);
-    let tags = s.remote_tags(&id, false);
+    let tags = s.remote_tags(kind, &id, false);
+    // An adopted pipeline's role keeps the provider's other tags (the pipeline's record of
+    // its stage's earlier settings) as the stream does.
+    let role_tags = match kind {
+        OwnerKind::Pipeline => match iam::find_role(clients, &owned_name).await {
+            Ok(role) => keeping_provider_tags(&role.tags, &tags),
+            Err(e) if e.is(ErrorKind::NotFound) => tags.clone(),
+            Err(e) => return Err(failed("Cannot read the IAM role", e)),
+        },
+        OwnerKind::Stream => tags.clone(),
+    };
     let mut role_made = None;
     let mut retire_owned = None;
     let role_arn = match &s.role_arn {
         None => {
             let owned =
-                role::ensure_owned_role(clients, &parts, &owner, &tags, &checked.region).await?;
+                role::ensure_owned_role(clients, &parts, &owner, &role_tags, &checked.region)
+                    .await?;
             cache.owned_role = Some(owned.role.name.clone());
             role_made = owned.made;
             owned.role.arn
@@ -339,7 +362,7 @@ async fn steps_of_update(
     };
     match &have_tags {
         None => {
-            let creating = s.remote_tags(&id, true);
+            let creating = s.remote_tags(kind, &id, true);
             stream::make_stream(
                 clients, ctx, &parts, &owner, &creating, &role_arn, role_made, deadline,
             )
@@ -356,6 +379,9 @@ async fn steps_of_update(
             }
             let want = &s.server_side_encryption;
             encryption::converge(clients, ctx, &s.name, want, &current, deadline).await?;
+            // The stream keeps the provider's other tags: an adopted pipeline's stream holds the
+            // record its stage's attachment gives back on destroy.
+            let tags = keeping_provider_tags(have, &tags);
             if have != &tags {
                 firehose::sync_tags(clients, &s.name, have, &tags)
                     .await
@@ -368,18 +394,19 @@ async fn steps_of_update(
             .await
             .map_err(|e| failed("Cannot read the IAM role", e))?
             .tags;
+        let tags = keeping_provider_tags(&have, &tags);
         iam::sync_tags(clients, &owned_name, &have, &tags)
             .await
             .map_err(|e| failed("Cannot tag the IAM role", e))?;
     }
     if let Some(old) = &before.catalog {
         if s.catalog.as_ref().is_none_or(|c| !c.same_table(old)) {
-            catalog_table::delete_owned(clients, OWNER, &id, old).await?;
+            catalog_table::delete_owned(clients, kind, &id, old).await?;
         }
     }
-    error_logging::retire(clients, &before.parts(), &parts, OWNER, &id).await?;
+    error_logging::retire(clients, &before.parts(), &parts, kind, &id).await?;
     if let Some(name) = retire_owned {
-        role::delete_owned_role(clients, OWNER, &id, &name, &ctx.cancel).await?;
+        role::delete_owned_role(clients, kind, &id, &name, &ctx.cancel).await?;
         cache.owned_role = None;
     }
     Ok(())
@@ -395,9 +422,10 @@ pub async fn delete(
     let cache = Private::decode(private);
     let deadline = Instant::now() + s.timeout("delete", DEFAULT_DELETE_TIMEOUT);
     let id = s.stream_id.clone().unwrap_or_default();
+    let kind = cache.owner_kind();
     let mut diags = Diagnostics::new();
     let claim = match stream_tags(clients, &s.name).await {
-        Ok(tags) => tags.map(|t| OWNER.claim(&t)),
+        Ok(tags) => tags.map(|t| kind.claim(&t)),
         Err(e) => return failed("Cannot read the stream", e),
     };
     match &claim {
@@ -420,25 +448,75 @@ pub async fn delete(
         None => {}
     }
     if let Some(c) = &s.catalog {
-        if let Err(e) = catalog_table::delete_owned(clients, OWNER, &id, c).await {
+        if let Err(e) = catalog_table::delete_owned(clients, kind, &id, c).await {
             diags.extend(e);
         }
     }
-    if let Err(e) = error_logging::delete_owned(clients, &s.name, OWNER, &id).await {
+    if let Err(e) = error_logging::delete_owned(clients, &s.name, kind, &id).await {
         diags.extend(e);
     }
     let role_name = cache
         .owned_role
         .clone()
         .unwrap_or_else(|| role::owned_role_name(clients, &s.parts()));
-    if let Err(e) = role::delete_owned_role(clients, OWNER, &id, &role_name, &ctx.cancel).await {
+    if let Err(e) = role::delete_owned_role(clients, kind, &id, &role_name, &ctx.cancel).await {
         diags.extend(e);
     }
     diags
 }
 
-/// Rebuilds the state of the stream called `name`, which an apigw_access_log_stream must have
-/// made: this resource never takes on a stream made by hand or by a pipeline.
+/// The warning of the read that follows the import of a pipeline's stream.
+fn adoption_warning(s: &SharedStream) -> Diagnostic {
+    Diagnostic::warning(
+        "Stream adopted from an apigw_access_log_pipeline",
+        format!(
+            "Stream {:?} was made by the apigw_access_log_pipeline with pipeline_id {:?}. This resource \
+             now manages it, its owned role, log group and Glue table, and keeps their owner tag \
+             (stream_id is that pipeline_id); nothing was written to AWS. Move the pipeline to an \
+             apigw_stage_access_log with a `moved` block in this same change, or remove it from the \
+             state (`terraform state rm`), or two resources will manage one stream.",
+            s.name,
+            s.stream_id.as_deref().unwrap_or_default()
+        ),
+    )
+}
+
+/// Whose a stream is, for an import: an apigw_access_log_stream's (its id) or a finished
+/// pipeline's (its id, adopted with its owner tag). Anything else is refused.
+fn importable(
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(OwnerKind, String), Diagnostics> {
+    if let Some(id) = OWNER.claim(tags).id() {
+        return Ok((OWNER, id.to_owned()));
+    }
+    let refused = |why: String| {
+        failed(
+            "Stream not made by this provider's stream resources",
+            format!(
+                "Stream {name:?} {why}. An apigw_access_log_stream only manages streams an \
+                 apigw_access_log_stream or an apigw_access_log_pipeline made, so that nothing a user \
+                 has is changed or deleted."
+            ),
+        )
+    };
+    match OwnerKind::Pipeline.claim(tags) {
+        Claim::Made(id) => Ok((OwnerKind::Pipeline, id)),
+        Claim::Creating(id) => Err(refused(format!(
+            "is the stream of an apigw_access_log_pipeline (pipeline_id {id:?}) whose create did not \
+             finish; apply that pipeline first"
+        ))),
+        Claim::None => Err(refused(
+            "carries no terraform-provider-apigw:stream or terraform-provider-apigw:pipeline owner tag \
+             (it was made outside this provider)"
+                .to_owned(),
+        )),
+    }
+}
+
+/// Rebuilds the state of the stream called `name`, which an apigw_access_log_stream or an
+/// apigw_access_log_pipeline must have made; a pipeline's is adopted with its owner tag, so
+/// nothing is written. A stream made by hand is refused.
 pub async fn import(clients: &AwsClients, name: &str) -> Result<(Value, Vec<u8>), Diagnostics> {
     let found = firehose::find_stream(clients, name).await.map_err(|e| {
         if e.is(ErrorKind::NotFound) {
@@ -457,37 +535,24 @@ pub async fn import(clients: &AwsClients, name: &str) -> Result<(Value, Vec<u8>)
         .await
         .map_err(|e| failed("Cannot read the stream's tags", e))?
         .unwrap_or_default();
-    let Some(id) = OWNER.claim(&tags).id().map(str::to_owned) else {
-        let whose = match OWNER.other_claim(&tags) {
-            Some((kind, other)) => format!(
-                "an {} ({} {other:?})",
-                kind.resource_type(),
-                kind.id_attribute()
-            ),
-            None => {
-                "no apigw_access_log_stream (it carries no terraform-provider-apigw:stream tag)"
-                    .to_owned()
-            }
-        };
-        return Err(failed(
-            "Stream not made by an apigw_access_log_stream",
-            format!(
-                "Stream {name:?} was made by {whose}. An apigw_access_log_stream only manages streams it made, \
-                 so that nothing a user or another resource has is changed or deleted."
-            ),
-        ));
-    };
+    let (kind, id) = importable(name, &tags)?;
     let Some(d) = found.s3.clone() else {
         return Err(failed(
             "Not an S3 stream",
             format!("Stream {name:?} does not deliver to S3."),
         ));
     };
+    // The stream does not record the format its stages use; a pipeline's default is the JSON
+    // preset, a stream's the JSON preset with the API id and stage.
+    let format = match kind {
+        OwnerKind::Pipeline => crate::log_format::JSON.to_owned(),
+        OwnerKind::Stream => super::formats::json(),
+    };
     let base = SharedStream {
         stream_id: Some(id),
         name: name.to_owned(),
         partitioning: d.partitioning.is_some(),
-        format: super::formats::json(),
+        format,
         role_arn: Some(d.role_arn.clone()),
         s3: S3Settings::of_destination(&d),
         server_side_encryption: encryption::Encryption::observed(
@@ -504,6 +569,80 @@ pub async fn import(clients: &AwsClients, name: &str) -> Result<(Value, Vec<u8>)
         tags_all: Default::default(),
         timeouts: Value::Null,
     };
-    let (state, private, _) = read(clients, &base, &[]).await?;
-    Ok((state, private))
+    let adopted = Private {
+        from_pipeline: kind == OwnerKind::Pipeline,
+        ..Private::default()
+    };
+    let (state, private, _) = read(clients, &base, &adopted.encode()).await?;
+    let mut private = Private::decode(&private);
+    private.announce_adoption = private.from_pipeline;
+    Ok((state, private.encode()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_pipelines_finished_stream_is_adopted_with_its_id_and_anything_else_refused() {
+        let pipeline = OwnerKind::Pipeline.tag();
+        let stream = OwnerKind::Stream.tag();
+        assert_eq!(
+            importable("s", &tags(&[(stream, "s1")])).unwrap(),
+            (OwnerKind::Stream, "s1".to_owned())
+        );
+        assert_eq!(
+            importable("s", &tags(&[(pipeline, "p1")])).unwrap(),
+            (OwnerKind::Pipeline, "p1".to_owned())
+        );
+        for (refused, says) in [
+            (tags(&[(pipeline, "p1 creating")]), "did not finish"),
+            (tags(&[("team", "a")]), "made outside this provider"),
+        ] {
+            let text = format!("{:?}", importable("s", &refused).unwrap_err());
+            assert!(text.contains(says), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_adopted_instance_owns_what_carries_the_pipelines_tag() {
+        let adopted = Private {
+            from_pipeline: true,
+            ..Private::default()
+        };
+        assert_eq!(adopted.owner_kind(), OwnerKind::Pipeline);
+        assert_eq!(Private::default().owner_kind(), OwnerKind::Stream);
+        // The flag survives the round trip; a stream of its own writes no extra field.
+        assert_eq!(Private::decode(&adopted.encode()), adopted);
+        assert_eq!(
+            Private::default().encode(),
+            br#"{"owned_role":null}"#.to_vec()
+        );
+    }
+
+    #[test]
+    fn the_streams_tags_keep_the_records_of_other_resources() {
+        let earlier = "terraform-provider-apigw:earlier";
+        let have = tags(&[
+            (OwnerKind::Pipeline.tag(), "p1"),
+            (earlier, "x"),
+            ("old", "1"),
+        ]);
+        let want = tags(&[(OwnerKind::Pipeline.tag(), "p1"), ("team", "a")]);
+        assert_eq!(
+            keeping_provider_tags(&have, &want),
+            tags(&[
+                (OwnerKind::Pipeline.tag(), "p1"),
+                (earlier, "x"),
+                ("team", "a")
+            ])
+        );
+    }
 }

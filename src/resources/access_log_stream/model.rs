@@ -91,10 +91,16 @@ impl SharedStream {
             .unwrap_or(default)
     }
 
-    /// The tags of the stream, role and log group: `tags_all` and the owner tag of `id`.
-    pub fn remote_tags(&self, id: &str, creating: bool) -> BTreeMap<String, String> {
+    /// The tags of the stream, role and log group: `tags_all` and the owner tag of instance
+    /// `id` of `kind` (the pipeline's, for a stream adopted from a pipeline).
+    pub fn remote_tags(
+        &self,
+        kind: OwnerKind,
+        id: &str,
+        creating: bool,
+    ) -> BTreeMap<String, String> {
         let mut tags = self.tags_all.clone();
-        tags.extend([OWNER.owner_tag(id, creating)]);
+        tags.extend([kind.owner_tag(id, creating)]);
         tags
     }
 }
@@ -108,9 +114,25 @@ pub struct Private {
     /// The bucket's region, as S3 last said: the owned role's policy depends on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket_region: Option<String>,
+    /// The stream was adopted by import from an `apigw_access_log_pipeline`: its objects keep
+    /// the pipeline's owner tag (with `stream_id` the pipeline's id), as nothing is written.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_pipeline: bool,
+    /// The import of a pipeline's stream has not been announced yet: the read after the
+    /// import warns once that the pipeline must leave the state.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub announce_adoption: bool,
 }
 
 impl Private {
+    /// The owner kind of what this instance manages.
+    pub fn owner_kind(&self) -> OwnerKind {
+        match self.from_pipeline {
+            true => OwnerKind::Pipeline,
+            false => OWNER,
+        }
+    }
+
     /// The cache; an unreadable one reads as empty, as all of it is in AWS.
     pub fn decode(bytes: &[u8]) -> Private {
         serde_json::from_slice(bytes).unwrap_or_default()
@@ -229,7 +251,7 @@ mod tests {
     #[test]
     fn the_owner_tag_is_the_streams_own_kind() {
         let s = SharedStream::from_value(&Value::object([("name", "amazon-apigateway-x".into())]));
-        let tags = s.remote_tags("s1", true);
+        let tags = s.remote_tags(OWNER, "s1", true);
         assert_eq!(tags[OwnerKind::Stream.tag()], "s1 creating");
         assert!(!tags.contains_key(OwnerKind::Pipeline.tag()));
         assert_eq!(s.format, formats::json());

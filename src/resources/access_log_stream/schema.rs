@@ -20,7 +20,7 @@ pub fn schema() -> Schema {
         "A Kinesis Data Firehose stream that many API Gateway stages deliver their access logs into, with its IAM role, S3 destination, error logging, encryption and an optional Glue table; optionally partitioned in S3 per API and stage.",
         vec![
             Attribute::computed("id", Type::String, "The stream's name."),
-            Attribute::computed("stream_id", Type::String, "Identity of this resource instance, made on create: the value of the `terraform-provider-apigw:stream` tag on the stream, role and log group it makes. Another resource, state or workspace has another, and never takes this one's objects."),
+            Attribute::computed("stream_id", Type::String, "Identity of this resource instance, made on create: the value of the `terraform-provider-apigw:stream` tag on the stream, role and log group it makes. Another resource, state or workspace has another, and never takes this one's objects. For a stream adopted by import from an `apigw_access_log_pipeline`, the pipeline's `pipeline_id`: its objects keep their `terraform-provider-apigw:pipeline` tag."),
             Attribute::required("name", Type::String, "Name of the Firehose stream. Must start with `amazon-apigateway-`, or API Gateway will not deliver to it.")
                 .requires_replace()
                 .validate(Length { min: 1, max: 64 })

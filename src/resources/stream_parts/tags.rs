@@ -15,6 +15,20 @@ pub fn is_reserved(key: &str) -> bool {
     has_prefix_ignoring_case(key, RESERVED_TAG_PREFIX)
 }
 
+/// `want` plus the provider's own tags of `have` that `want` does not set: what a resource
+/// writes when it must not drop another resource's records (an adopted pipeline's stream
+/// keeps the pipeline's record of its stage's earlier settings).
+pub fn keeping_provider_tags(
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut tags = want.clone();
+    for (k, v) in have.iter().filter(|(k, _)| is_reserved(k)) {
+        tags.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    tags
+}
+
 /// The resource's own tags among `observed` (the stream's tags, reserved ones removed).
 ///
 /// A key counts as the resource's own when its configuration or state names it in `tags`, or
