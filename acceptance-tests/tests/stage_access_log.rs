@@ -436,3 +436,72 @@ fn a_stage_without_room_for_the_claim_is_refused_before_anything_is_written() {
         Some((LOG_GROUP.to_owned(), EARLIER_FORMAT.to_owned()))
     );
 }
+
+/// A partitioned stream reads `apiId` and `stage` from each record: an attachment whose format
+/// has neither (the default, the JSON preset) is refused at `format` before the stage is
+/// claimed or changed; one of the stream's own formats is taken.
+#[test]
+fn a_format_a_partitioned_stream_cannot_partition_is_refused_before_the_stage_is_touched() {
+    if skip() {
+        return;
+    }
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let api = block_on(async {
+        aws.create_bucket("partitioned-logs").await;
+        let api = aws.rest_api_with_stage("partitioned-api", STAGE).await;
+        aws.set_stage_access_log(&api, STAGE, LOG_GROUP, EARLIER_FORMAT)
+            .await;
+        api
+    });
+    let stream = Block::resource("apigw_access_log_stream", "shared")
+        .string("name", "amazon-apigateway-partitioned-attach")
+        .expr("partitioning", "true")
+        .lines(
+            "  s3 = {\n    bucket_arn          = \"arn:aws:s3:::partitioned-logs\"\n    prefix              = \"logs/api_id=!{partitionKeyFromQuery:api_id}/stage=!{partitionKeyFromQuery:stage}/\"\n    error_output_prefix = \"errors/!{firehose:error-output-type}/\"\n    buffering_size_mib  = 64\n  }\n",
+        )
+        .render();
+    let attached = |format: &str| {
+        Block::resource("apigw_stage_access_log", "x")
+            .string("rest_api_id", &api)
+            .string("stage_name", STAGE)
+            .expr("destination_arn", "apigw_access_log_stream.shared.arn")
+            .lines(format)
+            .render()
+    };
+    tf.write("main.tf", provider_block() + &stream + &attached(""));
+    tf.init().success();
+    let out = tf.apply().failure();
+    let text = combined(&out);
+    assert_contains(&text, "Format cannot be partitioned");
+    assert_contains(&text, "format");
+    assert_contains(&text, "\"apiId\"");
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)),
+        Some((LOG_GROUP.to_owned(), EARLIER_FORMAT.to_owned())),
+        "the stage is as it was"
+    );
+    assert!(provider_tags(&aws, &api).is_empty(), "and carries no claim");
+
+    tf.write(
+        "main.tf",
+        provider_block()
+            + &stream
+            + &attached("  format = apigw_access_log_stream.shared.formats[\"json\"]\n"),
+    );
+    tf.apply().success();
+    let stream_arn = tf.state_resource("apigw_access_log_stream.shared")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)).map(|(d, _)| d),
+        Some(stream_arn)
+    );
+    tf.assert_plan_empty();
+    tf.destroy().success();
+    assert_eq!(
+        block_on(aws.stage_access_log(&api, STAGE)),
+        Some((LOG_GROUP.to_owned(), EARLIER_FORMAT.to_owned()))
+    );
+}

@@ -133,11 +133,14 @@ pub async fn release_read(
             Ok(Some(Diagnostic::warning(
                 "Earlier access-log destination not restored",
                 format!(
-                    "Stage {:?} of REST API {:?} logged to {} before this provider took it, but AWS refused to put \
-                     that back ({refusal}). Its access logging is turned off instead; set it again once the \
-                     cause is fixed (for a CloudWatch Logs group, the account's CloudWatch Logs role ARN in \
-                     API Gateway's settings).",
-                    stage_ref.stage_name, stage_ref.rest_api_id, earlier.destination_arn
+                    "Stage {:?} of REST API {:?} logged to {} with the format {:?} before this provider took \
+                     it, but AWS refused to put that back ({refusal}). Its access logging is turned off \
+                     instead; set those two again once the cause is fixed (for a CloudWatch Logs group, \
+                     the account's CloudWatch Logs role ARN in API Gateway's settings).",
+                    stage_ref.stage_name,
+                    stage_ref.rest_api_id,
+                    earlier.destination_arn,
+                    earlier.format
                 ),
             )))
         }

@@ -351,8 +351,18 @@ async fn steps_of_update(
             role_made = owned.made;
             owned.role.arn
         }
+        // The owned role's ARN given as role_arn (as a state of an earlier version recorded
+        // it): its policy is kept up to date only while its owner tag says it is ours, so a
+        // role of that name made by hand is used as given and never changed.
         Some(arn) if role_name_of(arn) == owned_name => {
-            role::write_role_policy(clients, &parts, &owned_name, &checked.region).await?;
+            let ours = match iam::find_role(clients, &owned_name).await {
+                Ok(found) => owner.claim(&found.tags).is(owner.id),
+                Err(e) if e.is(ErrorKind::NotFound) => false,
+                Err(e) => return Err(failed("Cannot read the IAM role", e)),
+            };
+            if ours {
+                role::write_role_policy(clients, &parts, &owned_name, &checked.region).await?;
+            }
             arn.clone()
         }
         Some(arn) => {

@@ -68,7 +68,7 @@ fn validate_partitioned(
             format!("format: {why}. Use formats[\"json\"], or leave format out."),
         );
     }
-    // "Partition streaming data in Amazon Data Firehose": the minimum buffer size is 64 MiB.
+    // Firehose takes no smaller buffer with dynamic partitioning (see partitioning::MIN_BUFFER_MIB).
     let size = match s3.attr("buffering_size_mib") {
         Value::Null => Some(5),
         v => v.as_number().and_then(|n| n.as_i64()),
@@ -180,12 +180,56 @@ pub fn modify(
         _ => Value::unknown(),
     };
     set(planned, "bucket_policy_json", bucket_policy);
+    warn_of_replacement(req.prior, planned, diags);
     req.prior_private.to_vec()
+}
+
+/// Turning partitioning on or off replaces the stream: Firehose takes
+/// `DynamicPartitioningConfiguration` only at creation (botocore
+/// data/firehose/2015-08-04/service-2.json: "You cannot enable dynamic partitioning for an
+/// existing Firehose stream"), and a stream's name is taken until its delete has finished. The
+/// stages that log to it log nowhere in between, so the plan says so.
+fn warn_of_replacement(prior: &Value, planned: &Value, diags: &mut Diagnostics) {
+    let (before, after) = (prior.attr("partitioning"), planned.attr("partitioning"));
+    if prior.is_null() || after.is_unknown() || before == after {
+        return;
+    }
+    diags.push(
+        crate::plugin::diagnostics::Diagnostic::warning(
+            "Stream to be replaced",
+            "Firehose cannot turn dynamic partitioning on or off in place, so this apply deletes \
+             the stream and makes it again under the same name and ARN. Every stage that logs to \
+             it, in this configuration or any other, loses the records it sends until the new \
+             stream is active (a few minutes). To avoid the gap, make a second stream with another \
+             name and move the attachments over before removing this one.",
+        )
+        .at(AttrPath::attrs(["partitioning"])),
+    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turning_partitioning_on_or_off_warns_that_the_stages_lose_records_meanwhile() {
+        let with = |on: Value| Value::object([("partitioning", on)]);
+        let mut diags = Diagnostics::new();
+        warn_of_replacement(&with(false.into()), &with(true.into()), &mut diags);
+        warn_of_replacement(&with(true.into()), &with(false.into()), &mut diags);
+        assert_eq!(diags.to_proto().len(), 2);
+        assert!(
+            diags
+                .to_proto()
+                .iter()
+                .all(|d| d.summary == "Stream to be replaced")
+        );
+        let mut quiet = Diagnostics::new();
+        warn_of_replacement(&Value::Null, &with(true.into()), &mut quiet);
+        warn_of_replacement(&with(true.into()), &with(true.into()), &mut quiet);
+        warn_of_replacement(&with(false.into()), &with(Value::unknown()), &mut quiet);
+        assert!(quiet.to_proto().is_empty());
+    }
 
     fn config(partitioning: bool, s3: Vec<(&str, Value)>, format: Value) -> Value {
         let mut s3v = vec![("bucket_arn", Value::from("arn:aws:s3:::logs"))];

@@ -68,7 +68,7 @@ pub async fn create(
         Err(d) => return nothing(d),
     };
     let mut diags = Diagnostics::new();
-    match elsewhere_warning(clients, &destination).await {
+    match check_stream(clients, &a).await {
         Ok(Some(w)) => diags.push(w),
         Ok(None) => {}
         Err(d) => return nothing(d),
@@ -78,6 +78,7 @@ pub async fn create(
         unclaimed: false,
         adopted: false,
         applied: Some(destination),
+        ..Private::default()
     };
     a.attachment_id = Some(id.clone());
     match claim_and_point(clients, ctx, &a, &id, &stage, &earlier).await {
@@ -90,42 +91,74 @@ pub async fn create(
     }
 }
 
-/// A warning when the stream is in another account or region than the stage: AWS documents
-/// access-log delivery to a stream by its ARN, and nothing of streams elsewhere ("Log REST API
-/// calls to Amazon Data Firehose in API Gateway", API Gateway Developer Guide).
-async fn elsewhere_warning(
+/// What the stream the stage is to log to says of this attachment: an error when it is a
+/// partitioned stream whose partition keys this format's records lack, a warning when it is
+/// missing or in another account or region than the stage. AWS documents access-log delivery
+/// to a stream by its ARN, and nothing of streams elsewhere ("Log REST API calls to Amazon
+/// Data Firehose in API Gateway", API Gateway Developer Guide); a record whose partition keys
+/// cannot be extracted is delivered under the error prefix, not the prefix ("Handle errors in
+/// dynamic partitioning", Firehose Developer Guide).
+async fn check_stream(
     clients: &AwsClients,
-    destination: &str,
+    a: &Attachment,
 ) -> Result<Option<Diagnostic>, Diagnostics> {
-    if let Some(name) = claim::own_stream_of(clients, destination).await? {
-        let found = crate::resources::stream_parts::stream::stream_tags(clients, &name)
-            .await
-            .map_err(|e| failed("Cannot read the stream", e))?;
-        return Ok(found.is_none().then(|| {
+    let destination = a.destination_arn.as_deref().unwrap_or_default();
+    let at = |name: &'static str| crate::plugin::diagnostics::AttrPath::attrs([name]);
+    let Some(name) = claim::own_stream_of(clients, destination).await? else {
+        return Ok(Some(
             Diagnostic::warning(
-                "No such stream",
+                "Stream of another account or region",
                 format!(
-                    "There is no Firehose stream {name:?} in region {}: the stage will log nowhere until \
-                     it exists. Check destination_arn for a typo.",
+                    "{destination} is not in the provider's account and region ({}). AWS documents no \
+                     delivery of access logs to a stream elsewhere; check that records arrive.",
                     clients.region
                 ),
             )
-            .at(crate::plugin::diagnostics::AttrPath::attrs(["destination_arn"]))
-        }));
-    }
-    Ok(Some(
-        Diagnostic::warning(
-            "Stream of another account or region",
+            .at(at("destination_arn")),
+        ));
+    };
+    let stream = match crate::aws::firehose::find_stream(clients, &name).await {
+        Ok(s) => s,
+        Err(e) if e.is(ErrorKind::NotFound) => {
+            return Ok(Some(
+                Diagnostic::warning(
+                    "No such stream",
+                    format!(
+                        "There is no Firehose stream {name:?} in region {}: the stage will log nowhere \
+                         until it exists. Check destination_arn for a typo.",
+                        clients.region
+                    ),
+                )
+                .at(at("destination_arn")),
+            ));
+        }
+        Err(e) => return Err(failed("Cannot read the stream", e)),
+    };
+    // Only the provider's own partitioning query is known to read `apiId` and `stage`.
+    let ours = crate::resources::stream_parts::partitioning::dynamic_partitioning();
+    let partitioned = stream
+        .s3
+        .as_ref()
+        .and_then(|d| d.partitioning.as_ref())
+        .is_some_and(|p| p.query == ours.query);
+    if let Some(why) = partitioned
+        .then(|| crate::resources::stream_parts::partitioning::unpartitionable(&a.format))
+        .flatten()
+    {
+        let mut diags = Diagnostics::new();
+        diags.attr_error(
+            &at("format"),
+            "Format cannot be partitioned",
             format!(
-                "{destination} is not in the provider's account and region ({}). AWS documents no \
-                 delivery of access logs to a stream elsewhere; check that records arrive.",
-                clients.region
+                "Stream {name:?} is partitioned per API and stage, but {why}. Firehose would deliver \
+                 every record of this stage under the stream's error prefix. Use one of the \
+                 stream's `formats`, or a JSON format with \"apiId\":\"$context.apiId\" and \
+                 \"stage\":\"$context.stage\"."
             ),
-        )
-        .at(crate::plugin::diagnostics::AttrPath::attrs([
-            "destination_arn",
-        ])),
-    ))
+        );
+        return Err(diags);
+    }
+    Ok(None)
 }
 
 /// The steps of create after the checks; the error says whether the stage was claimed.
@@ -213,6 +246,20 @@ pub async fn read(
         Err(e) => return Err(failed("Cannot read the stage", e)),
     };
     let holder = claim::holder(clients, &stage).await?;
+    if std::mem::take(&mut cache.announce_import) {
+        diags.push(Diagnostic::warning(
+            "Imported a stage another attachment claimed",
+            format!(
+                "Stage {:?} of REST API {:?} carries the claim of attachment {:?}, which this import \
+                 takes over (as after a `terraform state rm`). If another configuration still manages \
+                 that attachment, remove it from one of the two: both would change the stage, and \
+                 the first destroy gives the stage back.",
+                a.stage_name,
+                a.rest_api_id,
+                a.attachment_id.as_deref().unwrap_or_default()
+            ),
+        ));
+    }
     if let Holder::Attachment { id, .. } = &holder {
         if a.attachment_id.as_deref() != Some(id.as_str()) {
             diags.push(Diagnostic::warning(
@@ -292,6 +339,15 @@ pub async fn update(
             "destroy that resource, or remove this one from the configuration",
         ));
     }
+    let before = Attachment::from_value(prior);
+    let mut diags = Diagnostics::new();
+    if before.destination_arn != a.destination_arn || before.format != a.format {
+        match check_stream(clients, &a).await {
+            Ok(Some(w)) => diags.push(w),
+            Ok(None) => {}
+            Err(d) => return fail(d),
+        }
+    }
     // The claim goes on the stage itself before the stage is changed: when it is missing, and
     // when this attachment holds the stage through the stream of the pipeline it was moved
     // from (a new destination would leave that stream, and its record, behind).
@@ -317,9 +373,12 @@ pub async fn update(
     match point(clients, ctx, &a).await {
         Ok(()) => {
             cache.applied = a.destination_arn.clone();
-            (a.to_value(), cache.encode(), Diagnostics::new())
+            (a.to_value(), cache.encode(), diags)
         }
-        Err(d) => (prior.clone(), cache.encode(), d),
+        Err(d) => {
+            diags.extend(d);
+            (prior.clone(), cache.encode(), diags)
+        }
     }
 }
 
@@ -440,6 +499,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
                 unclaimed: false,
                 adopted: false,
                 applied: a.destination_arn.clone(),
+                announce_import: true,
             }
         }
         Holder::Pipeline { id, stream, .. } => {
@@ -460,6 +520,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
                 unclaimed: true,
                 adopted: true,
                 applied: a.destination_arn.clone(),
+                ..Private::default()
             }
         }
     };
@@ -508,6 +569,7 @@ pub fn from_pipeline(
         unclaimed: false,
         adopted: false,
         applied: Some(destination.to_owned()),
+        ..Private::default()
     };
     Ok((a.to_value(), private.encode()))
 }

@@ -92,6 +92,10 @@ pub struct Private {
     /// while it still logs there, whatever a refresh read into the state.
     #[serde(default)]
     pub applied: Option<String>,
+    /// Set by an import that took over another attachment's claim: the read that completes the
+    /// import warns once that two configurations could now manage the stage.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub announce_import: bool,
 }
 
 impl Private {

@@ -19,10 +19,11 @@ pub const KEYS: [(&str, &str); 2] = [("api_id", "apiId"), ("stage", "stage")];
 /// The JQ engine Firehose's `MetadataExtraction` processor runs (`JsonParsingEngine`).
 pub const JQ_ENGINE: &str = "JQ-1.6";
 
-/// The smallest buffer Firehose takes with dynamic partitioning: 64 MiB ("Partition streaming
-/// data in Amazon Data Firehose": "the minimum buffer size is 64 MiB" once dynamic
-/// partitioning is on; the console and terraform-provider-aws's `aws_kinesis_firehose_delivery_stream`
-/// documentation say the same).
+/// The smallest buffer Firehose takes with dynamic partitioning: 64 MiB. This is Firehose's
+/// observed behaviour (CreateDeliveryStream refuses a partitioned destination with a smaller
+/// `BufferingHints.SizeInMBs`, and the console offers 64–128 MiB for one); the developer
+/// guide's partitioning pages ("Buffer data for dynamic partitioning") print no number, and
+/// BufferingHints alone allows 1–128 (botocore data/firehose/2015-08-04/service-2.json).
 pub const MIN_BUFFER_MIB: i64 = 64;
 
 /// The query that extracts the keys from a record: `{api_id: .apiId, stage: .stage}`.
