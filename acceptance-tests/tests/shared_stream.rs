@@ -119,7 +119,14 @@ fn a_shared_stream_is_created_read_updated_imported_and_destroyed() {
     );
     let plan = tf.plan().success();
     assert_contains(&plan.stdout, &format!("# {ADDR} must be replaced"));
-    assert_contains(&plan.stdout, "forces replacement");
+    // It is `partitioning` that forces it (Firehose enables it only at creation).
+    assert!(
+        plan.stdout.lines().any(|l| l.contains("partitioning")
+            && l.contains("false -> true")
+            && l.contains("# forces replacement")),
+        "{}",
+        plan.stdout
+    );
 
     tf.destroy().success();
     assert_nothing_left(&aws);
