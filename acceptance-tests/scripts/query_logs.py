@@ -10,15 +10,22 @@ Usage:
   query_logs.py --endpoint http://127.0.0.1:PORT --database DB --table T
                 [--sql "SELECT ... FROM T"] [--output json|table]
 
-The SQL names the table by its Glue name; the table has the Glue columns (all strings) and the
-partition column `dt`. The default query is `SELECT * FROM <table>`. Output: a JSON array of
-row objects, or a small text table.
+The SQL names the table by its Glue name; the table has the Glue columns (all strings) and its
+partition columns (`dt`, and `api_id` and `stage` on a partitioned stream's table). The default
+query is `SELECT * FROM <table>`. A table with `injected` partition columns needs each of them
+constrained in the query's WHERE by `=` or `IN` of literals, as Athena requires; only the
+partitions of those values are read. Output: a JSON array of row objects, or a small text table.
 
 Sources:
 - Partition projection ("Partition projection with Amazon Athena", "Date type", Athena User
   Guide): `projection.<col>.type` = date, `.format` (a Java DateTimeFormatter pattern),
   `.range` (`<start>,<end>`, either may be `NOW`), `.interval` and `.interval.unit`;
-  `storage.location.template` with `${<col>}`.
+  `storage.location.template` with `${<col>}`. Several partition columns project the product
+  of their values ("Supported types for partition projection": any combination of enum,
+  integer, date and injected columns; enum's `.values` is comma-separated).
+- Injected columns ("Use dynamic ID partitioning", Athena User Guide): Athena takes their values
+  from the query, which must give at least one, as literals; otherwise the query fails with
+  CONSTRAINT_VIOLATION (text in INJECTED_VIOLATION).
 - Compression: Athena tells it from the file extension (`.gz` is GZIP; "Compression support in
   Athena", Athena User Guide). Files whose names start with `_` or `.` are hidden from queries
   ("Table location in Amazon S3", Athena User Guide).
@@ -208,7 +215,7 @@ def projected_values(params: dict[str, str], column: str, now: dt.datetime) -> l
     prefix = f"projection.{column}."
     kind = params.get(prefix + "type")
     if kind != "date":
-        raise QueryError(f"projection type {kind!r} of {column} is not supported (only date)")
+        raise QueryError(f"projection type {kind!r} of {column} is not a date")
     pattern = params[prefix + "format"]
     start_text, end_text = params[prefix + "range"].split(",", 1)
     start = _range_end(start_text, pattern, now)
@@ -225,6 +232,36 @@ def projected_values(params: dict[str, str], column: str, now: dt.datetime) -> l
     return values
 
 
+# The error Athena fails a query with when an injected column is not constrained as it needs
+# ("Use dynamic ID partitioning", Athena User Guide).
+INJECTED_VIOLATION = ("CONSTRAINT_VIOLATION: For the injected projected partition column {column}, "
+                      "the WHERE clause must contain only static equality conditions, and at "
+                      "least one such condition must be present.")
+
+
+def injected_columns(table: dict) -> list[str]:
+    """The table's partition columns of projection type `injected`."""
+    params = table.get("Parameters", {})
+    return [k["Name"] for k in table.get("PartitionKeys", [])
+            if params.get(f"projection.{k['Name']}.type", "").strip().lower() == "injected"]
+
+
+def column_values(params: dict[str, str], column: str, now: dt.datetime,
+                  injected: dict[str, list[str]]) -> list[str]:
+    """The projected values of one partition column, by its projection type."""
+    kind = params.get(f"projection.{column}.type", "").strip().lower()
+    if kind == "date":
+        return projected_values(params, column, now)
+    if kind == "enum":
+        return params[f"projection.{column}.values"].split(",")
+    if kind == "injected":
+        if column not in injected:
+            raise QueryError(INJECTED_VIOLATION.format(column=column))
+        return injected[column]
+    raise QueryError(f"projection type {kind!r} of {column} is not supported "
+                     "(only date, enum and injected)")
+
+
 @dataclass
 class Partition:
     """One partition: its column values and the S3 location of its objects."""
@@ -233,8 +270,10 @@ class Partition:
     location: str
 
 
-def partitions(table: dict, now: dt.datetime) -> list[Partition]:
-    """Where the table's data is: each projected partition's location, or the table's own
+def partitions(table: dict, now: dt.datetime,
+               injected: dict[str, list[str]] | None = None) -> list[Partition]:
+    """Where the table's data is: each projected partition's location (every combination of
+    the columns' values, `injected` giving those of the injected columns), or the table's own
     location for a table without partitions."""
     params = table.get("Parameters", {})
     keys = [k["Name"] for k in table.get("PartitionKeys", [])]
@@ -244,15 +283,106 @@ def partitions(table: dict, now: dt.datetime) -> list[Partition]:
     if params.get("projection.enabled", "").lower() != "true":
         raise QueryError("a partitioned table without partition projection needs its "
                          "partitions in the catalog, which this script does not read")
-    if len(keys) != 1:
-        raise QueryError(f"only one projected partition column is supported, not {keys}")
-    column = keys[0]
-    template = params.get("storage.location.template", location.rstrip("/") + "/${" + column + "}/")
-    placeholder = "${" + column + "}"
-    if placeholder not in template:
-        raise QueryError(f"storage.location.template {template!r} lacks {placeholder}")
-    return [Partition({column: v}, template.replace(placeholder, v))
-            for v in projected_values(params, column, now)]
+    default = location.rstrip("/") + "/" + "/".join("${" + k + "}" for k in keys) + "/"
+    template = params.get("storage.location.template", default)
+    for column in keys:
+        if "${" + column + "}" not in template:
+            raise QueryError(f"storage.location.template {template!r} lacks ${{{column}}}")
+    found = [Partition({}, template)]
+    for column in keys:
+        values = column_values(params, column, now, injected or {})
+        found = [Partition({**p.values, column: v}, p.location.replace("${" + column + "}", v))
+                 for p in found for v in values]
+    return found
+
+
+# --- The values a query injects -------------------------------------------------------------
+
+def _nodes(tree) -> Iterable[dict]:
+    """Every object of a parsed statement, depth first."""
+    if isinstance(tree, dict):
+        yield tree
+        for v in tree.values():
+            yield from _nodes(v)
+    elif isinstance(tree, list):
+        for v in tree:
+            yield from _nodes(v)
+
+
+def _is_table(node, name: str) -> bool:
+    return (isinstance(node, dict) and node.get("type") == "BASE_TABLE"
+            and node.get("table_name", "").lower() == name.lower())
+
+
+def _is_column(node: dict, column: str) -> bool:
+    return node.get("class") == "COLUMN_REF" and node["column_names"][-1].lower() == column
+
+
+def _literal(node: dict) -> str | None:
+    """A constant's text, None for anything else (and for NULL)."""
+    if node.get("class") != "CONSTANT":
+        return None
+    literal = node.get("literal") or {}
+    if literal.get("kind") == "NULL":
+        return None
+    return literal.get("text")
+
+
+def _equality_values(condition: dict, column: str) -> list[str] | None:
+    """The literals `condition` equates `column` with (`col = 'a'`, `'a' = col`,
+    `col IN ('a', 'b')`), None if it is no such condition."""
+    if condition.get("type") == "COMPARE_EQUAL":
+        sides = [condition["left"], condition["right"]]
+        for this, other in (sides, sides[::-1]):
+            if _is_column(this, column) and _literal(other) is not None:
+                return [_literal(other)]
+        return None
+    if condition.get("type") == "COMPARE_IN":
+        first, *rest = condition["children"]
+        texts = [_literal(r) for r in rest]
+        if _is_column(first, column) and rest and None not in texts:
+            return texts
+    return None
+
+
+def _conjuncts(where: dict | None) -> list[dict]:
+    if where is None:
+        return []
+    if where.get("type") == "CONJUNCTION_AND":
+        return [c for child in where["children"] for c in _conjuncts(child)]
+    return [where]
+
+
+def injected_values(con, sql: str, table: str, columns: list[str]) -> dict[str, list[str]]:
+    """The values the query's WHERE gives each injected column of `table`: each SELECT over
+    the table must AND an equality of the column with literals (`=` or `IN`) into its WHERE,
+    and mention the column in no other condition; else Athena's CONSTRAINT_VIOLATION."""
+    if not columns:
+        return {}
+    parsed = json.loads(con.sql(f"SELECT json_serialize_sql({quote_literal(sql)})").fetchall()[0][0])
+    if parsed.get("error"):
+        raise QueryError(f"the query does not parse: {parsed.get('error_message')}")
+    selects = [n for n in _nodes(parsed["statements"])
+               if n.get("type") == "SELECT_NODE" and _is_table(n.get("from_table"), table)]
+    references = sum(1 for n in _nodes(parsed["statements"]) if _is_table(n, table))
+    values: dict[str, list[str]] = {}
+    for column in columns:
+        column = column.lower()
+        if references > len(selects):
+            # The table is joined or nested where no WHERE of its own constrains it.
+            raise QueryError(INJECTED_VIOLATION.format(column=column))
+        for select in selects:
+            given = None
+            for condition in _conjuncts(select.get("where_clause")):
+                found = _equality_values(condition, column)
+                if found is not None:
+                    given = found if given is None else [v for v in given if v in found]
+                elif any(_is_column(n, column) for n in _nodes(condition)):
+                    raise QueryError(INJECTED_VIOLATION.format(column=column))
+            if given is None:
+                raise QueryError(INJECTED_VIOLATION.format(column=column))
+            values[column] = list(dict.fromkeys(values.get(column, []) + given))
+    return values
 
 
 def split_s3_url(url: str) -> tuple[str, str]:
@@ -402,13 +532,15 @@ def fetch(s3, partition: Partition, into: str, serde: str) -> list[str]:
     return paths
 
 
-def load_table(con, s3, table: dict, workdir: str, now: dt.datetime) -> tuple[str, list[str]]:
-    """Creates a view named after the table over its delivered objects; returns the view's
-    name and the S3 locations read."""
+def load_table(con, s3, table: dict, workdir: str, now: dt.datetime,
+               injected: dict[str, list[str]] | None = None) -> tuple[str, list[str]]:
+    """Creates a view named after the table over its delivered objects (of the partitions
+    `injected` selects, for a table with injected columns); returns the view's name and the S3
+    locations read."""
     source = source_of(table)
     selects = []
     read = []
-    for i, partition in enumerate(partitions(table, now)):
+    for i, partition in enumerate(partitions(table, now, injected)):
         folder = os.path.join(workdir, str(i))
         os.makedirs(folder)
         files = fetch(s3, partition, folder, source.serde)
@@ -457,9 +589,11 @@ def main(argv: list[str]) -> int:
     try:
         table = glue.get_table(DatabaseName=args.database, Name=args.table)["Table"]
         con = duckdb.connect()
+        sql = args.sql or f"SELECT * FROM {quote_ident(table['Name'])}"
+        injected = injected_values(con, sql, table["Name"], injected_columns(table))
         with tempfile.TemporaryDirectory(prefix="query-logs-") as workdir:
-            name, _ = load_table(con, s3, table, workdir, dt.datetime.now(dt.timezone.utc))
-            result = con.sql(args.sql or f"SELECT * FROM {quote_ident(name)}")
+            load_table(con, s3, table, workdir, dt.datetime.now(dt.timezone.utc), injected)
+            result = con.sql(sql)
             columns = [d[0] for d in result.description]
             rows = result.fetchall()
     except QueryError as e:

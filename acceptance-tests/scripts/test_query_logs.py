@@ -2,6 +2,7 @@
 venv's Python: `python -m unittest test_query_logs`)."""
 
 import datetime as dt
+import io
 import os
 import tempfile
 import unittest
@@ -129,6 +130,107 @@ class Readers(unittest.TestCase):
                          '<r id="1"/><r id="2"/>')
         # Two records on one line read as one row that mixes both, as Athena reads them.
         self.assertEqual(rows, [('1"/><r id="2',)])
+
+
+class Injected(unittest.TestCase):
+    """Tables partitioned by API and stage (injected) and date, as a partitioned stream's."""
+
+    NOW = dt.datetime(2026, 12, 2, 3, 40, tzinfo=UTC)
+    TABLE = {
+        "Name": "logs",
+        "StorageDescriptor": {
+            "Location": "s3://b/p/",
+            "Columns": [{"Name": "requestid", "Type": "string"}],
+            "SerdeInfo": {"SerializationLibrary": q.OPENX_JSON, "Parameters": {}},
+        },
+        "PartitionKeys": [{"Name": n, "Type": "string"} for n in ("api_id", "stage", "dt")],
+        "Parameters": {
+            "projection.enabled": "true",
+            "projection.api_id.type": "injected",
+            "projection.stage.type": "injected",
+            "projection.dt.type": "date",
+            "projection.dt.format": "yyyy/MM/dd/HH",
+            "projection.dt.range": "2026/12/02/02,NOW",
+            "projection.dt.interval": "1",
+            "projection.dt.interval.unit": "HOURS",
+            "storage.location.template": "s3://b/p/api_id=${api_id}/stage=${stage}/${dt}/",
+        },
+    }
+
+    def values(self, sql):
+        return q.injected_values(duckdb.connect(), sql, "logs", q.injected_columns(self.TABLE))
+
+    def violation(self, sql, column):
+        with self.assertRaises(q.QueryError) as e:
+            self.values(sql)
+        self.assertEqual(str(e.exception), q.INJECTED_VIOLATION.format(column=column))
+        self.assertTrue(str(e.exception).startswith(
+            f"CONSTRAINT_VIOLATION: For the injected projected partition column {column}, "))
+
+    def test_equalities_and_in_lists_give_the_values(self):
+        self.assertEqual(q.injected_columns(self.TABLE), ["api_id", "stage"])
+        self.assertEqual(self.values("SELECT * FROM logs WHERE api_id = 'a1' AND stage = 'dev'"),
+                         {"api_id": ["a1"], "stage": ["dev"]})
+        self.assertEqual(
+            self.values("SELECT count(*) FROM logs l WHERE 'a1' = l.api_id AND stage IN ('dev', "
+                        "'prod') AND dt > '2026' AND requestid IS NOT NULL"),
+            {"api_id": ["a1"], "stage": ["dev", "prod"]})
+        # Two equalities of one column: only what both allow.
+        self.assertEqual(
+            self.values("SELECT * FROM logs WHERE api_id IN ('a', 'b') AND api_id = 'b' "
+                        "AND stage = 's'"), {"api_id": ["b"], "stage": ["s"]})
+
+    def test_anything_else_is_athenas_constraint_violation(self):
+        self.violation("SELECT * FROM logs", "api_id")
+        self.violation("SELECT * FROM logs WHERE api_id = 'a'", "stage")
+        self.violation("SELECT * FROM logs WHERE api_id = 'a' OR stage = 'dev'", "api_id")
+        self.violation("SELECT * FROM logs WHERE api_id = 'a' AND stage LIKE 'd%'", "stage")
+        self.violation("SELECT * FROM logs WHERE api_id = requestid AND stage = 'd'", "api_id")
+        self.violation("SELECT * FROM logs WHERE api_id = 'a' AND stage = 'd' AND stage <> 'e'",
+                       "stage")
+        self.violation("SELECT * FROM logs a JOIN logs b ON a.requestid = b.requestid "
+                       "WHERE a.api_id = 'x' AND a.stage = 'y'", "api_id")
+        with self.assertRaises(q.QueryError):
+            q.partitions(self.TABLE, self.NOW)
+
+    def test_only_the_partitions_of_the_values_are_read(self):
+        parts = q.partitions(self.TABLE, self.NOW, {"api_id": ["a1"], "stage": ["dev", "prod"]})
+        self.assertEqual([p.location for p in parts], [
+            "s3://b/p/api_id=a1/stage=dev/2026/12/02/02/",
+            "s3://b/p/api_id=a1/stage=dev/2026/12/02/03/",
+            "s3://b/p/api_id=a1/stage=prod/2026/12/02/02/",
+            "s3://b/p/api_id=a1/stage=prod/2026/12/02/03/"])
+        self.assertEqual(parts[-1].values, {"api_id": "a1", "stage": "prod", "dt": "2026/12/02/03"})
+
+    def test_a_query_reads_the_matching_prefixes_and_sees_the_columns(self):
+        objects = {
+            "p/api_id=a1/stage=dev/2026/12/02/03/x": b'{"requestId":"r1"}\n',
+            "p/api_id=a1/stage=prod/2026/12/02/03/x": b'{"requestId":"r2"}\n',
+            "p/api_id=a2/stage=dev/2026/12/02/03/x": b'{"requestId":"r3"}\n',
+        }
+        listed = []
+
+        class Pages:
+            def paginate(self, Bucket, Prefix):
+                listed.append(Prefix)
+                return [{"Contents": [{"Key": k} for k in objects if k.startswith(Prefix)]}]
+
+        class S3:
+            def get_paginator(self, _):
+                return Pages()
+
+            def get_object(self, Bucket, Key):
+                return {"Body": io.BytesIO(objects[Key])}
+
+        sql = "SELECT requestid, api_id, stage, dt FROM logs WHERE api_id = 'a1' AND stage = 'dev'"
+        con = duckdb.connect()
+        with tempfile.TemporaryDirectory() as d:
+            injected = q.injected_values(con, sql, "logs", q.injected_columns(self.TABLE))
+            _, read = q.load_table(con, S3(), self.TABLE, d, self.NOW, injected)
+            rows = con.sql(sql).fetchall()
+        self.assertEqual(rows, [("r1", "a1", "dev", "2026/12/02/03")])
+        self.assertEqual(read, ["s3://b/p/api_id=a1/stage=dev/2026/12/02/03/"])
+        self.assertTrue(all(p.startswith("p/api_id=a1/stage=dev/") for p in listed), listed)
 
 
 class Output(unittest.TestCase):

@@ -49,9 +49,8 @@ pub enum Output {
     Table,
 }
 
-/// Runs `query_logs.py` against the emulator for `database.table` (with `sql`, or every row);
-/// panics with the script's error output if it fails.
-pub fn query_logs(database: &str, table: &str, sql: Option<&str>, output: Output) -> String {
+/// Runs `query_logs.py` against the emulator for `database.table` (with `sql`, or every row).
+fn run(database: &str, table: &str, sql: Option<&str>, output: Output) -> std::process::Output {
     let script = workspace_root().join("acceptance-tests/scripts/query_logs.py");
     let mut cmd = Command::new(venv_python());
     cmd.arg(&script)
@@ -71,7 +70,13 @@ pub fn query_logs(database: &str, table: &str, sql: Option<&str>, output: Output
     if let Some(sql) = sql {
         cmd.args(["--sql", sql]);
     }
-    let out = cmd.output().expect("running query_logs.py");
+    cmd.output().expect("running query_logs.py")
+}
+
+/// Runs `query_logs.py` against the emulator for `database.table` (with `sql`, or every row);
+/// panics with the script's error output if it fails.
+pub fn query_logs(database: &str, table: &str, sql: Option<&str>, output: Output) -> String {
+    let out = run(database, table, sql, output);
     if !out.status.success() {
         panic!(
             "query_logs.py failed ({}):\n{}",
@@ -80,6 +85,17 @@ pub fn query_logs(database: &str, table: &str, sql: Option<&str>, output: Output
         );
     }
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The error a query that must fail prints (as Athena would refuse it); panics if it succeeds.
+pub fn query_error(database: &str, table: &str, sql: &str) -> String {
+    let out = run(database, table, Some(sql), Output::Json);
+    assert!(
+        !out.status.success(),
+        "query_logs.py answered a query it should refuse ({sql}):\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The rows of `query_logs` as JSON objects.

@@ -14,7 +14,8 @@ use acceptance_tests::{
 };
 use aws_sdk_firehose::error::ProvideErrorMetadata;
 use aws_sdk_firehose::types::{
-    DeliveryStreamType, ExtendedS3DestinationConfiguration, Tag as StreamTag,
+    BufferingHints, DeliveryStreamType, DynamicPartitioningConfiguration,
+    ExtendedS3DestinationConfiguration, ExtendedS3DestinationUpdate, Tag as StreamTag,
 };
 use aws_sdk_iam::types::Tag as RoleTag;
 
@@ -307,6 +308,94 @@ fn the_first_firehose_destination_makes_the_service_linked_role_unless_the_calle
         outcomes(&denied, "apigateway:UpdateStage"),
         [Outcome::Denied]
     );
+}
+
+/// A stream made with (or without) dynamic partitioning, its prefix, error prefix and buffer
+/// as Firehose wants them with it.
+async fn create_partitioned_stream(c: &Direct, name: &str, partitioned: bool) {
+    let mut destination = ExtendedS3DestinationConfiguration::builder()
+        .role_arn("arn:aws:iam::123456789012:role/r")
+        .bucket_arn("arn:aws:s3:::b");
+    if partitioned {
+        destination = destination
+            .prefix("!{partitionKeyFromQuery:api_id}/")
+            .error_output_prefix("errors/!{firehose:error-output-type}/")
+            .buffering_hints(BufferingHints::builder().size_in_mbs(64).build())
+            .dynamic_partitioning_configuration(
+                DynamicPartitioningConfiguration::builder()
+                    .enabled(true)
+                    .build(),
+            );
+    }
+    c.firehose
+        .create_delivery_stream()
+        .delivery_stream_name(name)
+        .delivery_stream_type(DeliveryStreamType::DirectPut)
+        .extended_s3_destination_configuration(destination.build().expect("a destination"))
+        .send()
+        .await
+        .expect("create");
+}
+
+/// An UpdateDestination of stream `name` that enables dynamic partitioning (with the prefix,
+/// error prefix and buffer it needs).
+async fn enable_partitioning(c: &Direct, name: &str) -> Result<(), aws_sdk_firehose::Error> {
+    let described = c
+        .firehose
+        .describe_delivery_stream()
+        .delivery_stream_name(name)
+        .send()
+        .await
+        .expect("describe");
+    let d = described
+        .delivery_stream_description()
+        .expect("a description");
+    let update = ExtendedS3DestinationUpdate::builder()
+        .prefix("!{partitionKeyFromQuery:api_id}/")
+        .error_output_prefix("errors/!{firehose:error-output-type}/")
+        .buffering_hints(BufferingHints::builder().size_in_mbs(64).build())
+        .dynamic_partitioning_configuration(
+            DynamicPartitioningConfiguration::builder()
+                .enabled(true)
+                .build(),
+        )
+        .build();
+    c.firehose
+        .update_destination()
+        .delivery_stream_name(name)
+        .current_delivery_stream_version_id(d.version_id())
+        .destination_id(d.destinations()[0].destination_id())
+        .extended_s3_destination_update(update)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(Into::into)
+}
+
+#[test]
+fn dynamic_partitioning_cannot_be_turned_on_for_a_stream_made_without_it() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let _emulator = fresh_emulator();
+    let proxy = Proxy::start(ProxyConfig::new().breaches_expected());
+    block_on(async {
+        let c = direct(&proxy).await;
+        create_partitioned_stream(&c, "amazon-apigateway-unpartitioned", false).await;
+        let (code, message) =
+            refusal(enable_partitioning(&c, "amazon-apigateway-unpartitioned").await);
+        assert_eq!(code, "InvalidArgumentException");
+        assert!(
+            message.contains("can be enabled only when a Firehose stream is created"),
+            "{message}"
+        );
+        // A stream made with it keeps it through an update.
+        create_partitioned_stream(&c, "amazon-apigateway-partitioned", true).await;
+        enable_partitioning(&c, "amazon-apigateway-partitioned")
+            .await
+            .expect("an update of a partitioned stream");
+    });
+    assert_eq!(breached(&proxy), ["firehose.dynamicPartitioningAtCreation"]);
 }
 
 #[test]

@@ -1,12 +1,16 @@
 //! `apigw_access_log_stream`: one stream many stages log into. Through the real terraform CLI
 //! and the provider binary, against moto through the realism proxy: create, an empty plan,
 //! update in place, import, destroy; partitioning per API and stage with records landing
-//! under their own prefixes; the plan-time refusals of partitioning's rules; and a toggle of
-//! partitioning shown as a replacement.
+//! under their own prefixes; the plan-time refusals of partitioning's rules; a toggle of
+//! partitioning shown as a replacement; and an unpartitioned stream's records found by API and
+//! stage through its Glue table.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use acceptance_tests::logs_query::{self, create_database, query_rows};
 use acceptance_tests::records::{put_records, render, sample_request};
 use acceptance_tests::{
-    TfDir, assert_contains, assert_nothing_left, aws, block_on, provider_block,
+    Block, TfDir, assert_contains, assert_nothing_left, aws, block_on, provider_block,
 };
 
 const ADDR: &str = "apigw_access_log_stream.shared";
@@ -115,7 +119,14 @@ fn a_shared_stream_is_created_read_updated_imported_and_destroyed() {
     );
     let plan = tf.plan().success();
     assert_contains(&plan.stdout, &format!("# {ADDR} must be replaced"));
-    assert_contains(&plan.stdout, "forces replacement");
+    // It is `partitioning` that forces it (Firehose enables it only at creation).
+    assert!(
+        plan.stdout.lines().any(|l| l.contains("partitioning")
+            && l.contains("false -> true")
+            && l.contains("# forces replacement")),
+        "{}",
+        plan.stdout
+    );
 
     tf.destroy().success();
     assert_nothing_left(&aws);
@@ -288,6 +299,107 @@ fn a_stream_resource_never_makes_over_a_pipelines_stream_and_adopts_it_only_by_i
     tf.tf(&["state", "rm", "-no-color", ADDR]).success();
 
     tf.write("main.tf", provider_block() + &pipeline);
+    tf.destroy().success();
+    assert_nothing_left(&aws);
+}
+
+#[test]
+fn an_unpartitioned_shared_streams_records_are_queried_by_api_id_and_stage_columns() {
+    if acceptance_tests::emulator_only() {
+        return;
+    }
+    let (bucket, database, table) = ("shared-queried-logs", "shared_logs", "shared_access");
+    let tf = TfDir::new();
+    let aws = block_on(aws());
+    let stages: Vec<(String, String)> = block_on(async {
+        aws.create_bucket(bucket).await;
+        create_database(&logs_query::glue().await, database).await;
+        let mut stages = Vec::new();
+        for a in ["one", "two"] {
+            let api = aws
+                .rest_api_with_stage(&format!("queried-{a}"), "prod")
+                .await;
+            aws.apigateway
+                .create_deployment()
+                .rest_api_id(&api)
+                .stage_name("dev")
+                .send()
+                .await
+                .expect("deployment");
+            stages.push((api.clone(), "prod".to_owned()));
+            stages.push((api, "dev".to_owned()));
+        }
+        stages
+    });
+    let map = stages
+        .iter()
+        .map(|(api, stage)| {
+            format!("    \"{api}/{stage}\" = {{ api = \"{api}\", stage = \"{stage}\" }}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let hcl = provider_block()
+        + &format!("\nlocals {{\n  stages = {{\n{map}\n  }}\n}}\n")
+        + &Block::resource("apigw_access_log_stream", "shared")
+            .string("name", "amazon-apigateway-shared-queried")
+            .expr(
+                "s3",
+                &format!("{{ bucket_arn = \"arn:aws:s3:::{bucket}\", prefix = \"shared/\" }}"),
+            )
+            .expr(
+                "catalog",
+                &format!("{{ database = \"{database}\", table = \"{table}\" }}"),
+            )
+            .render()
+        + &Block::resource("apigw_stage_access_log", "s")
+            .expr("for_each", "local.stages")
+            .expr("rest_api_id", "each.value.api")
+            .expr("stage_name", "each.value.stage")
+            .expr("destination_arn", "apigw_access_log_stream.shared.arn")
+            .expr("format", "apigw_access_log_stream.shared.format")
+            .render();
+    tf.write("main.tf", hcl);
+    tf.init().success();
+    tf.apply().success();
+    tf.assert_plan_empty();
+
+    // Three records per stage, rendered from the format each stage holds, in one batch.
+    let mut records = Vec::new();
+    let mut sent: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for (n, (api, stage)) in stages.iter().enumerate() {
+        let (_, format) = block_on(aws.stage_access_log(api, stage)).expect("the stage logs");
+        for k in 0..3 {
+            let mut request = sample_request((n * 3 + k) as u32);
+            request.insert("apiId", api.clone());
+            request.insert("stage", stage.clone());
+            records.push(render(&format, &request));
+            sent.entry((api.clone(), stage.clone()))
+                .or_default()
+                .insert(request["requestId"].clone());
+        }
+    }
+    block_on(put_records(
+        &aws.firehose,
+        "amazon-apigateway-shared-queried",
+        &records,
+    ));
+
+    // The table has no partition per API or stage: the format's own columns find them.
+    for ((api, stage), ids) in &sent {
+        let sql = format!(
+            "SELECT requestid, apiid, stage FROM {table} WHERE apiid = '{api}' AND stage = '{stage}'"
+        );
+        let rows = query_rows(database, table, Some(&sql));
+        let got: BTreeSet<String> = rows
+            .iter()
+            .map(|r| r["requestid"].as_str().expect("requestid").to_owned())
+            .collect();
+        assert_eq!(rows.len(), ids.len(), "{api}/{stage}: {rows:#?}");
+        assert_eq!(&got, ids, "{api}/{stage}");
+    }
+    let all = query_rows(database, table, None);
+    assert_eq!(all.len(), 3 * stages.len(), "{all:#?}");
+
     tf.destroy().success();
     assert_nothing_left(&aws);
 }

@@ -1,12 +1,14 @@
 //! Many stages, one stream: 60 stages of 20 REST APIs pointed at one partitioned
 //! `apigw_access_log_stream` by `apigw_stage_access_log`s, applied in one run through the
 //! realism proxy (moto's stream quota never matters: there is one stream). Each stage's records
-//! land under its own `api_id=/stage=` prefix and carry its API id and stage; destroying one
-//! attachment gives that stage back what it had and leaves the stream and the other stages as
-//! they were.
+//! land under its own `api_id=/stage=` prefix and carry its API id and stage, and a query of the
+//! stream's Glue table `WHERE api_id = ... AND stage = ...` (injected partition columns) returns
+//! exactly that stage's records; destroying one attachment gives that stage back what it had
+//! and leaves the stream and the other stages as they were.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use acceptance_tests::logs_query::{self, create_database, query_error, query_rows};
 use acceptance_tests::proxy::{Proxy, ProxyConfig};
 use acceptance_tests::records::{put_records, render, sample_request};
 use acceptance_tests::{Block, TfDir, assert_nothing_left, aws, block_on, provider_block};
@@ -17,6 +19,8 @@ const BUCKET: &str = "many-stages-logs";
 const STREAM: &str = "amazon-apigateway-many-stages";
 const LOG_GROUP: &str = "arn:aws:logs:us-east-1:123456789012:log-group:before-the-stream";
 const EARLIER_FORMAT: &str = "$context.requestId $context.status";
+const DATABASE: &str = "many_stages";
+const TABLE: &str = "access";
 
 fn stage_name(i: usize) -> String {
     format!("s{i}")
@@ -38,6 +42,9 @@ fn config(stages: &[(String, String)]) -> String {
             .lines(&format!(
                 "  s3 = {{\n    bucket_arn          = \"arn:aws:s3:::{BUCKET}\"\n    prefix              = \"logs/api_id=!{{partitionKeyFromQuery:api_id}}/stage=!{{partitionKeyFromQuery:stage}}/\"\n    error_output_prefix = \"errors/!{{firehose:error-output-type}}/\"\n    buffering_size_mib  = 64\n    compression         = \"UNCOMPRESSED\"\n  }}"
             ))
+            .lines(&format!(
+                "  catalog = {{\n    database = \"{DATABASE}\"\n    table    = \"{TABLE}\"\n  }}"
+            ))
             .render()
         + &Block::resource("apigw_stage_access_log", "s")
             .expr("for_each", "local.stages")
@@ -57,6 +64,7 @@ fn sixty_stages_of_twenty_apis_log_into_one_partitioned_stream() {
     let aws = block_on(aws());
     let stages: Vec<(String, String)> = block_on(async {
         aws.create_bucket(BUCKET).await;
+        create_database(&logs_query::glue().await, DATABASE).await;
         let mut stages = Vec::new();
         for a in 0..APIS {
             let api = aws
@@ -147,6 +155,41 @@ fn sixty_stages_of_twenty_apis_log_into_one_partitioned_stream() {
         }
     }
     assert_eq!(found, sent, "every stage's records, under its own prefix");
+
+    // The stream's table finds each stage's records by API id and stage, and only those.
+    for ((api, stage), ids) in &sent {
+        let sql = format!(
+            "SELECT requestid, apiid, api_id, stage, dt FROM {TABLE} \
+             WHERE api_id = '{api}' AND stage = '{stage}'"
+        );
+        let rows = query_rows(DATABASE, TABLE, Some(&sql));
+        let got: BTreeSet<String> = rows
+            .iter()
+            .map(|r| r["requestid"].as_str().expect("requestid").to_owned())
+            .collect();
+        assert_eq!(&got, ids, "{api}/{stage}: {rows:#?}");
+        assert_eq!(rows.len(), ids.len(), "{api}/{stage}: {rows:#?}");
+        for row in &rows {
+            assert_eq!(row["apiid"], api.as_str(), "{api}/{stage}: {row}");
+            assert_eq!(row["api_id"], api.as_str(), "{api}/{stage}: {row}");
+            assert_eq!(row["stage"], stage.as_str(), "{api}/{stage}: {row}");
+            assert!(row["dt"].is_string(), "{api}/{stage}: {row}");
+        }
+    }
+    // As Athena: an injected column the WHERE leaves open fails the query.
+    let (api, _) = &stages[0];
+    let refused = query_error(
+        DATABASE,
+        TABLE,
+        &format!("SELECT * FROM {TABLE} WHERE api_id = '{api}'"),
+    );
+    assert!(
+        refused.contains(
+            "CONSTRAINT_VIOLATION: For the injected projected partition column stage, the WHERE \
+             clause must contain only static equality conditions"
+        ),
+        "{refused}"
+    );
 
     // One attachment destroyed: its stage gets its CloudWatch destination back; the stream and
     // every other stage are as they were.

@@ -3,7 +3,8 @@
 //!
 //! - contract rules the provider must never break, refused as a [`Breach`]: an access-log
 //!   format with a line break before its end, deleting a stream still CREATING, more than 50
-//!   tags on a stream, an IAM role or an API Gateway stage;
+//!   tags on a stream, an IAM role or an API Gateway stage, turning dynamic partitioning on
+//!   for a stream made without it;
 //! - what API Gateway does behind the caller's back: the first Firehose access-log destination
 //!   of an account creates the service-linked role `AWSServiceRoleForAPIGateway`;
 //! - conditions of the account, switched on by [`RulesConfig`] (never breaches): a caller who
@@ -117,6 +118,9 @@ pub(crate) async fn before_forward(shared: &Shared, ex: &Exchange, rng: &mut Rng
             }
         }
         (Service::Firehose, "UpdateDestination") => {
+            if let Some(reply) = partitioning_turned_on(shared, ex, rng).await {
+                return Some(reply);
+            }
             value_rules::firehose_destination(shared, ex, rng)
                 .or_else(|| super::logs::firehose_logging_options(shared, ex, rng))
         }
@@ -408,6 +412,51 @@ async fn stream_tags_total(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Opt
         shared,
         ex,
         "firehose.tagsPerStream",
+        &message,
+        answer,
+    ))
+}
+
+/// Dynamic partitioning is chosen at creation: "You can enable dynamic partitioning only when
+/// you create a new Firehose stream. You cannot enable dynamic partitioning for an existing
+/// Firehose stream that does not have dynamic partitioning already enabled" (Firehose
+/// Developer Guide, "Partition streaming data in Amazon Data Firehose"; the same in botocore
+/// data/firehose/2015-08-04/service-2.json, DynamicPartitioningConfiguration). An
+/// UpdateDestination that enables it on a stream without it is refused with
+/// InvalidArgumentException (UpdateDestination's error for an invalid argument in the same
+/// model); AWS publishes no wording, this one is ours.
+async fn partitioning_turned_on(shared: &Shared, ex: &Exchange, rng: &mut Rng) -> Option<Reply> {
+    let body: Value = serde_json::from_slice(&ex.body).ok()?;
+    let update = &body["ExtendedS3DestinationUpdate"];
+    if update["DynamicPartitioningConfiguration"]["Enabled"] != true {
+        return None;
+    }
+    let name = body["DeliveryStreamName"].as_str()?;
+    let described = firehose_call(
+        shared,
+        ex,
+        "DescribeDeliveryStream",
+        &json!({ "DeliveryStreamName": name }),
+    )
+    .await?;
+    let destinations = described["DeliveryStreamDescription"]["Destinations"].as_array()?;
+    let enabled = destinations.iter().any(|d| {
+        d["ExtendedS3DestinationDescription"]["DynamicPartitioningConfiguration"]["Enabled"] == true
+    });
+    if enabled {
+        return None;
+    }
+    let message = format!(
+        "Dynamic partitioning cannot be enabled on Firehose {name} under account {ACCOUNT}: it \
+         was created without it, and dynamic partitioning can be enabled only when a Firehose \
+         stream is created."
+    );
+    let answer =
+        faults::firehose_error(400, "InvalidArgumentException", &message, &rng.request_id());
+    Some(breach(
+        shared,
+        ex,
+        "firehose.dynamicPartitioningAtCreation",
         &message,
         answer,
     ))

@@ -283,25 +283,40 @@ mod tests {
     }
 
     #[test]
-    fn a_catalog_of_a_partitioned_stream_is_refused_at_the_prefix() {
-        let mut c = config(
-            true,
-            vec![
-                ("prefix", Value::from(partitioning::suggested_prefix())),
-                (
-                    "error_output_prefix",
-                    "errors/!{firehose:error-output-type}/".into(),
-                ),
-                ("buffering_size_mib", Value::int(64)),
-            ],
-            Value::Null,
-        );
-        if let Value::Object(m) = &mut c {
-            m.insert(
-                "catalog".to_owned(),
-                Value::object([("database", "logs".into()), ("table", "access".into())]),
+    fn a_catalog_of_a_partitioned_stream_projects_its_keys_unless_the_prefix_cannot_be() {
+        let with_prefix = |prefix: &str| {
+            let mut c = config(
+                true,
+                vec![
+                    ("prefix", Value::from(prefix)),
+                    (
+                        "error_output_prefix",
+                        "errors/!{firehose:error-output-type}/".into(),
+                    ),
+                    ("buffering_size_mib", Value::int(64)),
+                ],
+                Value::Null,
             );
-        }
-        assert_eq!(paths(&c), ["s3.prefix"]);
+            if let Value::Object(m) = &mut c {
+                m.insert(
+                    "catalog".to_owned(),
+                    Value::object([("database", "logs".into()), ("table", "access".into())]),
+                );
+            }
+            c
+        };
+        assert!(paths(&with_prefix(&partitioning::suggested_prefix())).is_empty());
+        let unprojectable = "!{firehose:random-string}/!{partitionKeyFromQuery:api_id}/!{partitionKeyFromQuery:stage}/";
+        let mut d = Diagnostics::new();
+        validate(&with_prefix(unprojectable), &mut d);
+        assert_eq!(d.0.len(), 1, "{:?}", d.0);
+        assert_eq!(d.0[0].attribute.as_ref().unwrap().to_string(), "s3.prefix");
+        assert!(
+            d.0[0]
+                .detail
+                .contains("s3.prefix: !{firehose:random-string} cannot be projected"),
+            "{:?}",
+            d.0
+        );
     }
 }

@@ -2,8 +2,14 @@
 //! attribute): derived, as a pure function, from the access-log format, the S3 prefix and the
 //! bucket, so that plan can refuse what no table can describe and apply makes exactly it.
 //!
-//! The table is partitioned by one projected column, `dt`, so that Athena needs neither a
-//! crawler nor `MSCK REPAIR TABLE`. Sources for the projection: Athena User Guide, "Partition
+//! The table is partitioned by projected columns, so that Athena needs neither a crawler nor
+//! `MSCK REPAIR TABLE`: the date column `dt`, and on a partitioned stream one column per
+//! `!{partitionKeyFromQuery:<key>}` of the prefix (`api_id`, `stage`), of projection type
+//! `injected` (Athena User Guide, "Use dynamic ID partitioning": Athena takes such a
+//! column's values from the query itself; "Supported types for partition projection",
+//! injected type: `projection.<col>.type` = `injected` and nothing else; "How to use custom
+//! prefixes and dynamic partitioning": a Firehose key in `storage.location.template` as
+//! `${<col>}`). Sources for the projection: Athena User Guide, "Partition
 //! projection with Amazon Athena" (`projection.enabled`, `storage.location.template` with
 //! `${column}` placeholders) and "Supported types for partition projection", date type
 //! (`projection.<col>.type` = `date`; `.format`, "a date format string based on the Java date
@@ -21,9 +27,13 @@ use std::fmt;
 use crate::firehose_prefix;
 
 use super::owner::OwnerKind;
+use super::partitioning;
 
-/// The one partition column.
+/// The date partition column.
 pub const PARTITION_COLUMN: &str = "dt";
+
+/// The namespace of a dynamic partitioning key in a prefix.
+const KEY_NAMESPACE: &str = "partitionKeyFromQuery";
 
 /// The table parameter holding the projected range, whose start is kept from the table found.
 pub const RANGE_PARAMETER: &str = "projection.dt.range";
@@ -85,13 +95,35 @@ impl Unit {
     }
 }
 
-/// The partition projection: the date pattern of `dt`, its unit, and where a value's objects
-/// are.
+/// The partition projection: the date pattern of `dt`, its unit, the injected columns, and
+/// where a set of values' objects are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Projection {
     pub pattern: String,
     pub unit: Unit,
     pub template: String,
+    /// The columns of the prefix's partition keys, in the order of the prefix.
+    pub injected: Vec<String>,
+}
+
+impl Projection {
+    /// The partition columns, in the order the template places them.
+    pub fn columns(&self) -> Vec<&str> {
+        let mut at: Vec<(usize, &str)> = self
+            .injected
+            .iter()
+            .map(String::as_str)
+            .chain([PARTITION_COLUMN])
+            .filter_map(|c| self.template.find(&placeholder(c)).map(|i| (i, c)))
+            .collect();
+        at.sort();
+        at.into_iter().map(|(_, c)| c).collect()
+    }
+}
+
+/// `${column}`, a column in `storage.location.template`.
+fn placeholder(column: &str) -> String {
+    format!("${{{column}}}")
 }
 
 /// The table a pipeline's catalog should hold, but for the two values that vary: the owner
@@ -197,17 +229,17 @@ pub fn derive(inputs: Inputs<'_>) -> Result<Table, CatalogError> {
     // The folder the partitions are in, with its trailing slash ("Table location in Amazon
     // S3", Athena User Guide: "Use a trailing slash for your folder or bucket"); a prefix of
     // `apigw` puts its objects in the bucket's top folder, as keys `apigw2026/...`.
-    let before_dt = projection
-        .template
-        .split("${dt}")
-        .next()
-        .unwrap_or_default();
-    let location = before_dt[..before_dt.rfind('/').map_or(before_dt.len(), |i| i + 1)].to_owned();
+    let before_values = projection.template.split("${").next().unwrap_or_default();
+    let location = before_values[..before_values
+        .rfind('/')
+        .map_or(before_values.len(), |i| i + 1)]
+        .to_owned();
     // API Gateway allows one newline, at the end (log_format::line_break_before_end); the
     // records' lines are what the table reads.
     let format = inputs.format.strip_suffix('\n').unwrap_or(inputs.format);
     let pieces = pieces(format);
-    let json = json_columns(format, &pieces)?;
+    let json = json_columns(format, &pieces)?
+        .map(|keyed| without_partition_sources(keyed, &projection.injected));
     if inputs.parquet && json.is_none() {
         // Firehose Developer Guide, "Convert input data format in Amazon Data Firehose": the
         // conversion reads JSON only ("Amazon Data Firehose can convert the format of your
@@ -269,12 +301,17 @@ pub fn derive(inputs: Inputs<'_>) -> Result<Table, CatalogError> {
             "has no $context variables, so the table would have no columns",
         ));
     }
-    if columns.iter().any(|c| c.name == PARTITION_COLUMN) {
+    let partition_columns = projection.columns();
+    if let Some(c) = columns
+        .iter()
+        .find(|c| partition_columns.contains(&c.name.as_str()))
+    {
         return Err(CatalogError::at(
             FORMAT,
             format!(
-                "gives a column named {PARTITION_COLUMN:?}, the name of the table's partition \
-                 column; rename that key"
+                "gives a column named {:?}, the name of one of the table's partition columns \
+                 (Athena refuses a table whose partition column is also a column); rename that key",
+                c.name
             ),
         ));
     }
@@ -318,6 +355,10 @@ impl Table {
         range_start: &str,
     ) -> BTreeMap<String, String> {
         let p = &self.projection;
+        let injected = p
+            .injected
+            .iter()
+            .map(|c| (format!("projection.{c}.type"), "injected".to_owned()));
         [
             ("classification", self.classification().to_owned()),
             ("projection.enabled", "true".to_owned()),
@@ -331,6 +372,7 @@ impl Table {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
+        .chain(injected)
         .collect()
     }
 
@@ -353,27 +395,49 @@ fn projection(prefix: Option<&str>, bucket: &str) -> Result<Projection, CatalogE
     let prefix = prefix.unwrap_or("");
     let expressions = firehose_prefix::expressions(prefix)
         .map_err(|e| CatalogError::at(PREFIX, e.to_string()))?;
-    if expressions.is_empty() {
-        return Ok(Projection {
-            pattern: "yyyy/MM/dd/HH".to_owned(),
-            unit: Unit::Hours,
-            template: format!("s3://{bucket}/{prefix}${{dt}}/"),
-        });
-    }
     let mut spans = Vec::new();
+    let mut keys = Vec::new();
     for e in &expressions {
-        if e.namespace != "timestamp" {
+        let start = e.text.as_ptr() as usize - prefix.as_ptr() as usize;
+        let is_key =
+            e.namespace == KEY_NAMESPACE && partitioning::KEYS.iter().any(|(k, _)| *k == e.value);
+        if e.namespace == "timestamp" {
+            spans.push((start, start + e.text.len(), e.value));
+        } else if is_key {
+            keys.push((start, e));
+        } else {
             return Err(CatalogError::at(
                 PREFIX,
                 format!(
-                    "{} cannot be projected: Athena's partition projection enumerates only the \
-                     !{{timestamp:...}} parts of a key, so a table needs a prefix without it",
+                    "{} cannot be projected: Athena's partition projection enumerates the \
+                     !{{timestamp:...}} parts of a key as dates and takes the partition keys \
+                     (!{{partitionKeyFromQuery:api_id}}, !{{partitionKeyFromQuery:stage}}) from \
+                     the query, so a table needs a prefix without it",
                     e.text
                 ),
             ));
         }
-        let start = e.text.as_ptr() as usize - prefix.as_ptr() as usize;
-        spans.push((start, start + e.text.len(), e.value));
+    }
+    let mut injected: Vec<String> = Vec::new();
+    for (_, e) in &keys {
+        if !injected.iter().any(|k| k == e.value) {
+            injected.push(e.value.to_owned());
+        }
+    }
+    // A key's expression becomes its column's placeholder ("How to use custom prefixes and
+    // dynamic partitioning", Athena User Guide).
+    let with_keys = |text: &str| {
+        keys.iter().fold(text.to_owned(), |t, (_, e)| {
+            t.replace(e.text, &placeholder(e.value))
+        })
+    };
+    if spans.is_empty() {
+        return Ok(Projection {
+            pattern: "yyyy/MM/dd/HH".to_owned(),
+            unit: Unit::Hours,
+            template: format!("s3://{bucket}/{}${{dt}}/", with_keys(prefix)),
+            injected,
+        });
     }
     let first = spans[0].0;
     let last = spans[spans.len() - 1].1;
@@ -404,6 +468,16 @@ fn projection(prefix: Option<&str>, bucket: &str) -> Result<Projection, CatalogE
         let until = spans.get(i + 1).map_or(end, |s| s.0);
         pattern.push_str(&quoted(&prefix[*stop..until]));
     }
+    if let Some((_, e)) = keys.iter().find(|(at, _)| (begin..end).contains(at)) {
+        return Err(CatalogError::at(
+            PREFIX,
+            format!(
+                "{} is in the key segments of the !{{timestamp:...}} expressions, which make one \
+                 date partition value; give it a segment of its own, before or after them",
+                e.text
+            ),
+        ));
+    }
     let pieces = parse_pattern(&pattern).map_err(|why| CatalogError::at(PREFIX, why))?;
     let unit = finest_unit(&pieces)?;
     Ok(Projection {
@@ -411,10 +485,11 @@ fn projection(prefix: Option<&str>, bucket: &str) -> Result<Projection, CatalogE
         unit,
         template: format!(
             "s3://{bucket}/{}${{dt}}{}{}",
-            &prefix[..begin],
+            with_keys(&prefix[..begin]),
             if closes_segment { "/" } else { "" },
-            &prefix[end..]
+            with_keys(&prefix[end..])
         ),
+        injected,
     })
 }
 
@@ -657,6 +732,23 @@ impl<'de> serde::Deserialize<'de> for Members {
 /// valid both inside a string and as a bare value.
 fn stand_in(i: usize) -> String {
     format!("73180930{i:09}")
+}
+
+/// The JSON columns without those holding the record key a partition column was made from
+/// (`stage` of `"stage": "$context.stage"`): the partition column holds the same value, and
+/// a table cannot have a column twice.
+fn without_partition_sources(
+    keyed: Vec<(Column, String)>,
+    injected: &[String],
+) -> Vec<(Column, String)> {
+    keyed
+        .into_iter()
+        .filter(|(c, key)| {
+            !partitioning::KEYS.iter().any(|(column, json)| {
+                injected.iter().any(|i| i == column) && c.name == *column && key == json
+            })
+        })
+        .collect()
 }
 
 /// The columns of a format that is a flat JSON object once its variables are filled in (with
@@ -1148,6 +1240,94 @@ mod tests {
             assert_eq!(e.path(), "s3.prefix", "{prefix}");
             assert!(e.detail.contains(says), "{prefix}: {e}");
         }
+    }
+
+    /// The JSON of a partitioned stream: its records carry `apiId` and `stage`.
+    const KEYED: &str = r#"{"requestId":"$context.requestId","apiId":"$context.apiId","stage":"$context.stage","status":"$context.status"}"#;
+
+    #[test]
+    fn a_partitioned_prefix_projects_injected_api_id_and_stage_and_the_date() {
+        let t = derive(inputs(
+            KEYED,
+            Some("logs/api_id=!{partitionKeyFromQuery:api_id}/stage=!{partitionKeyFromQuery:stage}/!{timestamp:yyyy/MM/dd/HH}/"),
+        ))
+        .unwrap();
+        assert_eq!(
+            t.projection.template,
+            "s3://logs/logs/api_id=${api_id}/stage=${stage}/${dt}/"
+        );
+        assert_eq!(t.projection.pattern, "yyyy/MM/dd/HH");
+        assert_eq!(t.projection.columns(), ["api_id", "stage", "dt"]);
+        assert_eq!(t.location, "s3://logs/logs/");
+        // `stage` holds what the partition column holds; `apiid` is another name.
+        assert_eq!(names(&t), ["requestid", "apiid", "status"]);
+        let p = t.parameters(OwnerKind::Stream, "s-1", "2025/12/02/03");
+        assert_eq!(p["projection.api_id.type"], "injected");
+        assert_eq!(p["projection.stage.type"], "injected");
+        assert_eq!(p["projection.dt.type"], "date");
+        assert_eq!(
+            p["storage.location.template"],
+            "s3://logs/logs/api_id=${api_id}/stage=${stage}/${dt}/"
+        );
+        // The date first, then the keys; and no timestamp at all: Firehose's own hours after.
+        let t = derive(inputs(
+            KEYED,
+            Some("!{timestamp:yyyy-MM-dd}/!{partitionKeyFromQuery:stage}/!{partitionKeyFromQuery:api_id}/"),
+        ))
+        .unwrap();
+        assert_eq!(t.projection.template, "s3://logs/${dt}/${stage}/${api_id}/");
+        assert_eq!(t.projection.columns(), ["dt", "stage", "api_id"]);
+        assert_eq!(t.location, "s3://logs/");
+        let t = derive(inputs(
+            KEYED,
+            Some("a/!{partitionKeyFromQuery:api_id}/!{partitionKeyFromQuery:stage}/"),
+        ))
+        .unwrap();
+        assert_eq!(
+            t.projection.template,
+            "s3://logs/a/${api_id}/${stage}/${dt}/"
+        );
+        assert_eq!(t.projection.pattern, "yyyy/MM/dd/HH");
+        // Without keys, no injected column.
+        let t = derive(inputs(KEYED, None)).unwrap();
+        assert!(t.projection.injected.is_empty());
+        assert_eq!(t.projection.columns(), ["dt"]);
+        assert!(
+            !t.parameters(OwnerKind::Stream, "s", "x")
+                .contains_key("projection.stage.type")
+        );
+        assert_eq!(names(&t), ["requestid", "apiid", "stage", "status"]);
+    }
+
+    #[test]
+    fn partition_keys_no_projection_can_follow_are_refused_at_s3_prefix() {
+        for (prefix, says) in [
+            (
+                "!{partitionKeyFromQuery:api_id}-!{timestamp:yyyy}/!{partitionKeyFromQuery:stage}/",
+                "!{partitionKeyFromQuery:api_id} is in the key segments",
+            ),
+            (
+                "!{timestamp:yyyy}/!{partitionKeyFromQuery:stage}/!{timestamp:MM}/",
+                "!{partitionKeyFromQuery:stage} is in the key segments",
+            ),
+            (
+                "!{partitionKeyFromQuery:api}/!{timestamp:yyyy}/",
+                "!{partitionKeyFromQuery:api} cannot be projected",
+            ),
+        ] {
+            let e = derive(inputs(KEYED, Some(prefix))).unwrap_err();
+            assert_eq!(e.path(), "s3.prefix", "{prefix}");
+            assert!(e.detail.contains(says), "{prefix}: {e}");
+        }
+        // The partition's value is the record's `stage` key, whatever it holds; a column
+        // of that name from another key is a second `stage`.
+        let other = r#"{"requestId":"$context.requestId","stage":"$context.path"}"#;
+        let t = derive(inputs(other, Some("!{partitionKeyFromQuery:stage}/"))).unwrap();
+        assert_eq!(names(&t), ["requestid"]);
+        let renamed = r#"{"requestId":"$context.requestId","api_id":"$context.apiId"}"#;
+        let e = derive(inputs(renamed, Some("!{partitionKeyFromQuery:api_id}/"))).unwrap_err();
+        assert_eq!(e.path(), "format");
+        assert!(e.detail.contains("\"api_id\""), "{e}");
     }
 
     #[test]

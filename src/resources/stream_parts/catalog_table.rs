@@ -17,7 +17,7 @@ use crate::plugin::schema::{Attribute, Mode};
 use crate::plugin::types::Type;
 use crate::plugin::value::Value;
 
-use super::catalog::{self, Inputs, PARTITION_COLUMN, TABLE_TYPE, Table};
+use super::catalog::{self, Inputs, TABLE_TYPE, Table};
 use super::owner::{Owner, OwnerKind};
 use super::stream::abandoned;
 use super::{StreamParts, failed, failed_at};
@@ -232,7 +232,12 @@ pub fn glue_table(t: &Table, kind: OwnerKind, id: &str, range_start: &str) -> Gl
             .iter()
             .map(|c| string(&c.name, Some(&c.comment)))
             .collect(),
-        partition_keys: vec![string(PARTITION_COLUMN, None)],
+        partition_keys: t
+            .projection
+            .columns()
+            .into_iter()
+            .map(|c| string(c, None))
+            .collect(),
         location: t.location.clone(),
         input_format: t.input_format.clone(),
         output_format: t.output_format.clone(),
@@ -251,9 +256,12 @@ pub fn matches(t: &Table, kind: OwnerKind, id: &str, found: &GlueTable) -> bool 
     let subset = |want: &BTreeMap<String, String>, have: &BTreeMap<String, String>| {
         want.iter().all(|(k, v)| have.get(k) == Some(v))
     };
-    let same_keys = found.partition_keys.len() == 1
-        && found.partition_keys[0].name == PARTITION_COLUMN
-        && found.partition_keys[0].type_name == "string";
+    let same_keys = found.partition_keys.len() == want.partition_keys.len()
+        && found
+            .partition_keys
+            .iter()
+            .zip(&want.partition_keys)
+            .all(|(f, w)| f.name == w.name && f.type_name == w.type_name);
     found.table_type == want.table_type
         && found.columns == want.columns
         && same_keys
@@ -529,6 +537,35 @@ mod tests {
         let mut no_range = found;
         no_range.parameters.remove(catalog::RANGE_PARAMETER);
         assert!(!matches(&t, OwnerKind::Pipeline, "p1", &no_range));
+    }
+
+    #[test]
+    fn a_partitioned_streams_table_has_its_partition_columns_in_the_templates_order() {
+        let t = catalog::derive(Inputs {
+            format: r#"{"requestId":"$context.requestId","apiId":"$context.apiId","stage":"$context.stage"}"#,
+            prefix: Some("p/!{partitionKeyFromQuery:api_id}/!{partitionKeyFromQuery:stage}/!{timestamp:yyyy/MM/dd}/"),
+            bucket_arn: "arn:aws:s3:::logs",
+            table: "t",
+            parquet: false,
+        })
+        .unwrap();
+        let table = glue_table(&t, OwnerKind::Stream, "s1", "2020/01/01");
+        let keys: Vec<&str> = table
+            .partition_keys
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect();
+        assert_eq!(keys, ["api_id", "stage", "dt"]);
+        assert!(matches(&t, OwnerKind::Stream, "s1", &table));
+        let mut dt_only = table.clone();
+        dt_only.partition_keys.drain(..2);
+        assert!(!matches(&t, OwnerKind::Stream, "s1", &dt_only));
+        let mut swapped = table.clone();
+        swapped.partition_keys.swap(0, 1);
+        assert!(!matches(&t, OwnerKind::Stream, "s1", &swapped));
+        let mut not_injected = table;
+        not_injected.parameters.remove("projection.stage.type");
+        assert!(!matches(&t, OwnerKind::Stream, "s1", &not_injected));
     }
 
     #[test]
