@@ -870,4 +870,45 @@ mod tests {
         assert!(op.cancel.is_cancelled());
         assert!(svc.context().cancel.is_cancelled());
     }
+
+    const RESOURCE: &str = "apigw_stage_access_log";
+
+    #[tokio::test]
+    async fn a_stored_state_of_the_current_version_upgrades_unchanged_and_a_newer_one_is_refused() {
+        let svc = service(&CancellationToken::new());
+        let ty = svc.resources[RESOURCE].schema().value_type();
+        let stored = Value::object([
+            ("id", "abc123/prod".into()),
+            ("attachment_id", "a-1".into()),
+            ("rest_api_id", "abc123".into()),
+            ("stage_name", "prod".into()),
+            (
+                "destination_arn",
+                "arn:aws:firehose:us-east-1:123456789012:deliverystream/amazon-apigateway-x".into(),
+            ),
+            ("format", "$context.requestId".into()),
+            ("append_newline", true.into()),
+        ]);
+        let upgrade = |version| {
+            svc.upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: RESOURCE.to_owned(),
+                version,
+                raw_state: Some(pb::RawState {
+                    json: codec::encode_json(&stored, &ty).expect("the state encodes"),
+                    ..Default::default()
+                }),
+            }))
+        };
+        let resp = upgrade(0).await.expect("upgrade answers").into_inner();
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        let upgraded = decode(resp.upgraded_state.as_ref(), &ty).expect("the state decodes");
+        assert_eq!(upgraded, stored);
+        let resp = upgrade(1).await.expect("upgrade answers").into_inner();
+        assert!(resp.upgraded_state.is_none());
+        assert_eq!(resp.diagnostics.len(), 1, "{:?}", resp.diagnostics);
+        assert!(
+            resp.diagnostics[0].detail.contains("newer provider"),
+            "{resp:?}"
+        );
+    }
 }
