@@ -1,6 +1,6 @@
 //! The interfaces a provider implements: one small trait per concern, with opt-in hooks that
-//! have sensible defaults. The gRPC service in `grpc.rs` drives them (data sources through the
-//! flow in `data_source_flow.rs`).
+//! have sensible defaults. The flows in `resource_flow.rs` and `data_source_flow.rs` drive them;
+//! the gRPC service in `grpc.rs` only translates around the flows.
 
 use std::sync::Arc;
 
@@ -166,6 +166,35 @@ pub trait Resource: Send + Sync {
         _source_private: &[u8],
     ) -> Option<Result<(Value, Vec<u8>), Diagnostics>> {
         None
+    }
+
+    /// Brings a stored state written at schema `version` (decoded with the current schema's
+    /// type) to the current schema. The default takes a state of the current version as it is
+    /// and refuses any other: a type that raises its schema version overrides this.
+    fn upgrade_state(&self, version: i64, state: Value) -> Result<Value, Diagnostics> {
+        let (name, current) = (self.type_name(), self.schema().version);
+        if version == current {
+            return Ok(state);
+        }
+        let mut diags = Diagnostics::new();
+        if version > current {
+            diags.error(
+                "State from a newer provider",
+                format!(
+                    "The state of this {name} was written by a newer provider (schema version {version}; \
+                     this one knows {current}). Upgrade the provider."
+                ),
+            );
+        } else {
+            diags.error(
+                "State too old to upgrade",
+                format!(
+                    "The state of this {name} has schema version {version}, which this provider cannot \
+                     upgrade to {current}."
+                ),
+            );
+        }
+        Err(diags)
     }
 
     /// Turns an import id into a state that the following read completes.

@@ -1,5 +1,6 @@
 //! The tfplugin6 `Provider` gRPC service: decodes each request into plain values, calls the
-//! provider's traits, and encodes the answer. Generated types stop here.
+//! flow that handles it (`resource_flow`, `data_source_flow`) or the provider's traits, and
+//! encodes the answer. Generated types stop here.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,17 +10,13 @@ use tonic::{Request, Response, Status};
 use tracing::{debug, info};
 
 use super::codec::{self, CodecError};
-use super::data_source_flow;
 use super::diagnostics::Diagnostics;
-use super::framework::{
-    DataSource, Function, OpContext, PlanRequest, Provider, ReadOutcome, Resource,
-};
-use super::guard::catch_panic;
+use super::framework::{DataSource, Function, OpContext, PlanRequest, Provider, Resource};
 use super::logging;
-use super::plan;
 use super::proto::tfplugin6 as pb;
 use super::types::Type;
 use super::value::Value;
+use super::{data_source_flow, resource_flow};
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
@@ -209,15 +206,6 @@ macro_rules! try_diags {
     };
 }
 
-fn cannot_move(source: &str, target: &str) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    d.error(
-        "Moving state is not supported",
-        format!("{target} cannot take over the state of {source}."),
-    );
-    d
-}
-
 fn not_offered(what: &str) -> Diagnostics {
     let mut d = Diagnostics::new();
     d.error(
@@ -292,15 +280,12 @@ impl pb::provider_server::Provider for ProviderService {
         let resp = |diagnostics| pb::validate_resource_config::Response { diagnostics };
         let req = req.into_inner();
         let resource = try_diags!(self.resource(&req.type_name), resp);
-        let schema = resource.schema();
         let config = try_diags!(
-            decode(req.config.as_ref(), &schema.value_type())
+            decode(req.config.as_ref(), &resource.schema().value_type())
                 .map_err(|e| codec_diags("resource configuration", e)),
             resp
         );
-        let mut diags = Diagnostics::new();
-        schema.validate(&config, &mut diags);
-        resource.validate(&config, &mut diags);
+        let diags = resource_flow::validate(resource.as_ref(), &config);
         Ok(Response::new(resp(diags.to_proto())))
     }
 
@@ -330,20 +315,7 @@ impl pb::provider_server::Provider for ProviderService {
         };
         let req = req.into_inner();
         let resource = try_diags!(self.resource(&req.type_name), resp);
-        let schema = resource.schema();
-        if req.version > schema.version {
-            let mut d = Diagnostics::new();
-            d.error(
-                "State from a newer provider",
-                format!(
-                    "The state of this {} was written by a newer provider (schema version {}; this one knows {}). \
-                     Upgrade the provider.",
-                    req.type_name, req.version, schema.version
-                ),
-            );
-            return Ok(Response::new(resp(d.to_proto())));
-        }
-        let ty = schema.value_type();
+        let ty = resource.schema().value_type();
         let raw = req.raw_state.unwrap_or_default();
         if raw.json.is_empty() {
             let mut d = Diagnostics::new();
@@ -355,6 +327,10 @@ impl pb::provider_server::Provider for ProviderService {
         }
         let state = try_diags!(
             codec::decode_json(&raw.json, &ty).map_err(|e| codec_diags("stored state", e)),
+            resp
+        );
+        let state = try_diags!(
+            resource_flow::upgrade(resource.as_ref(), req.version, state),
             resp
         );
         let upgraded = try_diags!(
@@ -404,14 +380,7 @@ impl pb::provider_server::Provider for ProviderService {
             resp
         );
         let ctx = self.context();
-        let read = resource.read(&ctx, &state, &req.private);
-        let outcome = catch_panic(&format!("reading {}", req.type_name), read)
-            .await
-            .unwrap_or_else(|diags| ReadOutcome {
-                state: state.clone(),
-                private: req.private.clone(),
-                diags,
-            });
+        let outcome = resource_flow::read(resource.as_ref(), &ctx, &state, &req.private).await;
         let new_state = try_diags!(
             encode(&outcome.state, &ty).map_err(|e| codec_diags("new state", e)),
             resp
@@ -434,8 +403,7 @@ impl pb::provider_server::Provider for ProviderService {
         };
         let req = req.into_inner();
         let resource = try_diags!(self.resource(&req.type_name), resp);
-        let schema = resource.schema();
-        let ty = schema.value_type();
+        let ty = resource.schema().value_type();
         let decode_all = || -> Result<_, CodecError> {
             Ok((
                 decode(req.prior_state.as_ref(), &ty)?,
@@ -447,39 +415,26 @@ impl pb::provider_server::Provider for ProviderService {
             decode_all().map_err(|e| codec_diags("plan request", e)),
             resp
         );
-
-        // Destroying: nothing to decide.
-        if proposed.is_null() {
-            let planned = try_diags!(
-                encode(&Value::Null, &ty).map_err(|e| codec_diags("plan", e)),
-                resp
-            );
-            return Ok(Response::new(pb::plan_resource_change::Response {
-                planned_state: Some(planned),
-                planned_private: req.prior_private,
-                ..Default::default()
-            }));
-        }
-
-        let mut planned = plan::apply_schema(schema, &prior, &proposed, &config);
-        let mut diags = Diagnostics::new();
         let plan_req = PlanRequest {
             prior: &prior,
             config: &config,
             prior_private: &req.prior_private,
         };
-        let planned_private = resource.modify_plan(&plan_req, &mut planned, &mut diags);
-        let requires_replace = plan::replace_paths(schema, &prior, &planned);
-        debug!(resource = %req.type_name, replace = requires_replace.len(), "planned");
+        let planned = resource_flow::plan(resource.as_ref(), &plan_req, &proposed);
+        debug!(resource = %req.type_name, replace = planned.requires_replace.len(), "planned");
         let planned_state = try_diags!(
-            encode(&planned, &ty).map_err(|e| codec_diags("plan", e)),
+            encode(&planned.state, &ty).map_err(|e| codec_diags("plan", e)),
             resp
         );
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state: Some(planned_state),
-            requires_replace: requires_replace.iter().map(|p| p.to_proto()).collect(),
-            planned_private,
-            diagnostics: diags.to_proto(),
+            requires_replace: planned
+                .requires_replace
+                .iter()
+                .map(|p| p.to_proto())
+                .collect(),
+            planned_private: planned.private,
+            diagnostics: planned.diags.to_proto(),
             legacy_type_system: false,
             deferred: None,
         }))
@@ -507,50 +462,22 @@ impl pb::provider_server::Provider for ProviderService {
             resp
         );
         let ctx = self.context();
-        let name = &req.type_name;
-        // After a panic, the state is what Terraform had before: the prior state of an update
-        // or a delete (kept, so a retry finds it); for a create, what it recorded as made.
-        let (state, private, diags) = match (prior.is_null(), planned.is_null()) {
-            (_, true) => {
-                let delete = resource.delete(&ctx, &prior, &req.planned_private);
-                let diags = catch_panic(&format!("deleting {name}"), delete)
-                    .await
-                    .unwrap_or_else(|d| d);
-                // A failed delete keeps the resource in state, so it can be retried.
-                let state = if diags.has_errors() {
-                    prior
-                } else {
-                    Value::Null
-                };
-                (state, req.planned_private, diags)
-            }
-            (true, false) => {
-                let create = resource.create(&ctx, &planned, &req.planned_private);
-                match catch_panic(&format!("creating {name}"), create).await {
-                    Ok(o) => (o.state, o.private, o.diags),
-                    Err(d) => {
-                        let (state, private) =
-                            ctx.partial.take().unwrap_or((Value::Null, Vec::new()));
-                        (state, private, d)
-                    }
-                }
-            }
-            (false, false) => {
-                let update = resource.update(&ctx, &prior, &planned, &req.planned_private);
-                match catch_panic(&format!("updating {name}"), update).await {
-                    Ok(o) => (o.state, o.private, o.diags),
-                    Err(d) => (prior, req.planned_private.clone(), d),
-                }
-            }
-        };
+        let outcome = resource_flow::apply(
+            resource.as_ref(),
+            &ctx,
+            &prior,
+            &planned,
+            &req.planned_private,
+        )
+        .await;
         let new_state = try_diags!(
-            encode(&state, &ty).map_err(|e| codec_diags("new state", e)),
+            encode(&outcome.state, &ty).map_err(|e| codec_diags("new state", e)),
             resp
         );
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state: Some(new_state),
-            private,
-            diagnostics: diags.to_proto(),
+            private: outcome.private,
+            diagnostics: outcome.diags.to_proto(),
             legacy_type_system: false,
         }))
     }
@@ -565,13 +492,14 @@ impl pb::provider_server::Provider for ProviderService {
         };
         let req = req.into_inner();
         let resource = try_diags!(self.resource(&req.type_name), resp);
-        let ty = resource.schema().value_type();
         let ctx = self.context();
-        let import = resource.import(&ctx, &req.id);
-        let imported = catch_panic(&format!("importing {}", req.type_name), import).await;
-        let (state, private) = try_diags!(imported.and_then(|r| r), resp);
+        let (state, private) = try_diags!(
+            resource_flow::import(resource.as_ref(), &ctx, &req.id).await,
+            resp
+        );
         let state = try_diags!(
-            encode(&state, &ty).map_err(|e| codec_diags("imported state", e)),
+            encode(&state, &resource.schema().value_type())
+                .map_err(|e| codec_diags("imported state", e)),
             resp
         );
         Ok(Response::new(pb::import_resource_state::Response {
@@ -597,33 +525,32 @@ impl pb::provider_server::Provider for ProviderService {
         let target = try_diags!(self.resource(&req.target_type_name), resp);
         // Only this provider's own types are understood: their schemas decode the source.
         let ours = req.source_provider_address == self.provider.source_address();
-        let source = match self.resource(&req.source_type_name) {
-            Ok(source) if ours => source,
-            _ => {
-                return Ok(Response::new(resp(
-                    cannot_move(&req.source_type_name, &req.target_type_name).to_proto(),
-                )));
-            }
-        };
-        // Every schema is at its first version, so a state of it needs no upgrade.
-        if req.source_schema_version != source.schema().version {
-            return Ok(Response::new(resp(
-                cannot_move(&req.source_type_name, &req.target_type_name).to_proto(),
-            )));
-        }
+        let source = try_diags!(
+            self.resources
+                .get(req.source_type_name.as_str())
+                .filter(|_| ours)
+                .ok_or_else(|| resource_flow::cannot_move(
+                    &req.source_type_name,
+                    &req.target_type_name
+                )),
+            resp
+        );
         let json = req.source_state.map(|r| r.json).unwrap_or_default();
         let state = try_diags!(
             codec::decode_json(&json, &source.schema().value_type())
                 .map_err(|e| codec_diags("source state", e)),
             resp
         );
-        let Some(moved) = target.move_from(&req.source_type_name, &state, &req.source_private)
-        else {
-            return Ok(Response::new(resp(
-                cannot_move(&req.source_type_name, &req.target_type_name).to_proto(),
-            )));
-        };
-        let (state, private) = try_diags!(moved, resp);
+        let (state, private) = try_diags!(
+            resource_flow::move_state(
+                target.as_ref(),
+                source.as_ref(),
+                req.source_schema_version,
+                state,
+                &req.source_private,
+            ),
+            resp
+        );
         let state = try_diags!(
             encode(&state, &target.schema().value_type())
                 .map_err(|e| codec_diags("moved state", e)),
@@ -942,5 +869,46 @@ mod tests {
         root.cancel();
         assert!(op.cancel.is_cancelled());
         assert!(svc.context().cancel.is_cancelled());
+    }
+
+    const RESOURCE: &str = "apigw_stage_access_log";
+
+    #[tokio::test]
+    async fn a_stored_state_of_the_current_version_upgrades_unchanged_and_a_newer_one_is_refused() {
+        let svc = service(&CancellationToken::new());
+        let ty = svc.resources[RESOURCE].schema().value_type();
+        let stored = Value::object([
+            ("id", "abc123/prod".into()),
+            ("attachment_id", "a-1".into()),
+            ("rest_api_id", "abc123".into()),
+            ("stage_name", "prod".into()),
+            (
+                "destination_arn",
+                "arn:aws:firehose:us-east-1:123456789012:deliverystream/amazon-apigateway-x".into(),
+            ),
+            ("format", "$context.requestId".into()),
+            ("append_newline", true.into()),
+        ]);
+        let upgrade = |version| {
+            svc.upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: RESOURCE.to_owned(),
+                version,
+                raw_state: Some(pb::RawState {
+                    json: codec::encode_json(&stored, &ty).expect("the state encodes"),
+                    ..Default::default()
+                }),
+            }))
+        };
+        let resp = upgrade(0).await.expect("upgrade answers").into_inner();
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        let upgraded = decode(resp.upgraded_state.as_ref(), &ty).expect("the state decodes");
+        assert_eq!(upgraded, stored);
+        let resp = upgrade(1).await.expect("upgrade answers").into_inner();
+        assert!(resp.upgraded_state.is_none());
+        assert_eq!(resp.diagnostics.len(), 1, "{:?}", resp.diagnostics);
+        assert!(
+            resp.diagnostics[0].detail.contains("newer provider"),
+            "{resp:?}"
+        );
     }
 }

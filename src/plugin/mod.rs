@@ -10,6 +10,7 @@ pub mod guard;
 pub mod logging;
 pub mod plan;
 pub mod proto;
+pub mod resource_flow;
 pub mod schema;
 pub mod serve;
 pub mod tls;

@@ -1,13 +1,14 @@
-//! Generic planning: defaults for attributes the configuration leaves null, stable computed
-//! values, and the replace paths that follow from each attribute's `requires_replace`.
+//! Generic planning: defaults for attributes the configuration leaves null, computed values
+//! kept where an attribute says `use_state_for_unknown` (unknown elsewhere), and the replace
+//! paths that follow from each attribute's `requires_replace`.
 
 use super::diagnostics::AttrPath;
 use super::schema::{AttrType, Attribute, Schema};
 use super::value::Value;
 
-/// Fills in what the schema decides about a proposed new state: defaults where the
-/// configuration is null, unknown for computed values not yet known on create, and prior
-/// values for computed values on update.
+/// Fills in what the schema decides about a proposed new state. A computed attribute the
+/// configuration leaves null gets its default if it has one; otherwise its prior value when it
+/// is marked `use_state_for_unknown` and has one (an update), and unknown in every other case.
 pub fn apply_schema(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) -> Value {
     plan_object(&schema.attributes, prior, proposed, config)
 }
@@ -24,10 +25,10 @@ fn plan_object(attrs: &[Attribute], prior: &Value, proposed: &Value, config: &Va
             value = plan_object(nested, prior_v, &value, cfg);
         }
         if attr.is_computed() && cfg.is_null() {
-            value = match (&attr.default, prior_v) {
-                (Some(default), _) => default.clone(),
-                (None, Value::Null) => Value::unknown(),
-                (None, prior_v) => prior_v.clone(),
+            value = match &attr.default {
+                Some(default) => default.clone(),
+                None if attr.use_state_for_unknown && !prior_v.is_null() => prior_v.clone(),
+                None => Value::unknown(),
             };
         }
         planned.insert(attr.name.to_owned(), value);
@@ -79,7 +80,9 @@ mod tests {
             "",
             vec![
                 Attribute::required("name", Type::String, "").requires_replace(),
-                Attribute::computed("id", Type::String, ""),
+                Attribute::computed("id", Type::String, "").use_state_for_unknown(),
+                Attribute::computed("digest", Type::String, ""),
+                Attribute::optional_computed("alias", Type::String, "").use_state_for_unknown(),
                 Attribute::optional("size", Type::Number, "").with_default(5),
                 Attribute::nested(
                     "inner",
@@ -95,33 +98,68 @@ mod tests {
         Value::object([
             ("name", name.into()),
             ("id", id),
+            ("digest", Value::Null),
+            ("alias", Value::Null),
             ("size", size),
             ("inner", Value::object([("flag", flag)])),
         ])
+    }
+
+    /// `value` with `name` set to `to`.
+    fn with(mut value: Value, name: &str, to: Value) -> Value {
+        *value
+            .attr_mut(name)
+            .expect("an attribute of the test schema") = to;
+        value
     }
 
     #[test]
     fn create_fills_defaults_and_marks_computed_unknown() {
         let config = obj("a", Value::Null, Value::Null, Value::Null);
         let planned = apply_schema(&schema(), &Value::Null, &config, &config);
-        assert_eq!(
-            planned,
-            obj("a", Value::unknown(), Value::int(5), Value::Bool(true))
-        );
+        let expected = obj("a", Value::unknown(), Value::int(5), Value::Bool(true));
+        let expected = with(expected, "digest", Value::unknown());
+        assert_eq!(planned, with(expected, "alias", Value::unknown()));
     }
 
     #[test]
-    fn update_keeps_computed_values_and_resets_removed_settings_to_default() {
+    fn update_keeps_marked_computed_values_and_resets_removed_settings_to_default() {
         let prior = obj("a", "x".into(), Value::int(9), Value::Bool(false));
+        let prior = with(prior, "alias", "kept".into());
         let config = obj("a", Value::Null, Value::Null, Value::Null);
         // Terraform proposes prior values for computed attributes the config leaves null.
         let proposed = prior.clone();
         let planned = apply_schema(&schema(), &prior, &proposed, &config);
-        assert_eq!(
-            planned,
-            obj("a", "x".into(), Value::int(5), Value::Bool(true))
-        );
+        let expected = obj("a", "x".into(), Value::int(5), Value::Bool(true));
+        let expected = with(expected, "alias", "kept".into());
+        assert_eq!(planned, with(expected, "digest", Value::unknown()));
         assert!(replace_paths(&schema(), &prior, &planned).is_empty());
+    }
+
+    #[test]
+    fn update_plans_unmarked_computed_values_unknown() {
+        let prior = with(
+            obj("a", "x".into(), Value::int(5), Value::Bool(true)),
+            "digest",
+            "old".into(),
+        );
+        let config = obj("a", Value::Null, Value::Null, Value::Null);
+        let planned = apply_schema(&schema(), &prior, &prior, &config);
+        assert!(planned.attr("digest").is_unknown(), "{planned:?}");
+        assert_eq!(planned.attr("id"), &Value::from("x"));
+    }
+
+    #[test]
+    fn a_marked_value_the_prior_state_lacks_or_the_config_sets_is_not_kept() {
+        // Lost on refresh: nothing to keep, so the value is unknown until the apply.
+        let prior = obj("a", Value::Null, Value::int(5), Value::Bool(true));
+        let prior = with(prior, "alias", "old".into());
+        let config = obj("a", Value::Null, Value::Null, Value::Null);
+        let config = with(config, "alias", "new".into());
+        let proposed = with(prior.clone(), "alias", "new".into());
+        let planned = apply_schema(&schema(), &prior, &proposed, &config);
+        assert!(planned.attr("id").is_unknown(), "{planned:?}");
+        assert_eq!(planned.attr("alias"), &Value::from("new"));
     }
 
     #[test]

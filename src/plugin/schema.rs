@@ -45,6 +45,9 @@ pub struct Attribute {
     pub default: Option<Value>,
     /// A change of this attribute replaces the resource (plan modifier `RequiresReplace`).
     pub requires_replace: bool,
+    /// A computed value the configuration leaves null keeps its prior value on update instead
+    /// of being planned unknown (plan modifier `UseStateForUnknown`).
+    pub use_state_for_unknown: bool,
     pub validators: Vec<Arc<dyn Validator>>,
 }
 
@@ -58,6 +61,7 @@ impl Attribute {
             sensitive: false,
             default: None,
             requires_replace: false,
+            use_state_for_unknown: false,
             validators: Vec::new(),
         }
     }
@@ -101,6 +105,13 @@ impl Attribute {
 
     pub fn requires_replace(mut self) -> Attribute {
         self.requires_replace = true;
+        self
+    }
+
+    /// Keeps the prior value of this computed attribute on update when the configuration
+    /// leaves it null: for values that never change once made, such as ids and ARNs.
+    pub fn use_state_for_unknown(mut self) -> Attribute {
+        self.use_state_for_unknown = true;
         self
     }
 

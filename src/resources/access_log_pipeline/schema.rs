@@ -40,21 +40,21 @@ pub fn schema() -> Schema {
     Schema::new(
         "API Gateway access logs delivered to S3 through a Kinesis Data Firehose stream: the stream, its IAM role and the stage's access-log settings, as one resource.",
         vec![
-            Attribute::computed("id", Type::String, "`<rest_api_id>/<stage_name>`."),
-            Attribute::computed("pipeline_id", Type::String, "Identity of this pipeline instance, made on create: the value of the `terraform-provider-apigw:pipeline` tag on the stream and role it makes. Another resource, state or workspace aimed at the same stage has another, and never takes this one's objects."),
+            Attribute::computed("id", Type::String, "`<rest_api_id>/<stage_name>`.").use_state_for_unknown(),
+            Attribute::computed("pipeline_id", Type::String, "Identity of this pipeline instance, made on create: the value of the `terraform-provider-apigw:pipeline` tag on the stream and role it makes. Another resource, state or workspace aimed at the same stage has another, and never takes this one's objects.").use_state_for_unknown(),
             rest_api_id(),
             stage_name(),
             format(),
             append_newline(),
             Attribute::optional("enabled", Type::Bool, "Whether the stage's access logs go to this pipeline. Set to false to detach the stage while keeping the stream; a stage detached outside Terraform reads back as false.")
                 .with_default(true),
-            Attribute::optional_computed("delivery_stream_name", Type::String, "Name of the Firehose stream. Must start with `amazon-apigateway-`. Derived from the REST API id and stage name when omitted.")
+            Attribute::optional_computed("delivery_stream_name", Type::String, "Name of the Firehose stream. Must start with `amazon-apigateway-`. Derived from the REST API id and stage name when omitted.").use_state_for_unknown()
                 .requires_replace()
                 .validate(Length { min: 1, max: 64 })
                 .validate(Prefix { prefix: STREAM_PREFIX, why: "or API Gateway will not deliver to it" })
                 .validate(Chars { allowed: |c| c.is_ascii_alphanumeric() || "._-".contains(c), explain: "letters, digits, '.', '_' and '-'" }),
-            Attribute::computed("delivery_stream_arn", Type::String, "ARN of the Firehose stream."),
-            Attribute::optional_computed("role_arn", Type::String, "IAM role Firehose assumes to write to the bucket. When omitted the provider creates and owns a least-privilege role; when set, the role is used as given and never modified.")
+            Attribute::computed("delivery_stream_arn", Type::String, "ARN of the Firehose stream.").use_state_for_unknown(),
+            Attribute::optional_computed("role_arn", Type::String, "IAM role Firehose assumes to write to the bucket. When omitted the provider creates and owns a least-privilege role; when set, the role is used as given and never modified.").use_state_for_unknown()
                 .validate(Arn(ArnKind::DeliveryRole)),
             schema::s3(Kind::Prefix),
             encryption::attribute(),

@@ -19,14 +19,14 @@ pub fn schema() -> Schema {
     Schema::new(
         "A Kinesis Data Firehose stream that many API Gateway stages deliver their access logs into, with its IAM role, S3 destination, error logging, encryption and an optional Glue table; optionally partitioned in S3 per API and stage.",
         vec![
-            Attribute::computed("id", Type::String, "The stream's name."),
-            Attribute::computed("stream_id", Type::String, "Identity of this resource instance, made on create: the value of the `terraform-provider-apigw:stream` tag on the stream, role and log group it makes. Another resource, state or workspace has another, and never takes this one's objects. For a stream adopted by import from an `apigw_access_log_pipeline`, the pipeline's `pipeline_id`: its objects keep their `terraform-provider-apigw:pipeline` tag."),
+            Attribute::computed("id", Type::String, "The stream's name.").use_state_for_unknown(),
+            Attribute::computed("stream_id", Type::String, "Identity of this resource instance, made on create: the value of the `terraform-provider-apigw:stream` tag on the stream, role and log group it makes. Another resource, state or workspace has another, and never takes this one's objects. For a stream adopted by import from an `apigw_access_log_pipeline`, the pipeline's `pipeline_id`: its objects keep their `terraform-provider-apigw:pipeline` tag.").use_state_for_unknown(),
             Attribute::required("name", Type::String, "Name of the Firehose stream. Must start with `amazon-apigateway-`, or API Gateway will not deliver to it.")
                 .requires_replace()
                 .validate(Length { min: 1, max: 64 })
                 .validate(Prefix { prefix: STREAM_PREFIX, why: "or API Gateway will not deliver to it" })
                 .validate(Chars { allowed: |c| c.is_ascii_alphanumeric() || "._-".contains(c), explain: "letters, digits, '.', '_' and '-'" }),
-            Attribute::computed("arn", Type::String, "ARN of the Firehose stream: the destination ARN for a stage's access-log settings."),
+            Attribute::computed("arn", Type::String, "ARN of the Firehose stream: the destination ARN for a stage's access-log settings.").use_state_for_unknown(),
             Attribute::optional("partitioning", Type::Bool, "Whether Firehose partitions the delivered objects per API and stage (dynamic partitioning, which AWS bills per GB processed on top of ingestion). Needs a JSON `format` with the `apiId` and `stage` keys, `s3.prefix` using `!{partitionKeyFromQuery:api_id}` and `!{partitionKeyFromQuery:stage}`, `s3.error_output_prefix`, and `s3.buffering_size_mib` of at least 64. Firehose cannot turn it on or off on an existing stream: changing it replaces the stream.")
                 .with_default(false)
                 .requires_replace(),
@@ -34,7 +34,7 @@ pub fn schema() -> Schema {
                 .with_default(formats::json())
                 .validate(AccessLogFormat),
             Attribute::computed("formats", Type::map(Type::String), "The console's presets (`clf`, `json`, `xml`, `csv`), each with `$context.apiId` and `$context.stage` added, so that a query can tell the stages of one stream apart."),
-            Attribute::optional_computed("role_arn", Type::String, "IAM role Firehose assumes to write to the bucket. When omitted the provider creates and owns a least-privilege role; when set, the role is used as given and never modified.")
+            Attribute::optional_computed("role_arn", Type::String, "IAM role Firehose assumes to write to the bucket. When omitted the provider creates and owns a least-privilege role; when set, the role is used as given and never modified.").use_state_for_unknown()
                 .validate(Arn(ArnKind::DeliveryRole)),
             schema::s3(Kind::PartitionedPrefix(PARTITION_KEYS)),
             encryption::attribute(),

@@ -40,8 +40,8 @@ pub fn schema() -> Schema {
     Schema::new(
         "One API Gateway stage's access logs sent to a Firehose stream, such as an `apigw_access_log_stream` that many stages share. What the stage had before is recorded on the stage and given back on destroy.",
         vec![
-            Attribute::computed("id", Type::String, "`<rest_api_id>/<stage_name>`."),
-            Attribute::computed("attachment_id", Type::String, "Identity of this attachment, made on create: the value of the `terraform-provider-apigw:attachment` tag it puts on the stage. Another attachment or pipeline never takes a stage that carries it."),
+            Attribute::computed("id", Type::String, "`<rest_api_id>/<stage_name>`.").use_state_for_unknown(),
+            Attribute::computed("attachment_id", Type::String, "Identity of this attachment, made on create: the value of the `terraform-provider-apigw:attachment` tag it puts on the stage. Another attachment or pipeline never takes a stage that carries it.").use_state_for_unknown(),
             pipeline_schema::rest_api_id(),
             pipeline_schema::stage_name(),
             Attribute::required("destination_arn", Type::String, "ARN of the Firehose stream the stage logs to. Its name must start with `amazon-apigateway-`. Changing it re-points the stage in place.")

@@ -77,7 +77,7 @@ pub fn attribute() -> Attribute {
             Attribute::required("table", Type::String, "Name of the table: lowercase letters, digits and '_', 1 to 255 characters (Athena's rule). A table of that name not made by this resource is refused."),
             Attribute::optional("parquet", Type::Bool, "Whether Firehose converts the JSON records to Parquet against this table before writing them (record format conversion). Only for JSON formats; needs s3.compression = \"UNCOMPRESSED\" and s3.buffering_size_mib >= 64.")
                 .with_default(false),
-            Attribute::computed("table_arn", Type::String, "ARN of the table. Null after the table was deleted or changed outside Terraform, so the plan shows the repair."),
+            Attribute::computed("table_arn", Type::String, "ARN of the table. Null after the table was deleted or changed outside Terraform, so the plan shows the repair.").use_state_for_unknown(),
         ],
     )
 }
