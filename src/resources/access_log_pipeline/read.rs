@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::arn::delivery_stream_name_of;
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::{apigateway, firehose};
@@ -280,10 +281,8 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
     let pointed = stage
         .access_log
         .as_ref()
-        .and_then(|l| l.destination_arn.split(":deliverystream/").nth(1));
-    let stream_name = pointed
-        .map(str::to_owned)
-        .unwrap_or_else(|| names::default_stream_name(api, stage_name));
+        .and_then(|l| delivery_stream_name_of(&l.destination_arn));
+    let stream_name = pointed.unwrap_or_else(|| names::default_stream_name(api, stage_name));
     let stream = firehose::find_stream(clients, &stream_name).await.map_err(|e| {
         if e.is(ErrorKind::NotFound) {
             failed(

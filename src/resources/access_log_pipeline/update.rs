@@ -18,7 +18,7 @@ use super::create::check_tag_room;
 use super::model::{Pipeline, Private};
 use super::ownership::{Claim, Earlier, OWNER};
 use super::read::{decode_private, read_state};
-use super::steps::{self, failed, role_name_of};
+use super::steps::{self, failed, names_role};
 
 pub async fn update(
     clients: &AwsClients,
@@ -164,7 +164,7 @@ async fn steps_of_update(
             role_made = owned.made;
             owned.role.arn
         }
-        Some(arn) if role_name_of(arn) == owned_name => {
+        Some(arn) if names_role(arn, &owned_name) => {
             if policy_changes || glue_changes || logging_moves {
                 role::write_role_policy(clients, &parts, &owned_name, &bucket_region).await?;
             }
@@ -221,7 +221,7 @@ async fn steps_of_update(
         }
     }
     let retag_role = before.tags_all != p.tags_all || recorded.as_ref() != Some(&earlier);
-    if retag_role && role_name_of(&role_arn) == owned_name {
+    if retag_role && names_role(&role_arn, &owned_name) {
         let have = iam::find_role(clients, &owned_name)
             .await
             .map_err(|e| failed("Cannot read the IAM role", e))?

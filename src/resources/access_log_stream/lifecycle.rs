@@ -16,7 +16,7 @@ use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 use crate::resources::stream_parts::owner::{Claim, Owner, OwnerKind, user_tags};
-use crate::resources::stream_parts::role::role_name_of;
+use crate::resources::stream_parts::role::names_role;
 use crate::resources::stream_parts::stream::{self, stream_tags};
 use crate::resources::stream_parts::tags::keeping_provider_tags;
 use crate::resources::stream_parts::{
@@ -351,7 +351,7 @@ async fn steps_of_update(
             role_made = owned.made;
             owned.role.arn
         }
-        Some(arn) if role_name_of(arn) == owned_name => {
+        Some(arn) if names_role(arn, &owned_name) => {
             role::write_role_policy(clients, &parts, &owned_name, &checked.region).await?;
             arn.clone()
         }
@@ -389,7 +389,7 @@ async fn steps_of_update(
             }
         }
     }
-    if role_name_of(&role_arn) == owned_name && before.tags_all != s.tags_all {
+    if names_role(&role_arn, &owned_name) && before.tags_all != s.tags_all {
         let have = iam::find_role(clients, &owned_name)
             .await
             .map_err(|e| failed("Cannot read the IAM role", e))?

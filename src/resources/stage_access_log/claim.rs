@@ -42,7 +42,7 @@ pub async fn own_stream_of(
     let Ok(arn) = Arn::parse_for(destination_arn, "firehose") else {
         return Ok(None);
     };
-    let Some(name) = arn.resource.strip_prefix("deliverystream/") else {
+    let Some(name) = arn.delivery_stream_name() else {
         return Ok(None);
     };
     if arn.region != clients.region {

@@ -3,6 +3,7 @@
 //! claim. The stream is never touched: it may be shared, or someone else's.
 
 use crate::aws::apigateway::{self, AccessLog, Stage};
+use crate::aws::arn;
 use crate::aws::clients::AwsClients;
 use crate::aws::error::ErrorKind;
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
@@ -21,7 +22,7 @@ async fn stage_arn(clients: &AwsClients, a: &Attachment) -> Result<String, Diagn
         .identity()
         .await
         .map_err(|e| failed("Cannot tell the caller's partition", e))?;
-    Ok(apigateway::stage_arn(
+    Ok(arn::stage_arn(
         &identity.partition,
         &clients.region,
         &a.rest_api_id,

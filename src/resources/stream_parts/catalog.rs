@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::aws::arn::bucket_name_of;
 use crate::firehose_prefix;
 
 use super::owner::OwnerKind;
@@ -188,12 +189,8 @@ pub fn check_name(name: &str, database: bool) -> Result<(), CatalogError> {
 /// Derives the table, or the first reason there can be none.
 pub fn derive(inputs: Inputs<'_>) -> Result<Table, CatalogError> {
     check_name(inputs.table, false)?;
-    let bucket = inputs
-        .bucket_arn
-        .rsplit(':')
-        .next()
-        .unwrap_or(inputs.bucket_arn);
-    let projection = projection(inputs.prefix, bucket)?;
+    let bucket = bucket_name_of(inputs.bucket_arn).unwrap_or_else(|| inputs.bucket_arn.to_owned());
+    let projection = projection(inputs.prefix, &bucket)?;
     // The folder the partitions are in, with its trailing slash ("Table location in Amazon
     // S3", Athena User Guide: "Use a trailing slash for your folder or bucket"); a prefix of
     // `apigw` puts its objects in the bucket's top folder, as keys `apigw2026/...`.

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::arn::{Arn, GlueArns};
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::firehose::{FormatConversion, S3Destination};
@@ -268,15 +269,11 @@ pub fn matches(t: &Table, kind: OwnerKind, id: &str, found: &GlueTable) -> bool 
 /// `arn:<partition>:glue:<region>:<account>:table/<database>/<table>`, in the partition,
 /// region and account of the stream (`arn:<partition>:firehose:<region>:<account>:...`).
 pub fn table_arn(stream_arn: &str, c: &Catalog) -> String {
-    let parts: Vec<&str> = stream_arn.splitn(6, ':').collect();
-    let (partition, region, account) = match parts.as_slice() {
-        [_, partition, _, region, account, ..] => (*partition, *region, *account),
-        _ => ("aws", "", ""),
+    let (partition, region, account) = match Arn::parse(stream_arn) {
+        Ok(a) => (a.partition, a.region, a.account),
+        Err(_) => ("aws".to_owned(), String::new(), String::new()),
     };
-    format!(
-        "arn:{partition}:glue:{region}:{account}:table/{}/{}",
-        c.database, c.table
-    )
+    GlueArns::of(&partition, &region, &account, &c.database, &c.table).table
 }
 
 /// Seconds since the Unix epoch, now.

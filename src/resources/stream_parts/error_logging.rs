@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::arn;
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::firehose::ErrorLogging;
@@ -214,7 +215,7 @@ pub fn log_stream_arn(
         &options.log_group_name,
         &options.log_stream_name,
     ) {
-        (true, Some(group), Some(stream)) => Some(logs::log_stream_arn(
+        (true, Some(group), Some(stream)) => Some(arn::log_stream_arn(
             partition, region, account, group, stream,
         )),
         _ => None,
@@ -292,7 +293,7 @@ async fn account(clients: &AwsClients) -> Result<(String, String), Diagnostics> 
 }
 
 fn group_arn(clients: &AwsClients, partition: &str, account: &str, group: &str) -> String {
-    logs::log_group_arn(partition, &clients.region, account, group)
+    arn::log_group_arn(partition, &clients.region, account, group)
 }
 
 /// Makes ready the log group and stream the destination is to log to, before the destination

@@ -162,7 +162,8 @@ impl StreamParts {
 
 /// `s3://bucket/prefix` for a bucket ARN and optional prefix.
 pub fn destination_uri(bucket_arn: &str, prefix: Option<&str>) -> String {
-    let bucket = bucket_arn.rsplit(':').next().unwrap_or(bucket_arn);
+    let bucket =
+        crate::aws::arn::bucket_name_of(bucket_arn).unwrap_or_else(|| bucket_arn.to_owned());
     format!("s3://{bucket}/{}", prefix.unwrap_or(""))
 }
 
