@@ -128,7 +128,7 @@ async fn steps_of_delete(
     };
     // Then what it named and what it logged to: the table (which a Parquet conversion names)
     // and the log group, each if this pipeline made it. The role goes whatever they answer.
-    let table = match (&stream, &p.catalog) {
+    let table = match (&stream, &p.settings.catalog) {
         (Ok(_), Some(c)) => catalog_table::delete_owned(clients, OWNER, &id, c).await,
         _ => Ok(()),
     };

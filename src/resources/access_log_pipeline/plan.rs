@@ -10,9 +10,9 @@ use crate::plugin::value::Value;
 use super::super::stage_log;
 use crate::resources::stream_parts::plan as plan_parts;
 use crate::resources::stream_parts::plan::{Reserved, set};
-use crate::resources::stream_parts::{catalog_table, destination_uri, error_logging};
+use crate::resources::stream_parts::{catalog_table, error_logging, settings};
 
-use super::model::{Private, planned_bucket_policy};
+use super::model::Private;
 use super::names;
 use super::ownership::RESERVED_TAGS;
 
@@ -89,18 +89,8 @@ pub fn modify(
     );
     set(planned, "tags_all", tags_all);
 
-    let s3 = planned.attr("s3");
-    let uri = match (s3.attr("bucket_arn"), s3.attr("prefix")) {
-        (Value::String(bucket), Value::String(prefix)) => {
-            destination_uri(bucket, Some(prefix)).into()
-        }
-        (Value::String(bucket), Value::Null) => destination_uri(bucket, None).into(),
-        _ => Value::unknown(),
-    };
-    set(planned, "s3_destination_uri", uri);
+    settings::plan_derived(planned);
     catalog_table::plan(req.prior, planned);
-    let bucket_policy = planned_bucket_policy(planned);
-    set(planned, "bucket_policy_json", bucket_policy);
     req.prior_private.to_vec()
 }
 

@@ -17,10 +17,11 @@ use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 use crate::resources::stream_parts::owner::{Claim, Owner, OwnerKind, user_tags};
 use crate::resources::stream_parts::role::names_role;
+use crate::resources::stream_parts::settings::StreamSettings;
 use crate::resources::stream_parts::stream::{self, stream_tags};
 use crate::resources::stream_parts::tags::keeping_provider_tags;
 use crate::resources::stream_parts::{
-    S3Settings, bucket, catalog_table, encryption, error_logging, failed, failed_at, role,
+    bucket, catalog_table, encryption, error_logging, failed, failed_at, role,
 };
 
 use super::model::{
@@ -109,10 +110,10 @@ async fn steps_of_create(
     let deadline = Instant::now() + s.timeout("create", DEFAULT_CREATE_TIMEOUT);
     let parts = s.parts();
     let owner = owner(s, OWNER, id);
-    let checked = bucket::check(clients, &s.s3).await?;
+    let checked = bucket::check(clients, &s.settings.s3).await?;
     warnings.extend(checked.warnings);
     private.bucket_region = Some(checked.region.clone());
-    let (role_arn, role_made) = match &s.role_arn {
+    let (role_arn, role_made) = match &s.settings.role_arn {
         Some(arn) => (arn.clone(), None),
         None => {
             private.owned_role = Some(role::owned_role_name(clients, &parts));
@@ -131,7 +132,7 @@ async fn steps_of_create(
     )
     .await?;
     stream::commit(clients, &s.name, &owner).await?;
-    let catalog = s.catalog.as_ref().map_or(Value::Null, |c| {
+    let catalog = s.settings.catalog.as_ref().map_or(Value::Null, |c| {
         c.to_value(Some(catalog_table::table_arn(&made.arn, c)))
     });
     let observed = Observed {
@@ -143,7 +144,7 @@ async fn steps_of_create(
             error_logging: Default::default(),
         }),
         role_intact: true,
-        tags: s.tags_all.clone(),
+        tags: s.settings.tags_all.clone(),
         catalog,
     };
     Ok(state_value(s, &observed, &clients.default_tags))
@@ -178,7 +179,7 @@ async fn observe(
         .as_ref()
         .and_then(|f| f.s3.as_ref())
         .map(|d| d.role_arn.clone())
-        .or_else(|| s.role_arn.clone());
+        .or_else(|| s.settings.role_arn.clone());
     let role = role::observe_owned_role(
         clients,
         &parts,
@@ -212,7 +213,7 @@ async fn observe(
             stream_id: id,
             stream: None,
             role_intact: role.intact,
-            tags: s.tags_all.clone(),
+            tags: s.settings.tags_all.clone(),
             catalog: catalog_table::observe(clients, &parts, kind, "", None).await?,
         }));
     };
@@ -323,7 +324,7 @@ async fn steps_of_update(
             ));
         }
     }
-    let checked = bucket::check(clients, &s.s3).await?;
+    let checked = bucket::check(clients, &s.settings.s3).await?;
     warnings.extend(checked.warnings);
     cache.bucket_region = Some(checked.region.clone());
     catalog_table::ensure(clients, &parts, &owner).await?;
@@ -342,7 +343,7 @@ async fn steps_of_update(
     };
     let mut role_made = None;
     let mut retire_owned = None;
-    let role_arn = match &s.role_arn {
+    let role_arn = match &s.settings.role_arn {
         None => {
             let owned =
                 role::ensure_owned_role(clients, &parts, &owner, &role_tags, &checked.region)
@@ -377,7 +378,7 @@ async fn steps_of_update(
             if current.s3.as_ref() != Some(&desired) {
                 stream::update_destination(clients, ctx, &s.name, &desired, deadline).await?;
             }
-            let want = &s.server_side_encryption;
+            let want = &s.settings.server_side_encryption;
             encryption::converge(clients, ctx, &s.name, want, &current, deadline).await?;
             // The stream keeps the provider's other tags: an adopted pipeline's stream holds the
             // record its stage's attachment gives back on destroy.
@@ -389,7 +390,7 @@ async fn steps_of_update(
             }
         }
     }
-    if names_role(&role_arn, &owned_name) && before.tags_all != s.tags_all {
+    if names_role(&role_arn, &owned_name) && before.settings.tags_all != s.settings.tags_all {
         let have = iam::find_role(clients, &owned_name)
             .await
             .map_err(|e| failed("Cannot read the IAM role", e))?
@@ -399,8 +400,12 @@ async fn steps_of_update(
             .await
             .map_err(|e| failed("Cannot tag the IAM role", e))?;
     }
-    if let Some(old) = &before.catalog {
-        if s.catalog.as_ref().is_none_or(|c| !c.same_table(old)) {
+    if let Some(old) = &before.settings.catalog {
+        if s.settings
+            .catalog
+            .as_ref()
+            .is_none_or(|c| !c.same_table(old))
+        {
             catalog_table::delete_owned(clients, kind, &id, old).await?;
         }
     }
@@ -447,7 +452,7 @@ pub async fn delete(
         )),
         None => {}
     }
-    if let Some(c) = &s.catalog {
+    if let Some(c) = &s.settings.catalog {
         if let Err(e) = catalog_table::delete_owned(clients, kind, &id, c).await {
             diags.extend(e);
         }
@@ -553,21 +558,7 @@ pub async fn import(clients: &AwsClients, name: &str) -> Result<(Value, Vec<u8>)
         name: name.to_owned(),
         partitioning: d.partitioning.is_some(),
         format,
-        role_arn: Some(d.role_arn.clone()),
-        s3: S3Settings::of_destination(&d),
-        server_side_encryption: encryption::Encryption::observed(
-            &Default::default(),
-            &found.encryption,
-        ),
-        catalog: catalog_table::imported(&d),
-        error_logging: error_logging::Settings {
-            enabled: d.error_logging.enabled,
-            log_group_name: d.error_logging.log_group_name.clone(),
-            log_stream_name: d.error_logging.log_stream_name.clone(),
-        },
-        tags: None,
-        tags_all: Default::default(),
-        timeouts: Value::Null,
+        settings: StreamSettings::imported(&d, &found.encryption),
     };
     let adopted = Private {
         from_pipeline: kind == OwnerKind::Pipeline,

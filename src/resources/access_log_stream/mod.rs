@@ -2,6 +2,7 @@
 //! destination, error logging, encryption, optional Glue table and optional partitioning per
 //! API and stage. Built from the steps in `stream_parts`, as the pipeline is.
 
+pub mod fields;
 mod formats;
 mod lifecycle;
 mod model;

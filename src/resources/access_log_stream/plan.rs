@@ -8,7 +8,7 @@ use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
 use crate::resources::stream_parts::plan::{self as plan_parts, Reserved, set};
 use crate::resources::stream_parts::{
-    catalog_table, destination_uri, error_logging, map_value, partitioning, policy,
+    catalog_table, error_logging, map_value, partitioning, settings,
 };
 
 use super::formats;
@@ -162,24 +162,8 @@ pub fn modify(
         diags,
     );
     set(planned, "tags_all", tags_all);
-    let s3 = planned.attr("s3");
-    let uri = match (s3.attr("bucket_arn"), s3.attr("prefix")) {
-        (Value::String(bucket), Value::String(prefix)) => {
-            destination_uri(bucket, Some(prefix)).into()
-        }
-        (Value::String(bucket), Value::Null) => destination_uri(bucket, None).into(),
-        _ => Value::unknown(),
-    };
-    set(planned, "s3_destination_uri", uri);
+    settings::plan_derived(planned);
     catalog_table::plan(req.prior, planned);
-    let bucket_policy = match (
-        planned.attr("s3").attr("bucket_arn").as_str(),
-        planned.attr("role_arn").as_str(),
-    ) {
-        (Some(bucket), Some(role)) => policy::bucket_policy(bucket, role).into(),
-        _ => Value::unknown(),
-    };
-    set(planned, "bucket_policy_json", bucket_policy);
     req.prior_private.to_vec()
 }
 

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod catalog_table;
 pub mod encryption;
 pub mod error_logging;
+pub mod fields;
 pub mod names;
 pub mod owner;
 pub mod partitioning;
@@ -16,6 +17,7 @@ pub mod plan;
 pub mod policy;
 pub mod role;
 pub mod schema;
+pub mod settings;
 pub mod stream;
 pub mod tags;
 
