@@ -9,3 +9,6 @@ pub const APPEND_NEWLINE: &str = "append_newline";
 
 /// A format gets its trailing newline unless told otherwise.
 pub const DEFAULT_APPEND_NEWLINE: bool = true;
+
+/// The format of a stage whose configuration gives none: the console's JSON preset.
+pub const DEFAULT_FORMAT: &str = crate::log_format::JSON;

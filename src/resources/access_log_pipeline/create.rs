@@ -14,6 +14,7 @@ use crate::plugin::value::Value;
 use crate::resources::stream_parts::{bucket, catalog_table, error_logging, role, stream};
 use crate::validators::MAX_TAGS;
 
+use super::fields::{self, STAGE_NAME, TAGS};
 use super::model::{Observed, ObservedStream, Pipeline, Private, partial_state, state_value};
 use super::ownership::{self, Claim, Earlier, OWNER};
 use super::steps::{self, failed_at};
@@ -96,7 +97,7 @@ async fn steps_of_create(
     made: &mut Made,
     warnings: &mut Diagnostics,
 ) -> Result<Value, Diagnostics> {
-    let deadline = Instant::now() + p.timeout("create", DEFAULT_CREATE_TIMEOUT);
+    let deadline = Instant::now() + p.timeout(fields::timeouts::CREATE, DEFAULT_CREATE_TIMEOUT);
 
     // 0. Two resources of one configuration on one stage: the later is refused before any call.
     let key = p.stage_key(&clients.region);
@@ -107,7 +108,7 @@ async fn steps_of_create(
             ),
             &other,
             p,
-            "stage_name",
+            STAGE_NAME,
         ));
     }
 
@@ -204,7 +205,7 @@ pub fn check_tag_room(p: &Pipeline, id: &str, earlier: &Earlier) -> Result<(), D
         return Ok(());
     }
     Err(failed_at(
-        &["tags"],
+        &[TAGS],
         "Too many tags",
         format!(
             "The stage's current access-log settings take {} tags to record on the stream and role (so \

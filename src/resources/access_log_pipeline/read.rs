@@ -8,7 +8,6 @@ use crate::aws::arn::delivery_stream_name_of;
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::{apigateway, firehose};
-use crate::log_format;
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::value::Value;
 use crate::resources::stream_parts::error_logging;
@@ -17,6 +16,7 @@ use crate::resources::stream_parts::settings::StreamSettings;
 use crate::resources::stream_parts::{catalog_table, role};
 use crate::stage;
 
+use super::fields::{DEFAULT_APPEND_NEWLINE, DEFAULT_FORMAT};
 use super::model::{Observed, ObservedStream, Pipeline, Private, state_value};
 use super::names;
 use super::ownership::{self, Claim, Earlier, OWNER};
@@ -317,7 +317,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             Some(body) => (body.to_owned(), true),
             None => (f.to_owned(), false),
         },
-        None => (log_format::JSON.to_owned(), true),
+        None => (DEFAULT_FORMAT.to_owned(), DEFAULT_APPEND_NEWLINE),
     };
     let base = Pipeline {
         pipeline_id: Some(pipeline_id),

@@ -20,6 +20,7 @@ use crate::stage;
 
 use super::super::stage_claim;
 use super::super::stage_log;
+use super::fields::STAGE_NAME;
 use super::model::Pipeline;
 use super::ownership::{Claim, Earlier, OWNER};
 
@@ -130,7 +131,7 @@ pub async fn resolve_stage(
 ) -> Result<Earlier, Diagnostics> {
     if let Some((other, _)) = stage_claim::claim_of(&stage.tags) {
         return Err(failed_at(
-            &["stage_name"],
+            &[STAGE_NAME],
             "Stage already claimed",
             format!(
                 "Stage {:?} of REST API {:?} is held by the apigw_stage_access_log with attachment_id {other:?}. \
@@ -173,7 +174,7 @@ pub async fn resolve_stage(
         &format!("The stage logs to stream {other_stream:?}, which"),
         other,
         p,
-        "stage_name",
+        STAGE_NAME,
     ))
 }
 

@@ -15,6 +15,7 @@ use crate::resources::stream_parts::stream::{commit, make_stream, update_destina
 use crate::resources::stream_parts::{bucket, catalog_table, error_logging, role};
 
 use super::create::check_tag_room;
+use super::fields::{self, DELIVERY_STREAM_NAME};
 use super::model::{Pipeline, Private};
 use super::ownership::{Claim, Earlier, OWNER};
 use super::read::{decode_private, read_state};
@@ -55,7 +56,7 @@ async fn steps_of_update(
     cache: &mut Private,
     warnings: &mut Diagnostics,
 ) -> Result<(), Diagnostics> {
-    let deadline = Instant::now() + p.timeout("update", DEFAULT_UPDATE_TIMEOUT);
+    let deadline = Instant::now() + p.timeout(fields::timeouts::UPDATE, DEFAULT_UPDATE_TIMEOUT);
 
     // 0. The stream as AWS has it, and whose it is. The state of the previous version has no
     //    pipeline_id: the owner tag held one.
@@ -76,7 +77,7 @@ async fn steps_of_update(
                 &format!("Stream {:?}", p.delivery_stream_name),
                 other,
                 p,
-                "delivery_stream_name",
+                DELIVERY_STREAM_NAME,
             ));
         }
         Some(None) => return update_foreign(clients, ctx, before, p, cache, warnings).await,

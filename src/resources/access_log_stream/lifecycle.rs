@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use tokio::time::Instant;
 
+use super::fields::{NAME, timeouts};
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::firehose;
@@ -107,7 +108,7 @@ async fn steps_of_create(
     made_role: &mut Option<String>,
     warnings: &mut Diagnostics,
 ) -> Result<Value, Diagnostics> {
-    let deadline = Instant::now() + s.timeout("create", DEFAULT_CREATE_TIMEOUT);
+    let deadline = Instant::now() + s.timeout(timeouts::CREATE, DEFAULT_CREATE_TIMEOUT);
     let parts = s.parts();
     let owner = owner(s, OWNER, id);
     let checked = bucket::check(clients, &s.settings.s3).await?;
@@ -306,7 +307,7 @@ async fn steps_of_update(
     cache: &mut Private,
     warnings: &mut Diagnostics,
 ) -> Result<(), Diagnostics> {
-    let deadline = Instant::now() + s.timeout("update", DEFAULT_UPDATE_TIMEOUT);
+    let deadline = Instant::now() + s.timeout(timeouts::UPDATE, DEFAULT_UPDATE_TIMEOUT);
     let id = s.stream_id.clone().unwrap_or_default();
     let kind = cache.owner_kind();
     let parts = s.parts();
@@ -317,11 +318,7 @@ async fn steps_of_update(
     if let Some(tags) = &have_tags {
         if !kind.claim(tags).is(&id) {
             let other = kind.claim(tags).id().unwrap_or("none").to_owned();
-            return Err((owner.taken)(
-                &format!("Stream {:?}", s.name),
-                &other,
-                "name",
-            ));
+            return Err((owner.taken)(&format!("Stream {:?}", s.name), &other, NAME));
         }
     }
     let checked = bucket::check(clients, &s.settings.s3).await?;
@@ -425,7 +422,7 @@ pub async fn delete(
 ) -> Diagnostics {
     let s = SharedStream::from_value(prior);
     let cache = Private::decode(private);
-    let deadline = Instant::now() + s.timeout("delete", DEFAULT_DELETE_TIMEOUT);
+    let deadline = Instant::now() + s.timeout(timeouts::DELETE, DEFAULT_DELETE_TIMEOUT);
     let id = s.stream_id.clone().unwrap_or_default();
     let kind = cache.owner_kind();
     let mut diags = Diagnostics::new();
@@ -550,7 +547,9 @@ pub async fn import(clients: &AwsClients, name: &str) -> Result<(Value, Vec<u8>)
     // The stream does not record the format its stages use; a pipeline's default is the JSON
     // preset, a stream's the JSON preset with the API id and stage.
     let format = match kind {
-        OwnerKind::Pipeline => crate::log_format::JSON.to_owned(),
+        OwnerKind::Pipeline => {
+            crate::resources::access_log_pipeline::fields::DEFAULT_FORMAT.to_owned()
+        }
         OwnerKind::Stream => super::formats::json(),
     };
     let base = SharedStream {

@@ -14,7 +14,9 @@ use crate::resources::access_log_pipeline::steps::failed;
 use crate::resources::{stage_claim, stage_log};
 
 use super::claim::{self, Holder};
+use super::fields::{DEFAULT_APPEND_NEWLINE, DEFAULT_FORMAT, DESTINATION_ARN};
 use super::model::{Attachment, Private};
+use crate::resources::access_log_pipeline::fields as pipeline;
 
 /// The stage's ARN, for tagging.
 async fn stage_arn(clients: &AwsClients, a: &Attachment) -> Result<String, Diagnostics> {
@@ -111,7 +113,7 @@ async fn elsewhere_warning(
                     clients.region
                 ),
             )
-            .at(crate::plugin::diagnostics::AttrPath::attrs(["destination_arn"]))
+            .at(crate::plugin::diagnostics::AttrPath::attrs([DESTINATION_ARN]))
         }));
     }
     Ok(Some(
@@ -124,7 +126,7 @@ async fn elsewhere_warning(
             ),
         )
         .at(crate::plugin::diagnostics::AttrPath::attrs([
-            "destination_arn",
+            DESTINATION_ARN,
         ])),
     ))
 }
@@ -424,8 +426,8 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         rest_api_id: api.to_owned(),
         stage_name: stage_name.to_owned(),
         destination_arn: Some(log.destination_arn.clone()),
-        format: crate::log_format::JSON.to_owned(),
-        append_newline: true,
+        format: DEFAULT_FORMAT.to_owned(),
+        append_newline: DEFAULT_APPEND_NEWLINE,
     };
     let (format, append_newline) = match log.format.strip_suffix('\n') {
         Some(body) => (body.to_owned(), true),
@@ -475,8 +477,8 @@ pub fn from_pipeline(
     source: &Value,
     source_private: &[u8],
 ) -> Result<(Value, Vec<u8>), Diagnostics> {
-    let id = source.attr("pipeline_id").as_str();
-    let destination = source.attr("delivery_stream_arn").as_str();
+    let id = source.attr(pipeline::PIPELINE_ID).as_str();
+    let destination = source.attr(pipeline::DELIVERY_STREAM_ARN).as_str();
     let (Some(id), Some(destination)) = (id, destination) else {
         return Err(failed(
             "Cannot move this pipeline",
@@ -487,22 +489,25 @@ pub fn from_pipeline(
     let a = Attachment {
         attachment_id: Some(id.to_owned()),
         rest_api_id: source
-            .attr("rest_api_id")
+            .attr(pipeline::REST_API_ID)
             .as_str()
             .unwrap_or_default()
             .to_owned(),
         stage_name: source
-            .attr("stage_name")
+            .attr(pipeline::STAGE_NAME)
             .as_str()
             .unwrap_or_default()
             .to_owned(),
         destination_arn: Some(destination.to_owned()),
         format: source
-            .attr("format")
+            .attr(pipeline::FORMAT)
             .as_str()
-            .unwrap_or(crate::log_format::JSON)
+            .unwrap_or(pipeline::DEFAULT_FORMAT)
             .to_owned(),
-        append_newline: source.attr("append_newline").as_bool().unwrap_or(true),
+        append_newline: source
+            .attr(pipeline::APPEND_NEWLINE)
+            .as_bool()
+            .unwrap_or(pipeline::DEFAULT_APPEND_NEWLINE),
     };
     let private = Private {
         earlier: crate::resources::access_log_pipeline::earlier_in_private(source_private),

@@ -8,6 +8,7 @@ use crate::aws::error::ErrorKind;
 use crate::aws::s3::{self, BucketAccess};
 use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 
+use super::fields::{S3, s3 as in_s3};
 use super::{S3Settings, failed, failed_at};
 
 /// What the pre-check learnt.
@@ -31,7 +32,7 @@ pub async fn check(clients: &AwsClients, s3: &S3Settings) -> Result<CheckedBucke
         Ok(found) => found,
         Err(e) if e.is(ErrorKind::NotFound) => {
             return Err(failed_at(
-                &["s3", "bucket_arn"],
+                &[S3, in_s3::BUCKET_ARN],
                 "Bucket not found",
                 format!("There is no S3 bucket {name:?} (S3 answered HeadBucket with 404)."),
             ));
@@ -47,7 +48,7 @@ pub async fn check(clients: &AwsClients, s3: &S3Settings) -> Result<CheckedBucke
         let key_region = Arn::parse(key).map(|k| k.region).unwrap_or_default();
         if known_region && key_region != region {
             return Err(failed_at(
-                &["s3", "kms_key_arn"],
+                &[S3, in_s3::KMS_KEY_ARN],
                 "KMS key in another region",
                 format!(
                     "s3.kms_key_arn is a key of region {key_region}, but bucket {name:?} is in                      {region}: Firehose needs a key of the bucket's region."
@@ -81,8 +82,9 @@ pub async fn check(clients: &AwsClients, s3: &S3Settings) -> Result<CheckedBucke
         )),
     };
     if let Some((summary, detail)) = why {
-        warnings
-            .push(Diagnostic::warning(summary, detail).at(AttrPath::attrs(["s3", "bucket_arn"])));
+        warnings.push(
+            Diagnostic::warning(summary, detail).at(AttrPath::attrs([S3, in_s3::BUCKET_ARN])),
+        );
     }
     Ok(CheckedBucket { region, warnings })
 }

@@ -21,7 +21,9 @@ use std::fmt;
 use crate::aws::arn::bucket_name_of;
 use crate::firehose_prefix;
 
+use super::fields as names;
 use super::owner::OwnerKind;
+use crate::resources::fields;
 
 /// The one partition column.
 pub const PARTITION_COLUMN: &str = "dt";
@@ -140,11 +142,11 @@ impl fmt::Display for CatalogError {
     }
 }
 
-const FORMAT: &[&str] = &["format"];
-const PREFIX: &[&str] = &["s3", "prefix"];
-const TABLE: &[&str] = &["catalog", "table"];
-const DATABASE: &[&str] = &["catalog", "database"];
-const PARQUET: &[&str] = &["catalog", "parquet"];
+const FORMAT: &[&str] = &[fields::FORMAT];
+const PREFIX: &[&str] = &[names::S3, names::s3::PREFIX];
+const TABLE: &[&str] = &[names::CATALOG, names::catalog::TABLE];
+const DATABASE: &[&str] = &[names::CATALOG, names::catalog::DATABASE];
+const PARQUET: &[&str] = &[names::CATALOG, names::catalog::PARQUET];
 
 /// What the derivation reads.
 #[derive(Debug, Clone, Copy)]

@@ -22,10 +22,12 @@ pub mod s3 {
     pub const COMPRESSION: &str = "compression";
     pub const KMS_KEY_ARN: &str = "kms_key_arn";
 
-    /// Firehose's own buffering defaults: 5 MiB and 300 seconds ("BufferingHints", Firehose
-    /// API Reference).
-    pub const DEFAULT_BUFFERING_SIZE_MIB: i64 = 5;
-    pub const DEFAULT_BUFFERING_INTERVAL_SECONDS: i64 = 300;
+    use crate::aws::firehose;
+
+    /// Firehose's own buffering defaults.
+    pub const DEFAULT_BUFFERING_SIZE_MIB: i64 = firehose::DEFAULT_BUFFERING_SIZE_MIB as i64;
+    pub const DEFAULT_BUFFERING_INTERVAL_SECONDS: i64 =
+        firehose::DEFAULT_BUFFERING_INTERVAL_SECONDS as i64;
     /// The provider's choice (Firehose's own default is UNCOMPRESSED): access logs compress well.
     pub const DEFAULT_COMPRESSION: &str = "GZIP";
 }
