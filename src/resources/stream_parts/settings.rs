@@ -185,3 +185,83 @@ fn planned_bucket_policy(planned: &Value) -> Value {
         _ => Value::unknown(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::firehose::AWS_OWNED_KEY;
+
+    fn settings() -> StreamSettings {
+        StreamSettings {
+            role_arn: Some("arn:aws:iam::123456789012:role/r".into()),
+            s3: S3Settings {
+                bucket_arn: "arn:aws:s3:::logs".into(),
+                prefix: Some("apigw/".into()),
+                error_output_prefix: None,
+                buffering_size_mib: 64,
+                buffering_interval_seconds: 60,
+                compression: "UNCOMPRESSED".into(),
+                kms_key_arn: None,
+            },
+            server_side_encryption: Encryption::default(),
+            catalog: Some(Catalog {
+                database: "db".into(),
+                table: "t".into(),
+                parquet: true,
+            }),
+            error_logging: ErrorLoggingSettings {
+                enabled: false,
+                log_group_name: None,
+                log_stream_name: None,
+            },
+            tags: Some(BTreeMap::from([("team".into(), "a".into())])),
+            tags_all: BTreeMap::from([("team".into(), "a".into())]),
+            timeouts: Value::object([("create", "30m".into())]),
+        }
+    }
+
+    #[test]
+    fn what_state_records_reads_back_as_the_same_settings() {
+        let base = settings();
+        let stream = ObservedStream {
+            arn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s".into(),
+            destination: S3Destination {
+                role_arn: base.role_arn.clone().unwrap(),
+                bucket_arn: base.s3.bucket_arn.clone(),
+                prefix: base.s3.prefix.clone(),
+                error_output_prefix: None,
+                buffering_size_mib: 64,
+                buffering_interval_seconds: 60,
+                compression: "UNCOMPRESSED".into(),
+                kms_key_arn: None,
+                format_conversion: None,
+                error_logging: Default::default(),
+                partitioning: None,
+            },
+            encryption: StreamEncryption {
+                status: "ENABLED".into(),
+                key_type: Some(AWS_OWNED_KEY.into()),
+                failure: None,
+            },
+            error_logging: Default::default(),
+        };
+        let catalog = base.catalog.as_ref().unwrap().to_value(None);
+        let (_, attributes) = state_attributes(
+            &base,
+            || unreachable!("the stream was found"),
+            ObservedSide {
+                stream: Some(&stream),
+                role_intact: true,
+                tags: &base.tags_all,
+                catalog: &catalog,
+            },
+            &BTreeMap::new(),
+        );
+        let state = Value::object(attributes);
+        assert_eq!(StreamSettings::from_value(&state), base);
+        assert_eq!(
+            state.attr(S3_DESTINATION_URI),
+            &Value::from("s3://logs/apigw/")
+        );
+    }
+}
