@@ -9,10 +9,11 @@ use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 use crate::plugin::schema::Attribute;
 use crate::plugin::types::Type;
 use crate::plugin::validators::{Chars, Length};
+use crate::resources::fields::{REST_API_ID, STAGE_NAME};
 
 /// The required `rest_api_id` argument: 1 to 64 letters and digits.
 pub fn rest_api_id_attribute(description: &'static str) -> Attribute {
-    Attribute::required("rest_api_id", Type::String, description)
+    Attribute::required(REST_API_ID, Type::String, description)
         .validate(Length { min: 1, max: 64 })
         .validate(Chars {
             allowed: |c| c.is_ascii_alphanumeric(),
@@ -24,7 +25,7 @@ pub fn rest_api_id_attribute(description: &'static str) -> Attribute {
 /// hyphens, and underscores. Maximum length is 128 characters." (botocore
 /// data/apigateway/2015-07-09/service-2.json, Stage.stageName).
 pub fn stage_name_attribute(description: &'static str) -> Attribute {
-    Attribute::required("stage_name", Type::String, description)
+    Attribute::required(STAGE_NAME, Type::String, description)
         .validate(Length { min: 1, max: 128 })
         .validate(Chars {
             allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
@@ -60,7 +61,7 @@ pub async fn find_or_say(
         Err(e) if e.is(ErrorKind::NotFound) => {
             match apigateway::which_is_missing(clients, rest_api_id).await {
                 Ok(Missing::RestApi) => Err(located(
-                    "rest_api_id",
+                    REST_API_ID,
                     "REST API not found",
                     format!(
                         "There is no REST API {rest_api_id:?} in region {}.",
@@ -68,7 +69,7 @@ pub async fn find_or_say(
                     ),
                 )),
                 Ok(Missing::Stage) => Err(located(
-                    "stage_name",
+                    STAGE_NAME,
                     "Stage not found",
                     format!(
                         "REST API {rest_api_id:?} has no stage {stage_name:?} in region {}. Deploy the API to that stage first.",

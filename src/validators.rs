@@ -60,7 +60,9 @@ impl ArnKind {
         match self {
             ArnKind::Bucket => check_bucket_arn(&arn),
             ArnKind::Role => check_role_arn(&arn),
-            ArnKind::DeliveryRole => check_role_arn(&arn).and_then(|()| check_delivery_role(s)),
+            ArnKind::DeliveryRole => {
+                check_role_arn(&arn).and_then(|()| check_delivery_role(s, &arn))
+            }
             ArnKind::KmsKey => check_kms_key_arn(&arn),
             ArnKind::AccessLogStream => check_access_log_stream_arn(&arn),
         }
@@ -261,14 +263,14 @@ fn check_role_arn(arn: &ParsedArn) -> Result<(), ArnProblem> {
 
 /// Firehose's own pattern for the role it assumes. Source: botocore data/firehose/2015-08-04
 /// service-2.json, RoleARN: at most 512 characters, `arn:.*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+`.
-fn check_delivery_role(s: &str) -> Result<(), ArnProblem> {
+fn check_delivery_role(s: &str, arn: &ParsedArn) -> Result<(), ArnProblem> {
     if s.chars().count() > 512 {
         return Err(invalid(
             ROLE_FORM,
             "Firehose takes role ARNs of at most 512 characters",
         ));
     }
-    let path = s.split_once(":role/").map_or("", |(_, p)| p);
+    let path = arn.resource_named("role").unwrap_or_default();
     if let Some(c) = path
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || "+=,.@_-/".contains(*c)))

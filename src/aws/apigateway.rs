@@ -60,13 +60,6 @@ pub async fn find_stage(
     Ok(Stage { access_log, tags })
 }
 
-/// The ARN API Gateway's TagResource and UntagResource take for a stage:
-/// `arn:aws:apigateway:<region>::/restapis/<id>/stages/<name>` ("Tagging your API Gateway
-/// resources", API Gateway Developer Guide).
-pub fn stage_arn(partition: &str, region: &str, rest_api_id: &str, stage_name: &str) -> String {
-    format!("arn:{partition}:apigateway:{region}::/restapis/{rest_api_id}/stages/{stage_name}")
-}
-
 /// Adds or overwrites tags on a stage (TagResource).
 pub async fn tag_stage(
     aws: &AwsClients,

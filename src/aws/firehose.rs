@@ -22,6 +22,11 @@ use super::phase::Phase;
 use super::policy::{POLL_FIRST_DELAY, POLL_MAX_DELAY, next_delay};
 use super::retry::{WaitError, pause_until};
 
+/// Firehose's buffering when a destination names none: 5 MiB and 300 seconds
+/// (BufferingHints.SizeInMBs and IntervalInSeconds, "BufferingHints", Firehose API Reference).
+pub const DEFAULT_BUFFERING_SIZE_MIB: i32 = 5;
+pub const DEFAULT_BUFFERING_INTERVAL_SECONDS: i32 = 300;
+
 /// The S3 destination of a stream, as the provider models it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct S3Destination {
@@ -304,11 +309,11 @@ pub async fn find_stream(aws: &AwsClients, name: &str) -> Result<Stream, AwsErro
             buffering_size_mib: s3
                 .buffering_hints()
                 .and_then(|b| b.size_in_mbs())
-                .unwrap_or(5),
+                .unwrap_or(DEFAULT_BUFFERING_SIZE_MIB),
             buffering_interval_seconds: s3
                 .buffering_hints()
                 .and_then(|b| b.interval_in_seconds())
-                .unwrap_or(300),
+                .unwrap_or(DEFAULT_BUFFERING_INTERVAL_SECONDS),
             compression: s3.compression_format().as_str().to_owned(),
             kms_key_arn: s3
                 .encryption_configuration()

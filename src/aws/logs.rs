@@ -7,29 +7,6 @@ use super::call::send;
 use super::clients::AwsClients;
 use super::error::{AwsError, ErrorKind};
 
-/// `arn:<partition>:logs:<region>:<account>:log-group:<name>`: the ARN that TagResource,
-/// UntagResource and ListTagsForResource take for a log group ("TagResource", CloudWatch Logs
-/// API Reference: "arn:aws:logs:Region:account-id:log-group:log-group-name").
-pub fn log_group_arn(partition: &str, region: &str, account: &str, group: &str) -> String {
-    format!("arn:{partition}:logs:{region}:{account}:log-group:{group}")
-}
-
-/// The ARN of a log stream, as IAM policies name it ("Grant Firehose access to an Amazon S3
-/// destination", Firehose Developer Guide: `arn:aws:logs:region:account-id:log-group:
-/// log-group-name:log-stream:log-stream-name`).
-pub fn log_stream_arn(
-    partition: &str,
-    region: &str,
-    account: &str,
-    group: &str,
-    stream: &str,
-) -> String {
-    format!(
-        "{}:log-stream:{stream}",
-        log_group_arn(partition, region, account, group)
-    )
-}
-
 /// Creates a log group with tags; an existing one is `ErrorKind::AlreadyExists`.
 pub async fn create_log_group(
     aws: &AwsClients,
@@ -151,24 +128,5 @@ pub async fn delete_log_group(aws: &AwsClients, name: &str) -> Result<(), AwsErr
         Ok(_) => Ok(()),
         Err(e) if e.is(ErrorKind::NotFound) => Ok(()),
         Err(e) => Err(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arns_name_the_group_and_its_stream() {
-        assert_eq!(
-            log_stream_arn(
-                "aws",
-                "us-east-1",
-                "123456789012",
-                "/aws/kinesisfirehose/s",
-                "DestinationDelivery"
-            ),
-            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/kinesisfirehose/s:log-stream:DestinationDelivery"
-        );
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod access_log_pipeline;
 pub mod access_log_stream;
+pub mod fields;
 pub mod stage_access_log;
 pub mod stage_claim;
 pub mod stage_log;

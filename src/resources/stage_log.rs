@@ -1,6 +1,7 @@
 //! A stage's access-log settings, as the pipeline and the attachment both change them: point
 //! the stage at a stream, and give it back what it had before.
 
+use crate::resources::fields::{APPEND_NEWLINE, DEFAULT_APPEND_NEWLINE, FORMAT};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::apigateway::{self, AccessLog, Stage};
@@ -168,13 +169,16 @@ async fn set_stage_log(
 /// The rule on `format` and `append_newline` together: the newline counts toward API
 /// Gateway's 3 KB template quota too. Unknown values pass.
 pub fn validate_format(config: &Value, diags: &mut Diagnostics) {
-    let append = config.attr("append_newline").as_bool().unwrap_or(true);
-    if let Some(format) = config.attr("format").as_str() {
+    let append = config
+        .attr(APPEND_NEWLINE)
+        .as_bool()
+        .unwrap_or(DEFAULT_APPEND_NEWLINE);
+    if let Some(format) = config.attr(FORMAT).as_str() {
         let held = log_format::as_stage_holds(format, append);
         if held.len() > log_format::MAX_FORMAT_BYTES && format.len() <= log_format::MAX_FORMAT_BYTES
         {
             diags.attr_error(
-            &AttrPath::attrs(["format"]),
+            &AttrPath::attrs([FORMAT]),
             "Format too long with its newline",
             format!(
                 "format is {} bytes, and with the newline append_newline adds it is {}: more than \

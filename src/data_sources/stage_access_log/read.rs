@@ -58,7 +58,7 @@ async fn pipeline_stream(clients: &AwsClients, destination_arn: &str) -> Result<
     let Ok(arn) = Arn::parse(destination_arn) else {
         return Ok(false);
     };
-    let Some(name) = arn.resource_named("deliverystream") else {
+    let Some(name) = arn.delivery_stream_name() else {
         return Ok(false);
     };
     if arn.region != clients.region {

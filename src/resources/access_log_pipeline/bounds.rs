@@ -14,6 +14,7 @@ use crate::plugin::framework::OpContext;
 use crate::plugin::value::Value;
 use crate::test_hooks;
 
+use super::fields::timeouts;
 use super::model::Pipeline;
 
 /// The operations a deadline is set for, by their `timeouts` attribute name.
@@ -28,10 +29,11 @@ pub enum Op {
 impl Op {
     fn name(self) -> &'static str {
         match self {
-            Op::Create => "create",
+            Op::Create => timeouts::CREATE,
+            // `timeouts` has no `read`: a read's deadline is always the default.
             Op::Read => "read",
-            Op::Update => "update",
-            Op::Delete => "delete",
+            Op::Update => timeouts::UPDATE,
+            Op::Delete => timeouts::DELETE,
         }
     }
 

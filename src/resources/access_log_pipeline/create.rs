@@ -14,6 +14,7 @@ use crate::plugin::value::Value;
 use crate::resources::stream_parts::{bucket, catalog_table, error_logging, role, stream};
 use crate::validators::MAX_TAGS;
 
+use super::fields::{self, STAGE_NAME, TAGS};
 use super::model::{Observed, ObservedStream, Pipeline, Private, partial_state, state_value};
 use super::ownership::{self, Claim, Earlier, OWNER};
 use super::steps::{self, failed_at};
@@ -96,7 +97,7 @@ async fn steps_of_create(
     made: &mut Made,
     warnings: &mut Diagnostics,
 ) -> Result<Value, Diagnostics> {
-    let deadline = Instant::now() + p.timeout("create", DEFAULT_CREATE_TIMEOUT);
+    let deadline = Instant::now() + p.timeout(fields::timeouts::CREATE, DEFAULT_CREATE_TIMEOUT);
 
     // 0. Two resources of one configuration on one stage: the later is refused before any call.
     let key = p.stage_key(&clients.region);
@@ -107,7 +108,7 @@ async fn steps_of_create(
             ),
             &other,
             p,
-            "stage_name",
+            STAGE_NAME,
         ));
     }
 
@@ -119,14 +120,14 @@ async fn steps_of_create(
     private.earlier = Some(earlier.clone());
 
     // 2. The bucket exists (one of another account or region only gets a warning).
-    let bucket = bucket::check(clients, &p.s3).await?;
+    let bucket = bucket::check(clients, &p.settings.s3).await?;
     let parts = p.parts();
     let owner = steps::owner(p, id);
     warnings.extend(bucket.warnings);
     private.bucket_region = Some(bucket.region.clone());
 
     // 3. The role: given, or made and owned.
-    let (role_arn, role_made) = match &p.role_arn {
+    let (role_arn, role_made) = match &p.settings.role_arn {
         Some(arn) => (arn.clone(), None),
         None => {
             // Recorded before the attempt: if its answer is lost, destroy still finds the role
@@ -143,7 +144,7 @@ async fn steps_of_create(
     };
 
     // 3b. The Glue table, before the stream: a stream converting to Parquet names it.
-    if p.catalog.is_some() {
+    if p.settings.catalog.is_some() {
         made.anything = true;
         catalog_table::ensure(clients, &parts, &owner).await?;
     }
@@ -175,7 +176,7 @@ async fn steps_of_create(
 
     // The state is what AWS just confirmed: the stream as described once ACTIVE, the stage
     // and tags as written. Reading them back again would only cost rate-limited calls.
-    let catalog = p.catalog.as_ref().map_or(Value::Null, |c| {
+    let catalog = p.settings.catalog.as_ref().map_or(Value::Null, |c| {
         c.to_value(Some(catalog_table::table_arn(&stream.arn, c)))
     });
     let observed = Observed {
@@ -190,7 +191,7 @@ async fn steps_of_create(
         stage_exists: true,
         stage_access_log,
         role_intact: true,
-        tags: p.tags_all.clone(),
+        tags: p.settings.tags_all.clone(),
     };
     Ok(state_value(p, &observed, &clients.default_tags))
 }
@@ -204,14 +205,14 @@ pub fn check_tag_room(p: &Pipeline, id: &str, earlier: &Earlier) -> Result<(), D
         return Ok(());
     }
     Err(failed_at(
-        &["tags"],
+        &[TAGS],
         "Too many tags",
         format!(
             "The stage's current access-log settings take {} tags to record on the stream and role (so \
              that destroy can give them back), which with tags_all ({}) and the owner tag makes {total}; \
              Firehose and IAM take at most {MAX_TAGS}. Remove {} tags.",
             earlier.tags().len(),
-            p.tags_all.len(),
+            p.settings.tags_all.len(),
             total - MAX_TAGS
         ),
     ))
@@ -233,7 +234,7 @@ async fn roll_back(
         Ok(_) => {}
         Err(_) => return false,
     }
-    if let Some(c) = &p.catalog {
+    if let Some(c) = &p.settings.catalog {
         if let Err(errors) = catalog_table::delete_owned(clients, OWNER, id, c).await {
             diags.extend(errors);
             return false;

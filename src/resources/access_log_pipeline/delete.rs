@@ -12,6 +12,7 @@ use crate::plugin::value::Value;
 use crate::resources::stream_parts::stream::delete_owned_stream;
 use crate::resources::stream_parts::{catalog_table, error_logging, role};
 
+use super::fields::timeouts;
 use super::model::{Pipeline, Private};
 use super::ownership::{Claim, Earlier, OWNER};
 use super::read::decode_private;
@@ -38,7 +39,7 @@ async fn steps_of_delete(
     p: &Pipeline,
     cache: &Private,
 ) -> Result<Diagnostics, Diagnostics> {
-    let deadline = Instant::now() + p.timeout("delete", DEFAULT_DELETE_TIMEOUT);
+    let deadline = Instant::now() + p.timeout(timeouts::DELETE, DEFAULT_DELETE_TIMEOUT);
 
     // Only what this pipeline made is touched: the stream of its name may be one made by hand
     // (an import) or by another pipeline.
@@ -128,7 +129,7 @@ async fn steps_of_delete(
     };
     // Then what it named and what it logged to: the table (which a Parquet conversion names)
     // and the log group, each if this pipeline made it. The role goes whatever they answer.
-    let table = match (&stream, &p.catalog) {
+    let table = match (&stream, &p.settings.catalog) {
         (Ok(_), Some(c)) => catalog_table::delete_owned(clients, OWNER, &id, c).await,
         _ => Ok(()),
     };

@@ -4,6 +4,7 @@
 mod bounds;
 mod create;
 mod delete;
+pub mod fields;
 mod model;
 mod names;
 pub(crate) mod ownership;

@@ -8,20 +8,16 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::apigateway::AccessLog;
-use crate::aws::firehose::{S3Destination, StreamEncryption};
+use crate::aws::firehose::S3Destination;
 use crate::log_format;
-use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
 use crate::stage;
 
-use crate::resources::stream_parts::catalog_table::Catalog;
-use crate::resources::stream_parts::encryption::Encryption;
-use crate::resources::stream_parts::error_logging::{self, Settings as ErrorLoggingSettings};
-use crate::resources::stream_parts::tags::own_tags;
-use crate::resources::stream_parts::{
-    S3Settings, StreamParts, destination_uri, known_or_null, map_value, policy, string_map,
-};
+pub use crate::resources::stream_parts::settings::ObservedStream;
+use crate::resources::stream_parts::settings::{ObservedSide, StreamSettings, state_attributes};
+use crate::resources::stream_parts::{StreamParts, known_or_null};
 
+use super::fields::*;
 use super::ownership::{self, Earlier};
 
 /// The resource's values, as known at apply time.
@@ -36,25 +32,11 @@ pub struct Pipeline {
     pub append_newline: bool,
     pub enabled: bool,
     pub delivery_stream_name: String,
-    /// None when the provider is to create and own the role.
-    pub role_arn: Option<String>,
-    pub s3: S3Settings,
-    pub server_side_encryption: Encryption,
-    /// The Glue table the pipeline keeps, if any.
-    pub catalog: Option<Catalog>,
-    pub error_logging: ErrorLoggingSettings,
-    pub tags: Option<BTreeMap<String, String>>,
-    pub tags_all: BTreeMap<String, String>,
-    /// Kept as configured: it is not remote state.
-    pub timeouts: Value,
+    pub settings: StreamSettings,
 }
 
 fn string(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
-}
-
-fn opt_string(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_owned)
 }
 
 impl Pipeline {
@@ -62,21 +44,17 @@ impl Pipeline {
     /// provider fills in) read as absent.
     pub fn from_value(v: &Value) -> Pipeline {
         Pipeline {
-            pipeline_id: opt_string(v.attr("pipeline_id")),
-            rest_api_id: string(v.attr("rest_api_id")),
-            stage_name: string(v.attr("stage_name")),
-            format: string(v.attr("format")),
-            append_newline: v.attr("append_newline").as_bool().unwrap_or(true),
-            enabled: v.attr("enabled").as_bool().unwrap_or(true),
-            delivery_stream_name: string(v.attr("delivery_stream_name")),
-            role_arn: opt_string(v.attr("role_arn")),
-            s3: S3Settings::from_value(v.attr("s3")),
-            server_side_encryption: Encryption::from_value(v.attr("server_side_encryption")),
-            catalog: Catalog::from_value(v.attr("catalog")),
-            error_logging: ErrorLoggingSettings::from_value(v.attr("error_logging")),
-            tags: string_map(v.attr("tags")),
-            tags_all: string_map(v.attr("tags_all")).unwrap_or_default(),
-            timeouts: v.attr("timeouts").clone(),
+            pipeline_id: v.attr(PIPELINE_ID).as_str().map(str::to_owned),
+            rest_api_id: string(v.attr(REST_API_ID)),
+            stage_name: string(v.attr(STAGE_NAME)),
+            format: string(v.attr(FORMAT)),
+            append_newline: v
+                .attr(APPEND_NEWLINE)
+                .as_bool()
+                .unwrap_or(DEFAULT_APPEND_NEWLINE),
+            enabled: v.attr(ENABLED).as_bool().unwrap_or(DEFAULT_ENABLED),
+            delivery_stream_name: string(v.attr(DELIVERY_STREAM_NAME)),
+            settings: StreamSettings::from_value(v),
         }
     }
 
@@ -100,27 +78,23 @@ impl Pipeline {
 
     /// The deadline for an operation, from `timeouts` or the default.
     pub fn timeout(&self, op: &str, default: Duration) -> Duration {
-        self.timeouts
-            .attr(op)
-            .as_str()
-            .and_then(parse_duration)
-            .unwrap_or(default)
+        self.settings.timeout(op, default)
     }
 
     /// The stream's settings, for the steps shared with the other stream resources.
     pub fn parts(&self) -> StreamParts {
         StreamParts {
             name: self.delivery_stream_name.clone(),
-            name_attr: "delivery_stream_name",
+            name_attr: DELIVERY_STREAM_NAME,
             purpose: self.id(),
-            role_arn: self.role_arn.clone(),
-            s3: self.s3.clone(),
+            role_arn: self.settings.role_arn.clone(),
+            s3: self.settings.s3.clone(),
             format: self.format.clone(),
             partitioning: false,
-            server_side_encryption: self.server_side_encryption.clone(),
-            catalog: self.catalog.clone(),
-            error_logging: self.error_logging.clone(),
-            tags_all: self.tags_all.clone(),
+            server_side_encryption: self.settings.server_side_encryption.clone(),
+            catalog: self.settings.catalog.clone(),
+            error_logging: self.settings.error_logging.clone(),
+            tags_all: self.settings.tags_all.clone(),
         }
     }
 
@@ -137,7 +111,7 @@ impl Pipeline {
         creating: bool,
         earlier: &Earlier,
     ) -> BTreeMap<String, String> {
-        let mut tags = self.tags_all.clone();
+        let mut tags = self.settings.tags_all.clone();
         tags.extend(ownership::provider_tags(id, creating, earlier));
         tags
     }
@@ -145,17 +119,6 @@ impl Pipeline {
     /// The key of the stage in this process's register of claims.
     pub fn stage_key(&self, region: &str) -> String {
         format!("{region}/{}/{}", self.rest_api_id, self.stage_name)
-    }
-}
-
-/// The planned `bucket_policy_json`: known once the role's and the bucket's ARNs are.
-pub fn planned_bucket_policy(planned: &Value) -> Value {
-    match (
-        planned.attr("s3").attr("bucket_arn").as_str(),
-        planned.attr("role_arn").as_str(),
-    ) {
-        (Some(bucket), Some(role)) => policy::bucket_policy(bucket, role).into(),
-        _ => Value::unknown(),
     }
 }
 
@@ -224,16 +187,6 @@ pub struct Observed {
     pub catalog: Value,
 }
 
-/// The stream as found.
-#[derive(Debug, Clone)]
-pub struct ObservedStream {
-    pub arn: String,
-    pub destination: S3Destination,
-    pub encryption: StreamEncryption,
-    /// Whether the log group and stream the destination logs to exist.
-    pub error_logging: error_logging::Seen,
-}
-
 /// The state to record: identity and settings from `base` (plan or prior state), everything
 /// AWS holds from `observed`, so drift shows in the next plan.
 pub fn state_value(
@@ -252,64 +205,33 @@ pub fn state_value(
         }
         _ => (base.format.clone(), base.append_newline),
     };
-    let d = match &observed.stream {
-        Some(s) => s.destination.clone(),
-        None => base.destination(base.role_arn.as_deref().unwrap_or_default()),
-    };
-    let role_arn = match observed.role_intact && !d.role_arn.is_empty() {
-        true => Value::from(d.role_arn.as_str()),
-        false => Value::Null,
-    };
-    // A stream that is gone keeps the settings planned for it.
-    let encryption = match &observed.stream {
-        Some(s) => Encryption::observed(&base.server_side_encryption, &s.encryption),
-        None => base.server_side_encryption.clone(),
-    };
-    let logging = match &observed.stream {
-        Some(s) => error_logging::state(&base.error_logging, &d.error_logging, s.error_logging),
-        None => base.error_logging.clone(),
-    };
-    let bucket_policy = match &role_arn {
-        Value::String(role) => policy::bucket_policy(&d.bucket_arn, role).into(),
-        _ => Value::Null,
-    };
-    let own = own_tags(
-        base.tags.as_ref(),
-        &base.tags_all,
-        &observed.tags,
+    let (_, stream_side) = state_attributes(
+        &base.settings,
+        || base.destination(base.settings.role_arn.as_deref().unwrap_or_default()),
+        ObservedSide {
+            stream: observed.stream.as_ref(),
+            role_intact: observed.role_intact,
+            tags: &observed.tags,
+            catalog: &observed.catalog,
+        },
         default_tags,
     );
-    let tags = match (&base.tags, own.is_empty()) {
-        (None, true) => Value::Null,
-        _ => map_value(&own),
-    };
-    Value::object([
-        ("id", base.id().into()),
-        ("pipeline_id", observed.pipeline_id.as_str().into()),
-        ("rest_api_id", base.rest_api_id.as_str().into()),
-        ("stage_name", base.stage_name.as_str().into()),
-        ("format", format.into()),
-        ("append_newline", append_newline.into()),
-        ("enabled", enabled.into()),
+    let mut attributes = vec![
+        (ID, base.id().into()),
+        (PIPELINE_ID, observed.pipeline_id.as_str().into()),
+        (REST_API_ID, base.rest_api_id.as_str().into()),
+        (STAGE_NAME, base.stage_name.as_str().into()),
+        (FORMAT, format.into()),
+        (APPEND_NEWLINE, append_newline.into()),
+        (ENABLED, enabled.into()),
         (
-            "delivery_stream_name",
+            DELIVERY_STREAM_NAME,
             base.delivery_stream_name.as_str().into(),
         ),
-        ("delivery_stream_arn", stream_arn.map(str::to_owned).into()),
-        ("role_arn", role_arn),
-        ("s3", S3Settings::value_of_destination(&d)),
-        ("server_side_encryption", encryption.to_value()),
-        ("catalog", observed.catalog.clone()),
-        ("error_logging", logging.to_value()),
-        (
-            "s3_destination_uri",
-            destination_uri(&d.bucket_arn, d.prefix.as_deref()).into(),
-        ),
-        ("bucket_policy_json", bucket_policy),
-        ("tags", tags),
-        ("tags_all", map_value(&observed.tags)),
-        ("timeouts", base.timeouts.clone()),
-    ])
+        (DELIVERY_STREAM_ARN, stream_arn.map(str::to_owned).into()),
+    ];
+    attributes.extend(stream_side);
+    Value::object(attributes)
 }
 
 /// The state to record after a failure part-way through a create: what is known so far, with
@@ -321,16 +243,16 @@ pub fn partial_state(
     role_arn: Option<&str>,
 ) -> Value {
     let mut state = known_or_null(planned);
-    if let Some(v) = state.attr_mut("pipeline_id") {
+    if let Some(v) = state.attr_mut(PIPELINE_ID) {
         *v = pipeline_id.into();
     }
     if let Some(arn) = stream_arn {
-        if let Some(v) = state.attr_mut("delivery_stream_arn") {
+        if let Some(v) = state.attr_mut(DELIVERY_STREAM_ARN) {
             *v = arn.into();
         }
     }
     if let Some(arn) = role_arn {
-        if let Some(v) = state.attr_mut("role_arn") {
+        if let Some(v) = state.attr_mut(ROLE_ARN) {
             *v = arn.into();
         }
     }

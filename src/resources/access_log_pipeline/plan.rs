@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::log_format;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
@@ -10,15 +9,16 @@ use crate::plugin::value::Value;
 use super::super::stage_log;
 use crate::resources::stream_parts::plan as plan_parts;
 use crate::resources::stream_parts::plan::{Reserved, set};
-use crate::resources::stream_parts::{catalog_table, destination_uri, error_logging};
+use crate::resources::stream_parts::{catalog_table, error_logging, settings};
 
-use super::model::{Private, planned_bucket_policy};
+use super::fields::*;
+use super::model::Private;
 use super::names;
 use super::ownership::RESERVED_TAGS;
 
 /// Rules that involve more than one attribute. Unknown values pass.
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
-    catalog_table::validate(config, log_format::JSON, diags);
+    catalog_table::validate(config, DEFAULT_FORMAT, diags);
     plan_parts::validate_s3(config, diags);
     stage_log::validate_format(config, diags);
     error_logging::validate(config, diags);
@@ -40,22 +40,22 @@ pub fn modify(
     diags: &mut Diagnostics,
 ) -> Vec<u8> {
     let (api, stage) = (
-        planned.attr("rest_api_id").clone(),
-        planned.attr("stage_name").clone(),
+        planned.attr(REST_API_ID).clone(),
+        planned.attr(STAGE_NAME).clone(),
     );
     let id = match (api.as_str(), stage.as_str()) {
         (Some(a), Some(s)) => Value::from(format!("{a}/{s}")),
         _ => Value::unknown(),
     };
-    set(planned, "id", id);
+    set(planned, ID, id);
 
-    if planned.attr("delivery_stream_name").is_unknown()
-        && req.config.attr("delivery_stream_name").is_null()
+    if planned.attr(DELIVERY_STREAM_NAME).is_unknown()
+        && req.config.attr(DELIVERY_STREAM_NAME).is_null()
     {
         if let (Some(a), Some(s)) = (api.as_str(), stage.as_str()) {
             set(
                 planned,
-                "delivery_stream_name",
+                DELIVERY_STREAM_NAME,
                 names::default_stream_name(a, s).into(),
             );
         }
@@ -66,41 +66,31 @@ pub fn modify(
     // when refresh found the owned role gone or changed (its ARN then reads null). A stream
     // made outside this provider (an import) keeps its role: the pipeline never changes it.
     let private = Private::decode(req.prior_private).unwrap_or_default();
-    if !req.prior.is_null() && req.config.attr("role_arn").is_null() {
-        let prior_role = req.prior.attr("role_arn");
+    if !req.prior.is_null() && req.config.attr(ROLE_ARN).is_null() {
+        let prior_role = req.prior.attr(ROLE_ARN);
         let brought_along = private.owned_role.is_none() && !private.foreign_stream;
         if prior_role.is_null() || brought_along {
-            set(planned, "role_arn", Value::unknown());
+            set(planned, ROLE_ARN, Value::unknown());
         }
     }
     // A stream deleted outside Terraform reads back without an ARN: the apply makes it again.
-    if !req.prior.is_null() && req.prior.attr("delivery_stream_arn").is_null() {
-        set(planned, "delivery_stream_arn", Value::unknown());
+    if !req.prior.is_null() && req.prior.attr(DELIVERY_STREAM_ARN).is_null() {
+        set(planned, DELIVERY_STREAM_ARN, Value::unknown());
     }
 
-    error_logging::plan(req.config, planned, "delivery_stream_name");
+    error_logging::plan(req.config, planned, DELIVERY_STREAM_NAME);
 
     let tags_all = plan_parts::plan_tags_all(
         req.config,
-        planned.attr("tags"),
+        planned.attr(TAGS),
         default_tags,
         RESERVED,
         diags,
     );
-    set(planned, "tags_all", tags_all);
+    set(planned, TAGS_ALL, tags_all);
 
-    let s3 = planned.attr("s3");
-    let uri = match (s3.attr("bucket_arn"), s3.attr("prefix")) {
-        (Value::String(bucket), Value::String(prefix)) => {
-            destination_uri(bucket, Some(prefix)).into()
-        }
-        (Value::String(bucket), Value::Null) => destination_uri(bucket, None).into(),
-        _ => Value::unknown(),
-    };
-    set(planned, "s3_destination_uri", uri);
+    settings::plan_derived(planned);
     catalog_table::plan(req.prior, planned);
-    let bucket_policy = planned_bucket_policy(planned);
-    set(planned, "bucket_policy_json", bucket_policy);
     req.prior_private.to_vec()
 }
 

@@ -4,18 +4,19 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::arn::delivery_stream_name_of;
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::{apigateway, firehose};
-use crate::log_format;
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::value::Value;
-use crate::resources::stream_parts::encryption::Encryption;
-use crate::resources::stream_parts::error_logging::{self, Settings as ErrorLoggingSettings};
+use crate::resources::stream_parts::error_logging;
 use crate::resources::stream_parts::owner::user_tags;
-use crate::resources::stream_parts::{S3Settings, catalog_table, role};
+use crate::resources::stream_parts::settings::StreamSettings;
+use crate::resources::stream_parts::{catalog_table, role};
 use crate::stage;
 
+use super::fields::{DEFAULT_APPEND_NEWLINE, DEFAULT_FORMAT};
 use super::model::{Observed, ObservedStream, Pipeline, Private, state_value};
 use super::names;
 use super::ownership::{self, Claim, Earlier, OWNER};
@@ -93,7 +94,7 @@ pub async fn observe(
         .as_ref()
         .and_then(|s| s.s3.as_ref())
         .map(|d| d.role_arn.clone())
-        .or_else(|| p.role_arn.clone());
+        .or_else(|| p.settings.role_arn.clone());
     let uses_cached = cache.owned_role.is_some();
     let mut role = role::observe_owned_role(
         clients,
@@ -161,7 +162,7 @@ pub async fn observe(
     };
     let tags = match &stream {
         Some(_) => user_tags(&tags),
-        None => p.tags_all.clone(),
+        None => p.settings.tags_all.clone(),
     };
     let seen = stream.as_ref().map(|s| (s.arn.as_str(), &s.destination));
     let catalog = catalog_table::observe(clients, &p.parts(), OWNER, &id, seen).await?;
@@ -280,10 +281,8 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
     let pointed = stage
         .access_log
         .as_ref()
-        .and_then(|l| l.destination_arn.split(":deliverystream/").nth(1));
-    let stream_name = pointed
-        .map(str::to_owned)
-        .unwrap_or_else(|| names::default_stream_name(api, stage_name));
+        .and_then(|l| delivery_stream_name_of(&l.destination_arn));
+    let stream_name = pointed.unwrap_or_else(|| names::default_stream_name(api, stage_name));
     let stream = firehose::find_stream(clients, &stream_name).await.map_err(|e| {
         if e.is(ErrorKind::NotFound) {
             failed(
@@ -318,7 +317,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
             Some(body) => (body.to_owned(), true),
             None => (f.to_owned(), false),
         },
-        None => (log_format::JSON.to_owned(), true),
+        None => (DEFAULT_FORMAT.to_owned(), DEFAULT_APPEND_NEWLINE),
     };
     let base = Pipeline {
         pipeline_id: Some(pipeline_id),
@@ -328,18 +327,7 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         append_newline,
         enabled: true,
         delivery_stream_name: stream_name,
-        role_arn: Some(dest.role_arn.clone()),
-        s3: S3Settings::of_destination(&dest),
-        server_side_encryption: Encryption::observed(&Encryption::default(), &stream.encryption),
-        catalog: catalog_table::imported(&dest),
-        error_logging: ErrorLoggingSettings {
-            enabled: dest.error_logging.enabled,
-            log_group_name: dest.error_logging.log_group_name.clone(),
-            log_stream_name: dest.error_logging.log_stream_name.clone(),
-        },
-        tags: None,
-        tags_all: Default::default(),
-        timeouts: Value::Null,
+        settings: StreamSettings::imported(&dest, &stream.encryption),
     };
     let (state, mut cache) = read_state(clients, &base, &Private::default(), false).await?;
     if cache.foreign_stream {

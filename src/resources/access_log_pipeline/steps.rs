@@ -4,6 +4,7 @@
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::apigateway::{self, AccessLog};
+use crate::aws::arn::delivery_stream_name_of;
 use crate::aws::clients::AwsClients;
 use crate::aws::error::AwsError;
 use crate::aws::retry::WaitError;
@@ -11,7 +12,7 @@ use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::resources::stream_parts::owner::Owner;
 use crate::resources::stream_parts::{role, stream};
 
-pub use crate::resources::stream_parts::role::role_name_of;
+pub use crate::resources::stream_parts::role::names_role;
 pub use crate::resources::stream_parts::stream::stream_tags;
 pub use crate::resources::stream_parts::{RETRY_CHANGES, failed, failed_at};
 
@@ -19,12 +20,13 @@ use crate::stage;
 
 use super::super::stage_claim;
 use super::super::stage_log;
+use super::fields::STAGE_NAME;
 use super::model::Pipeline;
 use super::ownership::{Claim, Earlier, OWNER};
 
 /// Whether an access-log destination is this pipeline's stream.
 pub fn is_our_stream(destination_arn: &str, stream_name: &str) -> bool {
-    destination_arn.ends_with(&format!(":deliverystream/{stream_name}"))
+    delivery_stream_name_of(destination_arn).as_deref() == Some(stream_name)
 }
 
 /// The stage must exist; a clear error names whichever of REST API and stage is missing.
@@ -59,11 +61,6 @@ pub async fn release_stage(
 ) -> Result<Option<Diagnostic>, WaitError> {
     let ours = |arn: &str| is_our_stream(arn, &p.delivery_stream_name);
     stage_log::release(clients, &p.stage_ref(), &ours, earlier, cancel).await
-}
-
-/// The name of the Firehose stream an access-log destination names, if it is one.
-pub fn stream_of_destination(destination_arn: &str) -> Option<&str> {
-    destination_arn.split(":deliverystream/").nth(1)
 }
 
 /// The id of the pipeline that made stream `name`, from its owner tag (a create still running
@@ -134,7 +131,7 @@ pub async fn resolve_stage(
 ) -> Result<Earlier, Diagnostics> {
     if let Some((other, _)) = stage_claim::claim_of(&stage.tags) {
         return Err(failed_at(
-            &["stage_name"],
+            &[STAGE_NAME],
             "Stage already claimed",
             format!(
                 "Stage {:?} of REST API {:?} is held by the apigw_stage_access_log with attachment_id {other:?}. \
@@ -150,11 +147,11 @@ pub async fn resolve_stage(
     let Some(other_stream) = current
         .access_log
         .as_ref()
-        .and_then(|l| stream_of_destination(&l.destination_arn))
+        .and_then(|l| delivery_stream_name_of(&l.destination_arn))
     else {
         return Ok(current);
     };
-    let Some(tags) = stream_tags(clients, other_stream)
+    let Some(tags) = stream_tags(clients, &other_stream)
         .await
         .map_err(|e| failed("Cannot read the stream the stage logs to", e))?
     else {
@@ -177,7 +174,7 @@ pub async fn resolve_stage(
         &format!("The stage logs to stream {other_stream:?}, which"),
         other,
         p,
-        "stage_name",
+        STAGE_NAME,
     ))
 }
 

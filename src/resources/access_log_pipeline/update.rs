@@ -15,10 +15,11 @@ use crate::resources::stream_parts::stream::{commit, make_stream, update_destina
 use crate::resources::stream_parts::{bucket, catalog_table, error_logging, role};
 
 use super::create::check_tag_room;
+use super::fields::{self, DELIVERY_STREAM_NAME};
 use super::model::{Pipeline, Private};
 use super::ownership::{Claim, Earlier, OWNER};
 use super::read::{decode_private, read_state};
-use super::steps::{self, failed, role_name_of};
+use super::steps::{self, failed, names_role};
 
 pub async fn update(
     clients: &AwsClients,
@@ -55,7 +56,7 @@ async fn steps_of_update(
     cache: &mut Private,
     warnings: &mut Diagnostics,
 ) -> Result<(), Diagnostics> {
-    let deadline = Instant::now() + p.timeout("update", DEFAULT_UPDATE_TIMEOUT);
+    let deadline = Instant::now() + p.timeout(fields::timeouts::UPDATE, DEFAULT_UPDATE_TIMEOUT);
 
     // 0. The stream as AWS has it, and whose it is. The state of the previous version has no
     //    pipeline_id: the owner tag held one.
@@ -76,7 +77,7 @@ async fn steps_of_update(
                 &format!("Stream {:?}", p.delivery_stream_name),
                 other,
                 p,
-                "delivery_stream_name",
+                DELIVERY_STREAM_NAME,
             ));
         }
         Some(None) => return update_foreign(clients, ctx, before, p, cache, warnings).await,
@@ -111,13 +112,13 @@ async fn steps_of_update(
     // 2. A new bucket or key is checked as on create (a missing bucket is refused), and so is
     //    the bucket when an owned role is to be made again: its region is needed to write the
     //    role's key grant.
-    let policy_changes =
-        before.s3.bucket_arn != p.s3.bucket_arn || before.s3.kms_key_arn != p.s3.kms_key_arn;
+    let policy_changes = before.settings.s3.bucket_arn != p.settings.s3.bucket_arn
+        || before.settings.s3.kms_key_arn != p.settings.s3.kms_key_arn;
     // The role reads the table with Parquet on, so a change of table or of parquet rewrites it.
-    let parquet_table = |p: &Pipeline| p.catalog.clone().filter(|c| c.parquet);
+    let parquet_table = |p: &Pipeline| p.settings.catalog.clone().filter(|c| c.parquet);
     let glue_changes = parquet_table(before) != parquet_table(p);
-    if policy_changes || p.role_arn.is_none() {
-        let checked = bucket::check(clients, &p.s3).await?;
+    if policy_changes || p.settings.role_arn.is_none() {
+        let checked = bucket::check(clients, &p.settings.s3).await?;
         warnings.extend(checked.warnings);
         cache.bucket_region = Some(checked.region);
     }
@@ -127,8 +128,11 @@ async fn steps_of_update(
         .unwrap_or_else(|| clients.region.clone());
     // The owned role may put log events into the error-logging stream only: a new stream
     // rewrites its policy.
-    let logging_moves = before.error_logging.options(&before.delivery_stream_name)
-        != p.error_logging.options(&p.delivery_stream_name);
+    let logging_moves = before
+        .settings
+        .error_logging
+        .options(&before.delivery_stream_name)
+        != p.settings.error_logging.options(&p.delivery_stream_name);
 
     // 3. What the stream is to name, before anything else changes, so that a table or log
     //    group refused here leaves the role and the stream as they were: the Glue table, made
@@ -139,12 +143,12 @@ async fn steps_of_update(
     let owner = steps::owner(p, &id);
     if let Err(errors) = catalog_table::ensure(clients, &parts, &owner).await {
         drop(owner);
-        p.catalog = before.catalog.clone();
+        p.settings.catalog = before.settings.catalog.clone();
         return Err(errors);
     }
     if have_tags.is_none()
-        || before.error_logging != p.error_logging
-        || before.tags_all != p.tags_all
+        || before.settings.error_logging != p.settings.error_logging
+        || before.settings.tags_all != p.settings.tags_all
     {
         error_logging::ensure(clients, &parts, &owner).await?;
     }
@@ -155,7 +159,7 @@ async fn steps_of_update(
     let owned_name = steps::owned_role_name(clients, p);
     let mut retire_owned: Option<String> = None;
     let mut role_made = None;
-    let role_arn = match &p.role_arn {
+    let role_arn = match &p.settings.role_arn {
         None => {
             let tags = p.remote_tags(&id, false, &earlier);
             let owned =
@@ -164,7 +168,7 @@ async fn steps_of_update(
             role_made = owned.made;
             owned.role.arn
         }
-        Some(arn) if role_name_of(arn) == owned_name => {
+        Some(arn) if names_role(arn, &owned_name) => {
             if policy_changes || glue_changes || logging_moves {
                 role::write_role_policy(clients, &parts, &owned_name, &bucket_region).await?;
             }
@@ -196,7 +200,7 @@ async fn steps_of_update(
                 update_destination(clients, ctx, &p.delivery_stream_name, &desired, deadline)
                     .await?;
             }
-            let want = &p.server_side_encryption;
+            let want = &p.settings.server_side_encryption;
             let name = &p.delivery_stream_name;
             encryption::converge(clients, ctx, name, want, &current, deadline).await?;
             current.arn
@@ -205,8 +209,12 @@ async fn steps_of_update(
 
     // 4b. A table the pipeline no longer keeps (dropped, or moved to another database or
     //     name) goes once the stream no longer names it.
-    if let Some(old) = &before.catalog {
-        if p.catalog.as_ref().is_none_or(|c| !c.same_table(old)) {
+    if let Some(old) = &before.settings.catalog {
+        if p.settings
+            .catalog
+            .as_ref()
+            .is_none_or(|c| !c.same_table(old))
+        {
             catalog_table::delete_owned(clients, OWNER, &id, old).await?;
         }
     }
@@ -220,8 +228,9 @@ async fn steps_of_update(
                 .map_err(|e| failed("Cannot tag the stream", e))?;
         }
     }
-    let retag_role = before.tags_all != p.tags_all || recorded.as_ref() != Some(&earlier);
-    if retag_role && role_name_of(&role_arn) == owned_name {
+    let retag_role =
+        before.settings.tags_all != p.settings.tags_all || recorded.as_ref() != Some(&earlier);
+    if retag_role && names_role(&role_arn, &owned_name) {
         let have = iam::find_role(clients, &owned_name)
             .await
             .map_err(|e| failed("Cannot read the IAM role", e))?
@@ -284,11 +293,11 @@ async fn update_foreign(
         .as_ref()
         .map(|d| d.role_arn.clone())
         .unwrap_or_default();
-    let stream_changes = p.role_arn.as_deref() != Some(role.as_str())
+    let stream_changes = p.settings.role_arn.as_deref() != Some(role.as_str())
         || current.s3.as_ref() != Some(&p.destination(&role))
-        || Encryption::observed(&p.server_side_encryption, &current.encryption)
-            != p.server_side_encryption
-        || before.tags_all != p.tags_all;
+        || Encryption::observed(&p.settings.server_side_encryption, &current.encryption)
+            != p.settings.server_side_encryption
+        || before.settings.tags_all != p.settings.tags_all;
     if stream_changes {
         return Err(failed(
             "Stream not made by this provider",

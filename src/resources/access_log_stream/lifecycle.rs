@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use tokio::time::Instant;
 
+use super::fields::{NAME, timeouts};
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::firehose;
@@ -16,11 +17,12 @@ use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
 use crate::resources::stream_parts::owner::{Claim, Owner, OwnerKind, user_tags};
-use crate::resources::stream_parts::role::role_name_of;
+use crate::resources::stream_parts::role::names_role;
+use crate::resources::stream_parts::settings::StreamSettings;
 use crate::resources::stream_parts::stream::{self, stream_tags};
 use crate::resources::stream_parts::tags::keeping_provider_tags;
 use crate::resources::stream_parts::{
-    S3Settings, bucket, catalog_table, encryption, error_logging, failed, failed_at, role,
+    bucket, catalog_table, encryption, error_logging, failed, failed_at, role,
 };
 
 use super::model::{
@@ -106,13 +108,13 @@ async fn steps_of_create(
     made_role: &mut Option<String>,
     warnings: &mut Diagnostics,
 ) -> Result<Value, Diagnostics> {
-    let deadline = Instant::now() + s.timeout("create", DEFAULT_CREATE_TIMEOUT);
+    let deadline = Instant::now() + s.timeout(timeouts::CREATE, DEFAULT_CREATE_TIMEOUT);
     let parts = s.parts();
     let owner = owner(s, OWNER, id);
-    let checked = bucket::check(clients, &s.s3).await?;
+    let checked = bucket::check(clients, &s.settings.s3).await?;
     warnings.extend(checked.warnings);
     private.bucket_region = Some(checked.region.clone());
-    let (role_arn, role_made) = match &s.role_arn {
+    let (role_arn, role_made) = match &s.settings.role_arn {
         Some(arn) => (arn.clone(), None),
         None => {
             private.owned_role = Some(role::owned_role_name(clients, &parts));
@@ -131,7 +133,7 @@ async fn steps_of_create(
     )
     .await?;
     stream::commit(clients, &s.name, &owner).await?;
-    let catalog = s.catalog.as_ref().map_or(Value::Null, |c| {
+    let catalog = s.settings.catalog.as_ref().map_or(Value::Null, |c| {
         c.to_value(Some(catalog_table::table_arn(&made.arn, c)))
     });
     let observed = Observed {
@@ -143,7 +145,7 @@ async fn steps_of_create(
             error_logging: Default::default(),
         }),
         role_intact: true,
-        tags: s.tags_all.clone(),
+        tags: s.settings.tags_all.clone(),
         catalog,
     };
     Ok(state_value(s, &observed, &clients.default_tags))
@@ -178,7 +180,7 @@ async fn observe(
         .as_ref()
         .and_then(|f| f.s3.as_ref())
         .map(|d| d.role_arn.clone())
-        .or_else(|| s.role_arn.clone());
+        .or_else(|| s.settings.role_arn.clone());
     let role = role::observe_owned_role(
         clients,
         &parts,
@@ -212,7 +214,7 @@ async fn observe(
             stream_id: id,
             stream: None,
             role_intact: role.intact,
-            tags: s.tags_all.clone(),
+            tags: s.settings.tags_all.clone(),
             catalog: catalog_table::observe(clients, &parts, kind, "", None).await?,
         }));
     };
@@ -305,7 +307,7 @@ async fn steps_of_update(
     cache: &mut Private,
     warnings: &mut Diagnostics,
 ) -> Result<(), Diagnostics> {
-    let deadline = Instant::now() + s.timeout("update", DEFAULT_UPDATE_TIMEOUT);
+    let deadline = Instant::now() + s.timeout(timeouts::UPDATE, DEFAULT_UPDATE_TIMEOUT);
     let id = s.stream_id.clone().unwrap_or_default();
     let kind = cache.owner_kind();
     let parts = s.parts();
@@ -316,14 +318,10 @@ async fn steps_of_update(
     if let Some(tags) = &have_tags {
         if !kind.claim(tags).is(&id) {
             let other = kind.claim(tags).id().unwrap_or("none").to_owned();
-            return Err((owner.taken)(
-                &format!("Stream {:?}", s.name),
-                &other,
-                "name",
-            ));
+            return Err((owner.taken)(&format!("Stream {:?}", s.name), &other, NAME));
         }
     }
-    let checked = bucket::check(clients, &s.s3).await?;
+    let checked = bucket::check(clients, &s.settings.s3).await?;
     warnings.extend(checked.warnings);
     cache.bucket_region = Some(checked.region.clone());
     catalog_table::ensure(clients, &parts, &owner).await?;
@@ -342,7 +340,7 @@ async fn steps_of_update(
     };
     let mut role_made = None;
     let mut retire_owned = None;
-    let role_arn = match &s.role_arn {
+    let role_arn = match &s.settings.role_arn {
         None => {
             let owned =
                 role::ensure_owned_role(clients, &parts, &owner, &role_tags, &checked.region)
@@ -354,7 +352,7 @@ async fn steps_of_update(
         // The owned role's ARN given as role_arn (as a state of an earlier version recorded
         // it): its policy is kept up to date only while its owner tag says it is ours, so a
         // role of that name made by hand is used as given and never changed.
-        Some(arn) if role_name_of(arn) == owned_name => {
+        Some(arn) if names_role(arn, &owned_name) => {
             let ours = match iam::find_role(clients, &owned_name).await {
                 Ok(found) => owner.claim(&found.tags).is(owner.id),
                 Err(e) if e.is(ErrorKind::NotFound) => false,
@@ -387,7 +385,7 @@ async fn steps_of_update(
             if current.s3.as_ref() != Some(&desired) {
                 stream::update_destination(clients, ctx, &s.name, &desired, deadline).await?;
             }
-            let want = &s.server_side_encryption;
+            let want = &s.settings.server_side_encryption;
             encryption::converge(clients, ctx, &s.name, want, &current, deadline).await?;
             // The stream keeps the provider's other tags: an adopted pipeline's stream holds the
             // record its stage's attachment gives back on destroy.
@@ -399,7 +397,7 @@ async fn steps_of_update(
             }
         }
     }
-    if role_name_of(&role_arn) == owned_name && before.tags_all != s.tags_all {
+    if names_role(&role_arn, &owned_name) && before.settings.tags_all != s.settings.tags_all {
         let have = iam::find_role(clients, &owned_name)
             .await
             .map_err(|e| failed("Cannot read the IAM role", e))?
@@ -409,8 +407,12 @@ async fn steps_of_update(
             .await
             .map_err(|e| failed("Cannot tag the IAM role", e))?;
     }
-    if let Some(old) = &before.catalog {
-        if s.catalog.as_ref().is_none_or(|c| !c.same_table(old)) {
+    if let Some(old) = &before.settings.catalog {
+        if s.settings
+            .catalog
+            .as_ref()
+            .is_none_or(|c| !c.same_table(old))
+        {
             catalog_table::delete_owned(clients, kind, &id, old).await?;
         }
     }
@@ -430,7 +432,7 @@ pub async fn delete(
 ) -> Diagnostics {
     let s = SharedStream::from_value(prior);
     let cache = Private::decode(private);
-    let deadline = Instant::now() + s.timeout("delete", DEFAULT_DELETE_TIMEOUT);
+    let deadline = Instant::now() + s.timeout(timeouts::DELETE, DEFAULT_DELETE_TIMEOUT);
     let id = s.stream_id.clone().unwrap_or_default();
     let kind = cache.owner_kind();
     let mut diags = Diagnostics::new();
@@ -457,7 +459,7 @@ pub async fn delete(
         )),
         None => {}
     }
-    if let Some(c) = &s.catalog {
+    if let Some(c) = &s.settings.catalog {
         if let Err(e) = catalog_table::delete_owned(clients, kind, &id, c).await {
             diags.extend(e);
         }
@@ -555,7 +557,9 @@ pub async fn import(clients: &AwsClients, name: &str) -> Result<(Value, Vec<u8>)
     // The stream does not record the format its stages use; a pipeline's default is the JSON
     // preset, a stream's the JSON preset with the API id and stage.
     let format = match kind {
-        OwnerKind::Pipeline => crate::log_format::JSON.to_owned(),
+        OwnerKind::Pipeline => {
+            crate::resources::access_log_pipeline::fields::DEFAULT_FORMAT.to_owned()
+        }
         OwnerKind::Stream => super::formats::json(),
     };
     let base = SharedStream {
@@ -563,21 +567,7 @@ pub async fn import(clients: &AwsClients, name: &str) -> Result<(Value, Vec<u8>)
         name: name.to_owned(),
         partitioning: d.partitioning.is_some(),
         format,
-        role_arn: Some(d.role_arn.clone()),
-        s3: S3Settings::of_destination(&d),
-        server_side_encryption: encryption::Encryption::observed(
-            &Default::default(),
-            &found.encryption,
-        ),
-        catalog: catalog_table::imported(&d),
-        error_logging: error_logging::Settings {
-            enabled: d.error_logging.enabled,
-            log_group_name: d.error_logging.log_group_name.clone(),
-            log_stream_name: d.error_logging.log_stream_name.clone(),
-        },
-        tags: None,
-        tags_all: Default::default(),
-        timeouts: Value::Null,
+        settings: StreamSettings::imported(&d, &found.encryption),
     };
     let adopted = Private {
         from_pipeline: kind == OwnerKind::Pipeline,

@@ -2,6 +2,7 @@
 //! destination, error logging, encryption, optional Glue table and optional partitioning per
 //! API and stage. Built from the steps in `stream_parts`, as the pipeline is.
 
+pub mod fields;
 mod formats;
 mod lifecycle;
 mod model;
@@ -25,6 +26,7 @@ use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
 use crate::provider::ProviderState;
 
+use fields::timeouts;
 use model::SharedStream;
 
 /// The resource type.
@@ -82,7 +84,7 @@ impl Resource for AccessLogStream {
         match self.provider.clients().await {
             Ok(clients) => {
                 let work = lifecycle::create(&clients, ctx, planned);
-                bounded("create", DEFAULT_CREATE_TIMEOUT, ctx, planned, work).await
+                bounded(timeouts::CREATE, DEFAULT_CREATE_TIMEOUT, ctx, planned, work).await
             }
             Err(diags) => ApplyOutcome {
                 state: Value::Null,
@@ -114,7 +116,7 @@ impl Resource for AccessLogStream {
         match self.provider.clients().await {
             Ok(clients) => {
                 let work = lifecycle::update(&clients, ctx, prior, planned, private);
-                bounded("update", DEFAULT_UPDATE_TIMEOUT, ctx, planned, work).await
+                bounded(timeouts::UPDATE, DEFAULT_UPDATE_TIMEOUT, ctx, planned, work).await
             }
             Err(diags) => ApplyOutcome {
                 state: prior.clone(),
@@ -128,7 +130,7 @@ impl Resource for AccessLogStream {
         match self.provider.clients().await {
             Ok(clients) => {
                 let work = lifecycle::delete(&clients, ctx, prior, private);
-                bounded("delete", DEFAULT_DELETE_TIMEOUT, ctx, prior, work).await
+                bounded(timeouts::DELETE, DEFAULT_DELETE_TIMEOUT, ctx, prior, work).await
             }
             Err(diags) => diags,
         }

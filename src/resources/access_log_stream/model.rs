@@ -6,18 +6,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aws::firehose::{S3Destination, StreamEncryption};
-use crate::plugin::validators::parse_duration;
 use crate::plugin::value::Value;
-use crate::resources::stream_parts::catalog_table::Catalog;
-use crate::resources::stream_parts::encryption::Encryption;
-use crate::resources::stream_parts::error_logging::{self, Settings as ErrorLoggingSettings};
 use crate::resources::stream_parts::owner::OwnerKind;
-use crate::resources::stream_parts::tags::own_tags;
-use crate::resources::stream_parts::{
-    S3Settings, StreamParts, destination_uri, known_or_null, map_value, policy, string_map,
-};
+pub use crate::resources::stream_parts::settings::ObservedStream;
+use crate::resources::stream_parts::settings::{ObservedSide, StreamSettings, state_attributes};
+use crate::resources::stream_parts::{StreamParts, known_or_null, map_value};
 
+use super::fields::*;
 use super::formats;
 
 /// The stream resource's owner kind.
@@ -33,16 +28,7 @@ pub struct SharedStream {
     pub name: String,
     pub partitioning: bool,
     pub format: String,
-    /// None when the provider is to create and own the role.
-    pub role_arn: Option<String>,
-    pub s3: S3Settings,
-    pub server_side_encryption: Encryption,
-    pub catalog: Option<Catalog>,
-    pub error_logging: ErrorLoggingSettings,
-    pub tags: Option<BTreeMap<String, String>>,
-    pub tags_all: BTreeMap<String, String>,
-    /// Kept as configured: it is not remote state.
-    pub timeouts: Value,
+    pub settings: StreamSettings,
 }
 
 impl SharedStream {
@@ -50,18 +36,14 @@ impl SharedStream {
     pub fn from_value(v: &Value) -> SharedStream {
         let text = |a: &str| v.attr(a).as_str().map(str::to_owned);
         SharedStream {
-            stream_id: text("stream_id"),
-            name: text("name").unwrap_or_default(),
-            partitioning: v.attr("partitioning").as_bool().unwrap_or(false),
-            format: text("format").unwrap_or_else(formats::json),
-            role_arn: text("role_arn"),
-            s3: S3Settings::from_value(v.attr("s3")),
-            server_side_encryption: Encryption::from_value(v.attr("server_side_encryption")),
-            catalog: Catalog::from_value(v.attr("catalog")),
-            error_logging: ErrorLoggingSettings::from_value(v.attr("error_logging")),
-            tags: string_map(v.attr("tags")),
-            tags_all: string_map(v.attr("tags_all")).unwrap_or_default(),
-            timeouts: v.attr("timeouts").clone(),
+            stream_id: text(STREAM_ID),
+            name: text(NAME).unwrap_or_default(),
+            partitioning: v
+                .attr(PARTITIONING)
+                .as_bool()
+                .unwrap_or(DEFAULT_PARTITIONING),
+            format: text(FORMAT).unwrap_or_else(formats::json),
+            settings: StreamSettings::from_value(v),
         }
     }
 
@@ -69,26 +51,22 @@ impl SharedStream {
     pub fn parts(&self) -> StreamParts {
         StreamParts {
             name: self.name.clone(),
-            name_attr: "name",
+            name_attr: NAME,
             purpose: format!("the stages that log to stream {}", self.name),
-            role_arn: self.role_arn.clone(),
-            s3: self.s3.clone(),
+            role_arn: self.settings.role_arn.clone(),
+            s3: self.settings.s3.clone(),
             format: self.format.clone(),
             partitioning: self.partitioning,
-            server_side_encryption: self.server_side_encryption.clone(),
-            catalog: self.catalog.clone(),
-            error_logging: self.error_logging.clone(),
-            tags_all: self.tags_all.clone(),
+            server_side_encryption: self.settings.server_side_encryption.clone(),
+            catalog: self.settings.catalog.clone(),
+            error_logging: self.settings.error_logging.clone(),
+            tags_all: self.settings.tags_all.clone(),
         }
     }
 
     /// The deadline for an operation, from `timeouts` or the default.
     pub fn timeout(&self, op: &str, default: Duration) -> Duration {
-        self.timeouts
-            .attr(op)
-            .as_str()
-            .and_then(parse_duration)
-            .unwrap_or(default)
+        self.settings.timeout(op, default)
     }
 
     /// The tags of the stream, role and log group: `tags_all` and the owner tag of instance
@@ -99,7 +77,7 @@ impl SharedStream {
         id: &str,
         creating: bool,
     ) -> BTreeMap<String, String> {
-        let mut tags = self.tags_all.clone();
+        let mut tags = self.settings.tags_all.clone();
         tags.extend([kind.owner_tag(id, creating)]);
         tags
     }
@@ -143,15 +121,6 @@ impl Private {
     }
 }
 
-/// The stream as found.
-#[derive(Debug, Clone)]
-pub struct ObservedStream {
-    pub arn: String,
-    pub destination: S3Destination,
-    pub encryption: StreamEncryption,
-    pub error_logging: error_logging::Seen,
-}
-
 /// What was found in AWS.
 #[derive(Debug, Clone)]
 pub struct Observed {
@@ -174,71 +143,39 @@ pub fn state_value(
     default_tags: &BTreeMap<String, String>,
 ) -> Value {
     let parts = base.parts();
-    let d = match &observed.stream {
-        Some(s) => s.destination.clone(),
-        None => parts.destination(base.role_arn.as_deref().unwrap_or_default()),
-    };
-    let role_arn = match observed.role_intact && !d.role_arn.is_empty() {
-        true => Value::from(d.role_arn.as_str()),
-        false => Value::Null,
-    };
-    let (encryption, logging) = match &observed.stream {
-        Some(s) => (
-            Encryption::observed(&base.server_side_encryption, &s.encryption),
-            error_logging::state(&base.error_logging, &d.error_logging, s.error_logging),
-        ),
-        None => (
-            base.server_side_encryption.clone(),
-            base.error_logging.clone(),
-        ),
-    };
-    let bucket_policy = match &role_arn {
-        Value::String(role) => policy::bucket_policy(&d.bucket_arn, role).into(),
-        _ => Value::Null,
-    };
-    let own = own_tags(
-        base.tags.as_ref(),
-        &base.tags_all,
-        &observed.tags,
+    let (d, stream_side) = state_attributes(
+        &base.settings,
+        || parts.destination(base.settings.role_arn.as_deref().unwrap_or_default()),
+        ObservedSide {
+            stream: observed.stream.as_ref(),
+            role_intact: observed.role_intact,
+            tags: &observed.tags,
+            catalog: &observed.catalog,
+        },
         default_tags,
     );
-    let tags = match (&base.tags, own.is_empty()) {
-        (None, true) => Value::Null,
-        _ => map_value(&own),
-    };
     let arn = observed.stream.as_ref().map(|s| s.arn.clone());
-    Value::object([
-        ("id", base.name.as_str().into()),
-        ("stream_id", observed.stream_id.as_str().into()),
-        ("name", base.name.as_str().into()),
-        ("arn", arn.into()),
-        ("partitioning", d.partitioning.is_some().into()),
-        ("format", base.format.as_str().into()),
-        ("formats", map_value(&formats::all())),
-        ("role_arn", role_arn),
-        ("s3", S3Settings::value_of_destination(&d)),
-        ("server_side_encryption", encryption.to_value()),
-        ("catalog", observed.catalog.clone()),
-        ("error_logging", logging.to_value()),
-        (
-            "s3_destination_uri",
-            destination_uri(&d.bucket_arn, d.prefix.as_deref()).into(),
-        ),
-        ("bucket_policy_json", bucket_policy),
-        ("tags", tags),
-        ("tags_all", map_value(&observed.tags)),
-        ("timeouts", base.timeouts.clone()),
-    ])
+    let mut attributes = vec![
+        (ID, base.name.as_str().into()),
+        (STREAM_ID, observed.stream_id.as_str().into()),
+        (NAME, base.name.as_str().into()),
+        (ARN, arn.into()),
+        (PARTITIONING, d.partitioning.is_some().into()),
+        (FORMAT, base.format.as_str().into()),
+        (FORMATS, map_value(&formats::all())),
+    ];
+    attributes.extend(stream_side);
+    Value::object(attributes)
 }
 
 /// The state after a create failed part-way: what is known, nothing unknown, so Terraform
 /// keeps (and taints) it and destroy removes what was made.
 pub fn partial_state(planned: &Value, stream_id: &str, role_arn: Option<&str>) -> Value {
     let mut state = known_or_null(planned);
-    if let Some(v) = state.attr_mut("stream_id") {
+    if let Some(v) = state.attr_mut(STREAM_ID) {
         *v = stream_id.into();
     }
-    if let (Some(arn), Some(v)) = (role_arn, state.attr_mut("role_arn")) {
+    if let (Some(arn), Some(v)) = (role_arn, state.attr_mut(ROLE_ARN)) {
         *v = arn.into();
     }
     state

@@ -8,9 +8,10 @@ use crate::plugin::framework::PlanRequest;
 use crate::plugin::value::Value;
 use crate::resources::stream_parts::plan::{self as plan_parts, Reserved, set};
 use crate::resources::stream_parts::{
-    catalog_table, destination_uri, error_logging, map_value, partitioning, policy,
+    catalog_table, error_logging, map_value, partitioning, settings,
 };
 
+use super::fields::{s3 as in_s3, *};
 use super::formats;
 use super::model::{Private, RESERVED_TAGS};
 
@@ -19,8 +20,8 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     plan_parts::validate_s3(config, diags);
     catalog_table::validate(config, &formats::json(), diags);
     error_logging::validate(config, diags);
-    let s3 = config.attr("s3");
-    let prefix = s3.attr("prefix");
+    let s3 = config.attr(S3);
+    let prefix = s3.attr(in_s3::PREFIX);
     let keys_used: Vec<bool> = partitioning::KEYS
         .iter()
         .map(|(k, _)| {
@@ -30,15 +31,15 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
         })
         .collect();
     // Left out, partitioning is off (its default); unknown, it is checked once known.
-    let partitioning = match config.attr("partitioning") {
-        Value::Null => Some(false),
+    let partitioning = match config.attr(PARTITIONING) {
+        Value::Null => Some(DEFAULT_PARTITIONING),
         v => v.as_bool(),
     };
     match partitioning {
         None => {}
         Some(false) if keys_used.iter().any(|u| *u) => {
             diags.attr_error(
-                &AttrPath::attrs(["s3", "prefix"]),
+                &AttrPath::attrs([S3, in_s3::PREFIX]),
                 "Partition keys without partitioning",
                 "s3.prefix uses !{partitionKeyFromQuery:...}, which Firehose evaluates only with \
                  dynamic partitioning: set partitioning = true, or leave the keys out.",
@@ -56,26 +57,26 @@ fn validate_partitioned(
     keys_used: &[bool],
     diags: &mut Diagnostics,
 ) {
-    let s3 = config.attr("s3");
-    let format = match config.attr("format") {
+    let s3 = config.attr(S3);
+    let format = match config.attr(FORMAT) {
         Value::Null => Some(formats::json()),
         v => v.as_str().map(str::to_owned),
     };
     if let Some(why) = format.as_deref().and_then(partitioning::unpartitionable) {
         diags.attr_error(
-            &AttrPath::attrs(["format"]),
+            &AttrPath::attrs([FORMAT]),
             "Format cannot be partitioned",
             format!("format: {why}. Use formats[\"json\"], or leave format out."),
         );
     }
     // Firehose takes no smaller buffer with dynamic partitioning (see partitioning::MIN_BUFFER_MIB).
-    let size = match s3.attr("buffering_size_mib") {
-        Value::Null => Some(5),
+    let size = match s3.attr(in_s3::BUFFERING_SIZE_MIB) {
+        Value::Null => Some(in_s3::DEFAULT_BUFFERING_SIZE_MIB),
         v => v.as_number().and_then(|n| n.as_i64()),
     };
     if let Some(size) = size.filter(|s| *s < partitioning::MIN_BUFFER_MIB) {
         diags.attr_error(
-            &AttrPath::attrs(["s3", "buffering_size_mib"]),
+            &AttrPath::attrs([S3, in_s3::BUFFERING_SIZE_MIB]),
             "Buffer too small for partitioning",
             format!(
                 "s3.buffering_size_mib: must be at least {} with partitioning (got {size}); Firehose \
@@ -86,13 +87,13 @@ fn validate_partitioned(
     }
     // "Buffer data for dynamic partitioning": zero buffering is not available with it.
     if s3
-        .attr("buffering_interval_seconds")
+        .attr(in_s3::BUFFERING_INTERVAL_SECONDS)
         .as_number()
         .and_then(|n| n.as_i64())
         == Some(0)
     {
         diags.attr_error(
-            &AttrPath::attrs(["s3", "buffering_interval_seconds"]),
+            &AttrPath::attrs([S3, in_s3::BUFFERING_INTERVAL_SECONDS]),
             "No zero buffering with partitioning",
             "s3.buffering_interval_seconds: must be more than 0 with partitioning; Firehose offers \
              no zero buffering with dynamic partitioning.",
@@ -103,9 +104,9 @@ fn validate_partitioned(
     let said = prefix
         .as_str()
         .is_some_and(crate::firehose_prefix::has_expressions);
-    if s3.attr("error_output_prefix").is_null() && !s3.is_unknown() && !said {
+    if s3.attr(in_s3::ERROR_OUTPUT_PREFIX).is_null() && !s3.is_unknown() && !said {
         diags.attr_error(
-            &AttrPath::attrs(["s3", "error_output_prefix"]),
+            &AttrPath::attrs([S3, in_s3::ERROR_OUTPUT_PREFIX]),
             "Missing error_output_prefix",
             "s3.error_output_prefix is required with partitioning: Firehose delivers the records \
              whose keys it cannot extract there.",
@@ -114,7 +115,7 @@ fn validate_partitioned(
     let complete = prefix.is_null() || (prefix.as_str().is_some() && keys_used.iter().all(|u| *u));
     if !complete && !prefix.is_unknown() {
         diags.attr_error(
-            &AttrPath::attrs(["s3", "prefix"]),
+            &AttrPath::attrs([S3, in_s3::PREFIX]),
             "Prefix without the partition keys",
             format!(
                 "s3.prefix: with partitioning it must use !{{partitionKeyFromQuery:api_id}} and \
@@ -133,53 +134,37 @@ pub fn modify(
     default_tags: Option<&BTreeMap<String, String>>,
     diags: &mut Diagnostics,
 ) -> Vec<u8> {
-    let name = planned.attr("name").clone();
-    set(planned, "id", name);
-    set(planned, "formats", map_value(&formats::all()));
+    let name = planned.attr(NAME).clone();
+    set(planned, ID, name);
+    set(planned, FORMATS, map_value(&formats::all()));
     let private = Private::decode(req.prior_private);
     if !req.prior.is_null() {
         // A role dropped from the configuration is made by the provider; so is one refresh
         // found gone or changed (its ARN reads null).
-        if req.config.attr("role_arn").is_null()
-            && (req.prior.attr("role_arn").is_null() || private.owned_role.is_none())
+        if req.config.attr(ROLE_ARN).is_null()
+            && (req.prior.attr(ROLE_ARN).is_null() || private.owned_role.is_none())
         {
-            set(planned, "role_arn", Value::unknown());
+            set(planned, ROLE_ARN, Value::unknown());
         }
-        if req.prior.attr("arn").is_null() {
-            set(planned, "arn", Value::unknown());
+        if req.prior.attr(ARN).is_null() {
+            set(planned, ARN, Value::unknown());
         }
     }
-    error_logging::plan(req.config, planned, "name");
+    error_logging::plan(req.config, planned, NAME);
     let reserved = Reserved {
         count: RESERVED_TAGS,
         what: "the owner tag",
     };
     let tags_all = plan_parts::plan_tags_all(
         req.config,
-        planned.attr("tags"),
+        planned.attr(TAGS),
         default_tags,
         reserved,
         diags,
     );
-    set(planned, "tags_all", tags_all);
-    let s3 = planned.attr("s3");
-    let uri = match (s3.attr("bucket_arn"), s3.attr("prefix")) {
-        (Value::String(bucket), Value::String(prefix)) => {
-            destination_uri(bucket, Some(prefix)).into()
-        }
-        (Value::String(bucket), Value::Null) => destination_uri(bucket, None).into(),
-        _ => Value::unknown(),
-    };
-    set(planned, "s3_destination_uri", uri);
+    set(planned, TAGS_ALL, tags_all);
+    settings::plan_derived(planned);
     catalog_table::plan(req.prior, planned);
-    let bucket_policy = match (
-        planned.attr("s3").attr("bucket_arn").as_str(),
-        planned.attr("role_arn").as_str(),
-    ) {
-        (Some(bucket), Some(role)) => policy::bucket_policy(bucket, role).into(),
-        _ => Value::unknown(),
-    };
-    set(planned, "bucket_policy_json", bucket_policy);
     warn_of_replacement(req.prior, planned, diags);
     req.prior_private.to_vec()
 }
@@ -190,7 +175,7 @@ pub fn modify(
 /// existing Firehose stream"), and a stream's name is taken until its delete has finished. The
 /// stages that log to it log nowhere in between, so the plan says so.
 fn warn_of_replacement(prior: &Value, planned: &Value, diags: &mut Diagnostics) {
-    let (before, after) = (prior.attr("partitioning"), planned.attr("partitioning"));
+    let (before, after) = (prior.attr(PARTITIONING), planned.attr(PARTITIONING));
     if prior.is_null() || after.is_unknown() || before == after {
         return;
     }
@@ -203,7 +188,7 @@ fn warn_of_replacement(prior: &Value, planned: &Value, diags: &mut Diagnostics) 
              stream is active (a few minutes). To avoid the gap, make a second stream with another \
              name and move the attachments over before removing this one.",
         )
-        .at(AttrPath::attrs(["partitioning"])),
+        .at(AttrPath::attrs([PARTITIONING])),
     );
 }
 
@@ -213,7 +198,7 @@ mod tests {
 
     #[test]
     fn turning_partitioning_on_or_off_warns_that_the_stages_lose_records_meanwhile() {
-        let with = |on: Value| Value::object([("partitioning", on)]);
+        let with = |on: Value| Value::object([(PARTITIONING, on)]);
         let mut diags = Diagnostics::new();
         warn_of_replacement(&with(false.into()), &with(true.into()), &mut diags);
         warn_of_replacement(&with(true.into()), &with(false.into()), &mut diags);

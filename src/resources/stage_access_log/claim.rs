@@ -12,6 +12,7 @@ use crate::resources::access_log_pipeline::ownership::{Claim, Earlier, is_earlie
 use crate::resources::access_log_pipeline::steps::{failed, failed_at, stream_tags};
 use crate::resources::stage_claim::{self, ATTACHMENT_TAG};
 
+use super::fields::STAGE_NAME;
 use super::model::Attachment;
 
 /// The holder of a stage, with the record of what the stage had before it.
@@ -42,7 +43,7 @@ pub async fn own_stream_of(
     let Ok(arn) = Arn::parse_for(destination_arn, "firehose") else {
         return Ok(None);
     };
-    let Some(name) = arn.resource.strip_prefix("deliverystream/") else {
+    let Some(name) = arn.delivery_stream_name() else {
         return Ok(None);
     };
     if arn.region != clients.region {
@@ -166,7 +167,7 @@ pub fn check_tag_room(
         return Ok(());
     }
     Err(failed_at(
-        &["stage_name"],
+        &[STAGE_NAME],
         "Too many tags on the stage",
         format!(
             "Stage {:?} of REST API {:?} has {theirs} tags of its own, and the claim with its record of \
@@ -183,7 +184,7 @@ pub fn check_tag_room(
 /// The error for a stage someone else holds.
 pub fn taken(a: &Attachment, who: &str, what_to_do: &str) -> Diagnostics {
     failed_at(
-        &["stage_name"],
+        &[STAGE_NAME],
         "Stage already claimed",
         format!(
             "Stage {:?} of REST API {:?} is held by {who}. A stage has one access-log destination, and \

@@ -3,6 +3,7 @@
 //! claim. The stream is never touched: it may be shared, or someone else's.
 
 use crate::aws::apigateway::{self, AccessLog, Stage};
+use crate::aws::arn;
 use crate::aws::clients::AwsClients;
 use crate::aws::error::ErrorKind;
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
@@ -13,7 +14,9 @@ use crate::resources::access_log_pipeline::steps::failed;
 use crate::resources::{stage_claim, stage_log};
 
 use super::claim::{self, Holder};
+use super::fields::{DEFAULT_APPEND_NEWLINE, DEFAULT_FORMAT, DESTINATION_ARN, FORMAT};
 use super::model::{Attachment, Private};
+use crate::resources::access_log_pipeline::fields as pipeline;
 
 /// The stage's ARN, for tagging.
 async fn stage_arn(clients: &AwsClients, a: &Attachment) -> Result<String, Diagnostics> {
@@ -21,7 +24,7 @@ async fn stage_arn(clients: &AwsClients, a: &Attachment) -> Result<String, Diagn
         .identity()
         .await
         .map_err(|e| failed("Cannot tell the caller's partition", e))?;
-    Ok(apigateway::stage_arn(
+    Ok(arn::stage_arn(
         &identity.partition,
         &clients.region,
         &a.rest_api_id,
@@ -114,7 +117,7 @@ async fn check_stream(
                     clients.region
                 ),
             )
-            .at(at("destination_arn")),
+            .at(at(DESTINATION_ARN)),
         ));
     };
     let stream = match crate::aws::firehose::find_stream(clients, &name).await {
@@ -129,7 +132,7 @@ async fn check_stream(
                         clients.region
                     ),
                 )
-                .at(at("destination_arn")),
+                .at(at(DESTINATION_ARN)),
             ));
         }
         Err(e) => return Err(failed("Cannot read the stream", e)),
@@ -147,7 +150,7 @@ async fn check_stream(
     {
         let mut diags = Diagnostics::new();
         diags.attr_error(
-            &at("format"),
+            &at(FORMAT),
             "Format cannot be partitioned",
             format!(
                 "Stream {name:?} is partitioned per API and stage, but {why}. Firehose would deliver \
@@ -482,8 +485,8 @@ pub async fn import(clients: &AwsClients, id: &str) -> Result<(Value, Vec<u8>), 
         rest_api_id: api.to_owned(),
         stage_name: stage_name.to_owned(),
         destination_arn: Some(log.destination_arn.clone()),
-        format: crate::log_format::JSON.to_owned(),
-        append_newline: true,
+        format: DEFAULT_FORMAT.to_owned(),
+        append_newline: DEFAULT_APPEND_NEWLINE,
     };
     let (format, append_newline) = match log.format.strip_suffix('\n') {
         Some(body) => (body.to_owned(), true),
@@ -535,8 +538,8 @@ pub fn from_pipeline(
     source: &Value,
     source_private: &[u8],
 ) -> Result<(Value, Vec<u8>), Diagnostics> {
-    let id = source.attr("pipeline_id").as_str();
-    let destination = source.attr("delivery_stream_arn").as_str();
+    let id = source.attr(pipeline::PIPELINE_ID).as_str();
+    let destination = source.attr(pipeline::DELIVERY_STREAM_ARN).as_str();
     let (Some(id), Some(destination)) = (id, destination) else {
         return Err(failed(
             "Cannot move this pipeline",
@@ -547,22 +550,25 @@ pub fn from_pipeline(
     let a = Attachment {
         attachment_id: Some(id.to_owned()),
         rest_api_id: source
-            .attr("rest_api_id")
+            .attr(pipeline::REST_API_ID)
             .as_str()
             .unwrap_or_default()
             .to_owned(),
         stage_name: source
-            .attr("stage_name")
+            .attr(pipeline::STAGE_NAME)
             .as_str()
             .unwrap_or_default()
             .to_owned(),
         destination_arn: Some(destination.to_owned()),
         format: source
-            .attr("format")
+            .attr(pipeline::FORMAT)
             .as_str()
-            .unwrap_or(crate::log_format::JSON)
+            .unwrap_or(pipeline::DEFAULT_FORMAT)
             .to_owned(),
-        append_newline: source.attr("append_newline").as_bool().unwrap_or(true),
+        append_newline: source
+            .attr(pipeline::APPEND_NEWLINE)
+            .as_bool()
+            .unwrap_or(pipeline::DEFAULT_APPEND_NEWLINE),
     };
     let private = Private {
         earlier: crate::resources::access_log_pipeline::earlier_in_private(source_private),

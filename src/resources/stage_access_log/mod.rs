@@ -3,6 +3,7 @@
 //! the stage's earlier settings kept on the stage and given back on destroy.
 
 mod claim;
+pub mod fields;
 mod lifecycle;
 mod model;
 
@@ -26,6 +27,8 @@ use crate::resources::access_log_pipeline::{self, schema as pipeline_schema};
 use crate::resources::stage_log;
 use crate::validators::{Arn, ArnKind};
 
+use fields::*;
+
 pub use model::{Attachment, Private};
 
 /// The resource type.
@@ -40,11 +43,11 @@ pub fn schema() -> Schema {
     Schema::new(
         "One API Gateway stage's access logs sent to a Firehose stream, such as an `apigw_access_log_stream` that many stages share. What the stage had before is recorded on the stage and given back on destroy.",
         vec![
-            Attribute::computed("id", Type::String, "`<rest_api_id>/<stage_name>`.").use_state_for_unknown(),
-            Attribute::computed("attachment_id", Type::String, "Identity of this attachment, made on create: the value of the `terraform-provider-apigw:attachment` tag it puts on the stage. Another attachment or pipeline never takes a stage that carries it.").use_state_for_unknown(),
+            Attribute::computed(ID, Type::String, "`<rest_api_id>/<stage_name>`.").use_state_for_unknown(),
+            Attribute::computed(ATTACHMENT_ID, Type::String, "Identity of this attachment, made on create: the value of the `terraform-provider-apigw:attachment` tag it puts on the stage. Another attachment or pipeline never takes a stage that carries it.").use_state_for_unknown(),
             pipeline_schema::rest_api_id(),
             pipeline_schema::stage_name(),
-            Attribute::required("destination_arn", Type::String, "ARN of the Firehose stream the stage logs to. Its name must start with `amazon-apigateway-`. Changing it re-points the stage in place.")
+            Attribute::required(DESTINATION_ARN, Type::String, "ARN of the Firehose stream the stage logs to. Its name must start with `amazon-apigateway-`. Changing it re-points the stage in place.")
                 .validate(Arn(ArnKind::AccessLogStream)),
             pipeline_schema::format(),
             pipeline_schema::append_newline(),
@@ -95,16 +98,16 @@ impl Resource for StageAccessLog {
         };
         // The id is known as soon as the stage is.
         if let (Some(api), Some(stage)) = (
-            req.config.attr("rest_api_id").as_str(),
-            req.config.attr("stage_name").as_str(),
+            req.config.attr(REST_API_ID).as_str(),
+            req.config.attr(STAGE_NAME).as_str(),
         ) {
-            items.insert("id".into(), Value::string(crate::stage::id(api, stage)));
+            items.insert(ID.into(), Value::string(crate::stage::id(api, stage)));
         }
         // A claim that went missing (not one an import never wrote) is written back by an
         // update, so the plan has one to show.
         let private = Private::decode(req.prior_private);
         if !req.prior.is_null() && private.unclaimed && !private.adopted {
-            items.insert("attachment_id".into(), Value::unknown());
+            items.insert(ATTACHMENT_ID.into(), Value::unknown());
             diags.push(crate::plugin::diagnostics::Diagnostic::warning(
                 "Stage claim to be written back",
                 "The stage no longer carries this attachment's claim tag; this apply writes it back \

@@ -7,6 +7,8 @@ use crate::plugin::value::Value;
 use crate::resources::access_log_pipeline::ownership::Earlier;
 use crate::resources::stage_log::StageRef;
 
+use super::fields::*;
+
 /// An `apigw_stage_access_log` as planned or stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
@@ -27,29 +29,28 @@ fn string(v: &Value) -> String {
 impl Attachment {
     pub fn from_value(v: &Value) -> Attachment {
         Attachment {
-            attachment_id: v.attr("attachment_id").as_str().map(str::to_owned),
-            rest_api_id: string(v.attr("rest_api_id")),
-            stage_name: string(v.attr("stage_name")),
-            destination_arn: v.attr("destination_arn").as_str().map(str::to_owned),
-            format: v
-                .attr("format")
-                .as_str()
-                .unwrap_or(log_format::JSON)
-                .to_owned(),
-            append_newline: v.attr("append_newline").as_bool().unwrap_or(true),
+            attachment_id: v.attr(ATTACHMENT_ID).as_str().map(str::to_owned),
+            rest_api_id: string(v.attr(REST_API_ID)),
+            stage_name: string(v.attr(STAGE_NAME)),
+            destination_arn: v.attr(DESTINATION_ARN).as_str().map(str::to_owned),
+            format: v.attr(FORMAT).as_str().unwrap_or(DEFAULT_FORMAT).to_owned(),
+            append_newline: v
+                .attr(APPEND_NEWLINE)
+                .as_bool()
+                .unwrap_or(DEFAULT_APPEND_NEWLINE),
         }
     }
 
     pub fn to_value(&self) -> Value {
         let opt = |s: &Option<String>| s.clone().map_or(Value::Null, Value::string);
         Value::object([
-            ("id", Value::string(self.stage_ref().id())),
-            ("attachment_id", opt(&self.attachment_id)),
-            ("rest_api_id", Value::string(&self.rest_api_id)),
-            ("stage_name", Value::string(&self.stage_name)),
-            ("destination_arn", opt(&self.destination_arn)),
-            ("format", Value::string(&self.format)),
-            ("append_newline", Value::Bool(self.append_newline)),
+            (ID, Value::string(self.stage_ref().id())),
+            (ATTACHMENT_ID, opt(&self.attachment_id)),
+            (REST_API_ID, Value::string(&self.rest_api_id)),
+            (STAGE_NAME, Value::string(&self.stage_name)),
+            (DESTINATION_ARN, opt(&self.destination_arn)),
+            (FORMAT, Value::string(&self.format)),
+            (APPEND_NEWLINE, Value::Bool(self.append_newline)),
         ])
     }
 

@@ -2,11 +2,13 @@
 //! account or region is fine (Firehose writes with its role, not with these credentials) and
 //! gets a warning; its region is where S3 uses the KMS key.
 
+use crate::aws::arn::{self, Arn};
 use crate::aws::clients::AwsClients;
 use crate::aws::error::ErrorKind;
 use crate::aws::s3::{self, BucketAccess};
 use crate::plugin::diagnostics::{AttrPath, Diagnostic, Diagnostics};
 
+use super::fields::{S3, s3 as in_s3};
 use super::{S3Settings, failed, failed_at};
 
 /// What the pre-check learnt.
@@ -18,19 +20,19 @@ pub struct CheckedBucket {
     pub warnings: Diagnostics,
 }
 
-/// The bucket's name in its ARN.
-pub fn bucket_name(bucket_arn: &str) -> &str {
-    bucket_arn.rsplit(':').next().unwrap_or_default()
+/// The bucket's name in its ARN (checked at plan, so empty only for no ARN at all).
+pub fn name_of(bucket_arn: &str) -> String {
+    arn::bucket_name_of(bucket_arn).unwrap_or_default()
 }
 
 /// Checks the destination's bucket: a missing one is an error at `s3.bucket_arn`.
 pub async fn check(clients: &AwsClients, s3: &S3Settings) -> Result<CheckedBucket, Diagnostics> {
-    let name = bucket_name(&s3.bucket_arn);
-    let found = match s3::find_bucket(clients, name).await {
+    let name = name_of(&s3.bucket_arn);
+    let found = match s3::find_bucket(clients, &name).await {
         Ok(found) => found,
         Err(e) if e.is(ErrorKind::NotFound) => {
             return Err(failed_at(
-                &["s3", "bucket_arn"],
+                &[S3, in_s3::BUCKET_ARN],
                 "Bucket not found",
                 format!("There is no S3 bucket {name:?} (S3 answered HeadBucket with 404)."),
             ));
@@ -43,10 +45,10 @@ pub async fn check(clients: &AwsClients, s3: &S3Settings) -> Result<CheckedBucke
         // "Must belong to the same Amazon Web Services Region as the destination Amazon S3
         // bucket" (KMSEncryptionConfig.AWSKMSKeyARN, botocore data/firehose/2015-08-04/
         // service-2.json). Only S3's own word on the bucket's region is trusted here.
-        let key_region = key.split(':').nth(3).unwrap_or_default();
+        let key_region = Arn::parse(key).map(|k| k.region).unwrap_or_default();
         if known_region && key_region != region {
             return Err(failed_at(
-                &["s3", "kms_key_arn"],
+                &[S3, in_s3::KMS_KEY_ARN],
                 "KMS key in another region",
                 format!(
                     "s3.kms_key_arn is a key of region {key_region}, but bucket {name:?} is in                      {region}: Firehose needs a key of the bucket's region."
@@ -80,8 +82,9 @@ pub async fn check(clients: &AwsClients, s3: &S3Settings) -> Result<CheckedBucke
         )),
     };
     if let Some((summary, detail)) = why {
-        warnings
-            .push(Diagnostic::warning(summary, detail).at(AttrPath::attrs(["s3", "bucket_arn"])));
+        warnings.push(
+            Diagnostic::warning(summary, detail).at(AttrPath::attrs([S3, in_s3::BUCKET_ARN])),
+        );
     }
     Ok(CheckedBucket { region, warnings })
 }

@@ -24,10 +24,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::aws::arn::bucket_name_of;
 use crate::firehose_prefix;
 
+use super::fields as names;
 use super::owner::OwnerKind;
 use super::partitioning;
+use crate::resources::fields;
 
 /// The date partition column.
 pub const PARTITION_COLUMN: &str = "dt";
@@ -171,11 +174,11 @@ impl fmt::Display for CatalogError {
     }
 }
 
-const FORMAT: &[&str] = &["format"];
-const PREFIX: &[&str] = &["s3", "prefix"];
-const TABLE: &[&str] = &["catalog", "table"];
-const DATABASE: &[&str] = &["catalog", "database"];
-const PARQUET: &[&str] = &["catalog", "parquet"];
+const FORMAT: &[&str] = &[fields::FORMAT];
+const PREFIX: &[&str] = &[names::S3, names::s3::PREFIX];
+const TABLE: &[&str] = &[names::CATALOG, names::catalog::TABLE];
+const DATABASE: &[&str] = &[names::CATALOG, names::catalog::DATABASE];
+const PARQUET: &[&str] = &[names::CATALOG, names::catalog::PARQUET];
 
 /// What the derivation reads.
 #[derive(Debug, Clone, Copy)]
@@ -220,12 +223,8 @@ pub fn check_name(name: &str, database: bool) -> Result<(), CatalogError> {
 /// Derives the table, or the first reason there can be none.
 pub fn derive(inputs: Inputs<'_>) -> Result<Table, CatalogError> {
     check_name(inputs.table, false)?;
-    let bucket = inputs
-        .bucket_arn
-        .rsplit(':')
-        .next()
-        .unwrap_or(inputs.bucket_arn);
-    let projection = projection(inputs.prefix, bucket)?;
+    let bucket = bucket_name_of(inputs.bucket_arn).unwrap_or_else(|| inputs.bucket_arn.to_owned());
+    let projection = projection(inputs.prefix, &bucket)?;
     // The folder the partitions are in, with its trailing slash ("Table location in Amazon
     // S3", Athena User Guide: "Use a trailing slash for your folder or bucket"); a prefix of
     // `apigw` puts its objects in the bucket's top folder, as keys `apigw2026/...`.

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::arn::{Arn, GlueArns};
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::firehose::{FormatConversion, S3Destination};
@@ -18,9 +19,11 @@ use crate::plugin::types::Type;
 use crate::plugin::value::Value;
 
 use super::catalog::{self, Inputs, TABLE_TYPE, Table};
+use super::fields::{CATALOG, S3, catalog as in_catalog, s3 as in_s3};
 use super::owner::{Owner, OwnerKind};
 use super::stream::abandoned;
 use super::{StreamParts, failed, failed_at};
+use crate::resources::fields::FORMAT;
 
 /// The smallest buffer Firehose takes with record format conversion: CreateDeliveryStream
 /// refuses less with "BufferingHints.SizeInMBs must be at least 64 when data format conversion
@@ -44,19 +47,30 @@ impl Catalog {
             return None;
         }
         Some(Catalog {
-            database: v.attr("database").as_str().unwrap_or_default().to_owned(),
-            table: v.attr("table").as_str().unwrap_or_default().to_owned(),
-            parquet: v.attr("parquet").as_bool().unwrap_or(false),
+            database: v
+                .attr(in_catalog::DATABASE)
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            table: v
+                .attr(in_catalog::TABLE)
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            parquet: v
+                .attr(in_catalog::PARQUET)
+                .as_bool()
+                .unwrap_or(in_catalog::DEFAULT_PARQUET),
         })
     }
 
     /// The attribute's value, with the table's ARN (null while it is missing or drifted).
     pub fn to_value(&self, table_arn: Option<String>) -> Value {
         Value::object([
-            ("database", self.database.as_str().into()),
-            ("table", self.table.as_str().into()),
-            ("parquet", self.parquet.into()),
-            ("table_arn", table_arn.into()),
+            (in_catalog::DATABASE, self.database.as_str().into()),
+            (in_catalog::TABLE, self.table.as_str().into()),
+            (in_catalog::PARQUET, self.parquet.into()),
+            (in_catalog::TABLE_ARN, table_arn.into()),
         ])
     }
 
@@ -69,15 +83,15 @@ impl Catalog {
 /// The schema of `catalog`.
 pub fn attribute() -> Attribute {
     Attribute::nested(
-        "catalog",
+        CATALOG,
         Mode::Optional,
         "A Glue Data Catalog table describing the delivered logs, with partition projection on their S3 keys, so Athena can query them without a crawler. The provider makes, repairs and deletes the table; never the database.",
         vec![
-            Attribute::required("database", Type::String, "Glue database of the table. It must exist: the provider never makes or deletes databases."),
-            Attribute::required("table", Type::String, "Name of the table: lowercase letters, digits and '_', 1 to 255 characters (Athena's rule). A table of that name not made by this resource is refused."),
-            Attribute::optional("parquet", Type::Bool, "Whether Firehose converts the JSON records to Parquet against this table before writing them (record format conversion). Only for JSON formats; needs s3.compression = \"UNCOMPRESSED\" and s3.buffering_size_mib >= 64.")
-                .with_default(false),
-            Attribute::computed("table_arn", Type::String, "ARN of the table. Null after the table was deleted or changed outside Terraform, so the plan shows the repair.").use_state_for_unknown(),
+            Attribute::required(in_catalog::DATABASE, Type::String, "Glue database of the table. It must exist: the provider never makes or deletes databases."),
+            Attribute::required(in_catalog::TABLE, Type::String, "Name of the table: lowercase letters, digits and '_', 1 to 255 characters (Athena's rule). A table of that name not made by this resource is refused."),
+            Attribute::optional(in_catalog::PARQUET, Type::Bool, "Whether Firehose converts the JSON records to Parquet against this table before writing them (record format conversion). Only for JSON formats; needs s3.compression = \"UNCOMPRESSED\" and s3.buffering_size_mib >= 64.")
+                .with_default(in_catalog::DEFAULT_PARQUET),
+            Attribute::computed(in_catalog::TABLE_ARN, Type::String, "ARN of the table. Null after the table was deleted or changed outside Terraform, so the plan shows the repair.").use_state_for_unknown(),
         ],
     )
 }
@@ -96,7 +110,7 @@ fn inputs<'a>(p: &'a StreamParts, c: &'a Catalog) -> Inputs<'a> {
 /// Plan rules of `catalog`, on whatever is known, with `default_format` for a `format` left
 /// out. No AWS call.
 pub fn validate(config: &Value, default_format: &str, diags: &mut Diagnostics) {
-    let c = config.attr("catalog");
+    let c = config.attr(CATALOG);
     if c.is_null() || c.is_unknown() {
         return;
     }
@@ -107,38 +121,44 @@ pub fn validate(config: &Value, default_format: &str, diags: &mut Diagnostics) {
             e.to_string(),
         )
     };
-    if let Some(db) = c.attr("database").as_str() {
+    if let Some(db) = c.attr(in_catalog::DATABASE).as_str() {
         if let Err(e) = catalog::check_name(db, true) {
             refuse(e);
         }
     }
-    let parquet = c.attr("parquet").as_bool().unwrap_or(false);
-    let s3 = config.attr("s3");
-    let format = match config.attr("format") {
+    let parquet = c
+        .attr(in_catalog::PARQUET)
+        .as_bool()
+        .unwrap_or(in_catalog::DEFAULT_PARQUET);
+    let s3 = config.attr(S3);
+    let format = match config.attr(FORMAT) {
         Value::Null => Some(default_format),
         v => v.as_str(),
     };
-    let prefix = match s3.attr("prefix") {
+    let prefix = match s3.attr(in_s3::PREFIX) {
         Value::Null => Some(None),
         v => v.as_str().map(Some),
     };
     if let (Some(table), Some(format), Some(prefix), Some(bucket)) = (
-        c.attr("table").as_str(),
+        c.attr(in_catalog::TABLE).as_str(),
         format,
         prefix,
-        s3.attr("bucket_arn").as_str(),
+        s3.attr(in_s3::BUCKET_ARN).as_str(),
     ) {
         let derived = catalog::derive(Inputs {
             format,
             prefix,
             bucket_arn: bucket,
             table,
-            parquet: c.attr("parquet").as_bool().unwrap_or(false),
+            parquet: c
+                .attr(in_catalog::PARQUET)
+                .as_bool()
+                .unwrap_or(in_catalog::DEFAULT_PARQUET),
         });
         if let Err(e) = derived {
             refuse(e);
         }
-    } else if let Some(table) = c.attr("table").as_str() {
+    } else if let Some(table) = c.attr(in_catalog::TABLE).as_str() {
         if let Err(e) = catalog::check_name(table, false) {
             refuse(e);
         }
@@ -148,13 +168,13 @@ pub fn validate(config: &Value, default_format: &str, diags: &mut Diagnostics) {
     }
     // Firehose Developer Guide, "Enable record format conversion": "Amazon S3 compression
     // gets disabled when you enable format conversion" (Parquet compresses its own blocks).
-    let compression = match s3.attr("compression") {
-        Value::Null => Some("GZIP"),
+    let compression = match s3.attr(in_s3::COMPRESSION) {
+        Value::Null => Some(in_s3::DEFAULT_COMPRESSION),
         v => v.as_str(),
     };
     if let Some(compression) = compression.filter(|c| *c != "UNCOMPRESSED") {
         diags.attr_error(
-            &AttrPath::attrs(["s3", "compression"]),
+            &AttrPath::attrs([S3, in_s3::COMPRESSION]),
             "Compression with Parquet",
             format!(
                 "s3.compression: must be \"UNCOMPRESSED\" with catalog.parquet (got {compression:?}): Firehose \
@@ -163,13 +183,13 @@ pub fn validate(config: &Value, default_format: &str, diags: &mut Diagnostics) {
             ),
         );
     }
-    let size = match s3.attr("buffering_size_mib") {
-        Value::Null => Some(5),
+    let size = match s3.attr(in_s3::BUFFERING_SIZE_MIB) {
+        Value::Null => Some(in_s3::DEFAULT_BUFFERING_SIZE_MIB),
         v => v.as_number().and_then(|n| n.as_i64()),
     };
     if let Some(size) = size.filter(|s| *s < PARQUET_MIN_BUFFER_MIB) {
         diags.attr_error(
-            &AttrPath::attrs(["s3", "buffering_size_mib"]),
+            &AttrPath::attrs([S3, in_s3::BUFFERING_SIZE_MIB]),
             "Buffer too small for Parquet",
             format!(
                 "s3.buffering_size_mib: must be at least {PARQUET_MIN_BUFFER_MIB} with catalog.parquet (got \
@@ -182,13 +202,13 @@ pub fn validate(config: &Value, default_format: &str, diags: &mut Diagnostics) {
 
 /// Plans `catalog.table_arn`: unknown when the table moves to another database or name.
 pub fn plan(prior: &Value, planned: &mut Value) {
-    let before = Catalog::from_value(prior.attr("catalog"));
-    let after = Catalog::from_value(planned.attr("catalog"));
+    let before = Catalog::from_value(prior.attr(CATALOG));
+    let after = Catalog::from_value(planned.attr(CATALOG));
     if let (Some(before), Some(after)) = (before, after) {
         if !before.same_table(&after) {
             if let Some(arn) = planned
-                .attr_mut("catalog")
-                .and_then(|c| c.attr_mut("table_arn"))
+                .attr_mut(CATALOG)
+                .and_then(|c| c.attr_mut(in_catalog::TABLE_ARN))
             {
                 *arn = Value::unknown();
             }
@@ -276,15 +296,11 @@ pub fn matches(t: &Table, kind: OwnerKind, id: &str, found: &GlueTable) -> bool 
 /// `arn:<partition>:glue:<region>:<account>:table/<database>/<table>`, in the partition,
 /// region and account of the stream (`arn:<partition>:firehose:<region>:<account>:...`).
 pub fn table_arn(stream_arn: &str, c: &Catalog) -> String {
-    let parts: Vec<&str> = stream_arn.splitn(6, ':').collect();
-    let (partition, region, account) = match parts.as_slice() {
-        [_, partition, _, region, account, ..] => (*partition, *region, *account),
-        _ => ("aws", "", ""),
+    let (partition, region, account) = match Arn::parse(stream_arn) {
+        Ok(a) => (a.partition, a.region, a.account),
+        Err(_) => ("aws".to_owned(), String::new(), String::new()),
     };
-    format!(
-        "arn:{partition}:glue:{region}:{account}:table/{}/{}",
-        c.database, c.table
-    )
+    GlueArns::of(&partition, &region, &account, &c.database, &c.table).table
 }
 
 /// Seconds since the Unix epoch, now.
@@ -337,7 +353,7 @@ pub async fn ensure(
             match glue::create_table(clients, &c.database, &table).await {
                 Ok(()) => Ok(()),
                 Err(e) if e.is(ErrorKind::NotFound) => Err(failed_at(
-                    &["catalog", "database"],
+                    &[CATALOG, in_catalog::DATABASE],
                     "Glue database not found",
                     format!(
                         "catalog.database: Glue has no database {:?} in this account and region ({e}). \
@@ -367,7 +383,7 @@ fn taken(c: &Catalog, kind: OwnerKind, parameters: &BTreeMap<String, String>) ->
         None => "was not made by this provider".to_owned(),
     };
     failed_at(
-        &["catalog", "table"],
+        &[CATALOG, in_catalog::TABLE],
         "Glue table name taken",
         format!(
             "catalog.table: table {:?} of database {:?} exists and {whose}, so the provider does not \

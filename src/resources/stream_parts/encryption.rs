@@ -24,6 +24,7 @@ use crate::plugin::schema::{Attribute, Mode, Validator};
 use crate::plugin::types::Type;
 use crate::plugin::value::Value;
 
+use super::fields::{SERVER_SIDE_ENCRYPTION, encryption::*};
 use super::{RETRY_CHANGES, failed};
 
 /// Firehose's key type for a key the account manages in KMS (KeyType, Firehose API Reference).
@@ -50,9 +51,9 @@ impl Encryption {
     pub fn from_value(v: &Value) -> Encryption {
         let default = Encryption::default();
         Encryption {
-            enabled: v.attr("enabled").as_bool().unwrap_or(default.enabled),
+            enabled: v.attr(ENABLED).as_bool().unwrap_or(default.enabled),
             key_type: v
-                .attr("key_type")
+                .attr(KEY_TYPE)
                 .as_str()
                 .map_or(default.key_type, str::to_owned),
         }
@@ -73,8 +74,8 @@ impl Encryption {
 
     pub fn to_value(&self) -> Value {
         Value::object([
-            ("enabled", self.enabled.into()),
-            ("key_type", self.key_type.as_str().into()),
+            (ENABLED, self.enabled.into()),
+            (KEY_TYPE, self.key_type.as_str().into()),
         ])
     }
 }
@@ -83,18 +84,18 @@ impl Encryption {
 pub fn attribute() -> Attribute {
     let default = Encryption::default();
     Attribute::nested(
-        "server_side_encryption",
+        SERVER_SIDE_ENCRYPTION,
         Mode::Optional,
         "Encryption at rest of the records the stream holds before delivery (Firehose server-side encryption).",
         vec![
             Attribute::optional(
-                "enabled",
+                ENABLED,
                 Type::Bool,
                 "Whether Firehose encrypts the records it holds. Turned off or on outside Terraform, it shows in the next plan.",
             )
             .with_default(default.enabled),
             Attribute::optional(
-                "key_type",
+                KEY_TYPE,
                 Type::String,
                 "The key: `AWS_OWNED_CMK`, a key Firehose owns. `CUSTOMER_MANAGED_CMK` is refused: AWS does not document that API Gateway can write into a stream encrypted with a customer managed key.",
             )

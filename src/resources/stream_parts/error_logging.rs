@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::arn;
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::firehose::ErrorLogging;
@@ -22,6 +23,7 @@ use crate::plugin::types::Type;
 use crate::plugin::validators::{Chars, Length};
 use crate::plugin::value::Value;
 
+use super::fields::{ERROR_LOGGING, error_logging::*};
 use super::owner::{Owner, OwnerKind};
 use super::stream::abandoned;
 use super::{StreamParts, failed, failed_at};
@@ -62,7 +64,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
-            enabled: true,
+            enabled: DEFAULT_ENABLED,
             log_group_name: None,
             log_stream_name: None,
         }
@@ -75,9 +77,9 @@ impl Settings {
     pub fn from_value(v: &Value) -> Settings {
         let name = |a: &str| v.attr(a).as_str().map(str::to_owned);
         Settings {
-            enabled: v.attr("enabled").as_bool().unwrap_or(true),
-            log_group_name: name("log_group_name"),
-            log_stream_name: name("log_stream_name"),
+            enabled: v.attr(ENABLED).as_bool().unwrap_or(DEFAULT_ENABLED),
+            log_group_name: name(LOG_GROUP_NAME),
+            log_stream_name: name(LOG_STREAM_NAME),
         }
     }
 
@@ -104,9 +106,9 @@ impl Settings {
 
     pub fn to_value(&self) -> Value {
         Value::object([
-            ("enabled", self.enabled.into()),
-            ("log_group_name", self.log_group_name.clone().into()),
-            ("log_stream_name", self.log_stream_name.clone().into()),
+            (ENABLED, self.enabled.into()),
+            (LOG_GROUP_NAME, self.log_group_name.clone().into()),
+            (LOG_STREAM_NAME, self.log_stream_name.clone().into()),
         ])
     }
 }
@@ -114,25 +116,25 @@ impl Settings {
 /// The schema of `error_logging`.
 pub fn attribute() -> Attribute {
     Attribute::nested(
-        "error_logging",
+        ERROR_LOGGING,
         Mode::Optional,
         "CloudWatch Logs error logging of the stream: where Firehose reports records it could not deliver (a bucket policy or KMS key that refuses it, say). On by default, as in the Firehose console.",
         vec![
             Attribute::optional(
-                "enabled",
+                ENABLED,
                 Type::Bool,
                 "Whether Firehose logs delivery errors. Turned off, the log group the provider made is deleted.",
             )
-            .with_default(true),
+            .with_default(DEFAULT_ENABLED),
             Attribute::optional_computed(
-                "log_group_name",
+                LOG_GROUP_NAME,
                 Type::String,
                 "A log group of your own, which must exist; it is used as given, never changed or deleted. Omitted: the provider makes and owns `/aws/kinesisfirehose/<stream name>` (the console's name), tagged like the stream, with the log stream `DestinationDelivery`, and deletes it on destroy.",
             )
             .validate(Length { min: 1, max: LOG_GROUP_NAME_MAX })
             .validate(Chars { allowed: group_char, explain: "letters, digits, '.', '-', '_', '/' and '#'" }),
             Attribute::optional_computed(
-                "log_stream_name",
+                LOG_STREAM_NAME,
                 Type::String,
                 "The log stream in `log_group_name`, which must exist. Only with `log_group_name`. Defaults to `DestinationDelivery`.",
             )
@@ -146,10 +148,10 @@ pub fn attribute() -> Attribute {
 /// `log_stream_name` names a stream of the user's group: it needs `log_group_name`. Unknown
 /// values pass.
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
-    let el = config.attr("error_logging");
-    if !el.attr("log_stream_name").is_null() && el.attr("log_group_name").is_null() {
+    let el = config.attr(ERROR_LOGGING);
+    if !el.attr(LOG_STREAM_NAME).is_null() && el.attr(LOG_GROUP_NAME).is_null() {
         diags.attr_error(
-            &AttrPath::attrs(["error_logging", "log_stream_name"]),
+            &AttrPath::attrs([ERROR_LOGGING, LOG_STREAM_NAME]),
             "log_stream_name without log_group_name",
             "error_logging.log_stream_name names a log stream of a log group of your own, so it needs \
              error_logging.log_group_name. Without a group, the provider makes its own group with the \
@@ -161,35 +163,35 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
 /// Plans the names: while enabled, the configured ones or the console's (known once the
 /// stream's name, attribute `name_attr`, is); while disabled, what the configuration says.
 pub fn plan(config: &Value, planned: &mut Value, name_attr: &str) {
-    let cfg = config.attr("error_logging");
+    let cfg = config.attr(ERROR_LOGGING);
     let stream = planned.attr(name_attr).clone();
-    let Some(el) = planned.attr_mut("error_logging") else {
+    let Some(el) = planned.attr_mut(ERROR_LOGGING) else {
         return;
     };
     if !matches!(el, Value::Object(_)) {
         return;
     }
-    let enabled = el.attr("enabled").clone();
+    let enabled = el.attr(ENABLED).clone();
     let (group, log_stream) = match enabled.as_bool() {
         None => (Value::unknown(), Value::unknown()),
         Some(false) => (
-            cfg.attr("log_group_name").clone(),
-            cfg.attr("log_stream_name").clone(),
+            cfg.attr(LOG_GROUP_NAME).clone(),
+            cfg.attr(LOG_STREAM_NAME).clone(),
         ),
         Some(true) => {
-            let group = match (cfg.attr("log_group_name"), stream.as_str()) {
+            let group = match (cfg.attr(LOG_GROUP_NAME), stream.as_str()) {
                 (Value::Null, Some(name)) => default_log_group(name).into(),
                 (Value::Null, None) => Value::unknown(),
                 (given, _) => given.clone(),
             };
-            let log_stream = match cfg.attr("log_stream_name") {
+            let log_stream = match cfg.attr(LOG_STREAM_NAME) {
                 Value::Null => DEFAULT_LOG_STREAM.into(),
                 given => given.clone(),
             };
             (group, log_stream)
         }
     };
-    for (name, value) in [("log_group_name", group), ("log_stream_name", log_stream)] {
+    for (name, value) in [(LOG_GROUP_NAME, group), (LOG_STREAM_NAME, log_stream)] {
         if let Some(slot) = el.attr_mut(name) {
             *slot = value;
         }
@@ -214,7 +216,7 @@ pub fn log_stream_arn(
         &options.log_group_name,
         &options.log_stream_name,
     ) {
-        (true, Some(group), Some(stream)) => Some(logs::log_stream_arn(
+        (true, Some(group), Some(stream)) => Some(arn::log_stream_arn(
             partition, region, account, group, stream,
         )),
         _ => None,
@@ -292,7 +294,7 @@ async fn account(clients: &AwsClients) -> Result<(String, String), Diagnostics> 
 }
 
 fn group_arn(clients: &AwsClients, partition: &str, account: &str, group: &str) -> String {
-    logs::log_group_arn(partition, &clients.region, account, group)
+    arn::log_group_arn(partition, &clients.region, account, group)
 }
 
 /// Makes ready the log group and stream the destination is to log to, before the destination
@@ -359,7 +361,7 @@ async fn adopt(
         return Err((owner.taken)(
             &format!("Log group {group:?}"),
             &other,
-            "error_logging",
+            ERROR_LOGGING,
         ));
     }
     if &have != want {
@@ -375,7 +377,7 @@ async fn require_users(clients: &AwsClients, group: &str, stream: &str) -> Resul
     match logs::log_stream_exists(clients, group, stream).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(failed_at(
-            &["error_logging", "log_stream_name"],
+            &[ERROR_LOGGING, LOG_STREAM_NAME],
             "Log stream not found",
             format!(
                 "Log group {group:?} has no log stream {stream:?} in region {}. A log group that the \
@@ -384,7 +386,7 @@ async fn require_users(clients: &AwsClients, group: &str, stream: &str) -> Resul
             ),
         )),
         Err(e) if e.is(ErrorKind::NotFound) => Err(failed_at(
-            &["error_logging", "log_group_name"],
+            &[ERROR_LOGGING, LOG_GROUP_NAME],
             "Log group not found",
             format!(
                 "There is no log group {group:?} in region {}. A log group named in \

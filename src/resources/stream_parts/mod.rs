@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod catalog_table;
 pub mod encryption;
 pub mod error_logging;
+pub mod fields;
 pub mod names;
 pub mod owner;
 pub mod partitioning;
@@ -16,6 +17,7 @@ pub mod plan;
 pub mod policy;
 pub mod role;
 pub mod schema;
+pub mod settings;
 pub mod stream;
 pub mod tags;
 
@@ -69,6 +71,7 @@ pub struct S3Settings {
 impl S3Settings {
     /// Reads the `s3` block; unknown or absent values read as their defaults.
     pub fn from_value(s3: &Value) -> S3Settings {
+        use fields::s3::*;
         let opt = |a: &str| s3.attr(a).as_str().map(str::to_owned);
         let int = |a: &str, default: i64| {
             s3.attr(a)
@@ -77,13 +80,16 @@ impl S3Settings {
                 .unwrap_or(default)
         };
         S3Settings {
-            bucket_arn: opt("bucket_arn").unwrap_or_default(),
-            prefix: opt("prefix"),
-            error_output_prefix: opt("error_output_prefix"),
-            buffering_size_mib: int("buffering_size_mib", 5),
-            buffering_interval_seconds: int("buffering_interval_seconds", 300),
-            compression: opt("compression").unwrap_or_else(|| "GZIP".to_owned()),
-            kms_key_arn: opt("kms_key_arn"),
+            bucket_arn: opt(BUCKET_ARN).unwrap_or_default(),
+            prefix: opt(PREFIX),
+            error_output_prefix: opt(ERROR_OUTPUT_PREFIX),
+            buffering_size_mib: int(BUFFERING_SIZE_MIB, DEFAULT_BUFFERING_SIZE_MIB),
+            buffering_interval_seconds: int(
+                BUFFERING_INTERVAL_SECONDS,
+                DEFAULT_BUFFERING_INTERVAL_SECONDS,
+            ),
+            compression: opt(COMPRESSION).unwrap_or_else(|| DEFAULT_COMPRESSION.to_owned()),
+            kms_key_arn: opt(KMS_KEY_ARN),
         }
     }
 
@@ -102,18 +108,19 @@ impl S3Settings {
 
     /// The block as state records it, from what the destination holds.
     pub fn value_of_destination(d: &S3Destination) -> Value {
+        use fields::s3::*;
         let num = |n: i32| Value::int(i64::from(n));
         Value::object([
-            ("bucket_arn", d.bucket_arn.as_str().into()),
-            ("prefix", d.prefix.clone().into()),
-            ("error_output_prefix", d.error_output_prefix.clone().into()),
-            ("buffering_size_mib", num(d.buffering_size_mib)),
+            (BUCKET_ARN, d.bucket_arn.as_str().into()),
+            (PREFIX, d.prefix.clone().into()),
+            (ERROR_OUTPUT_PREFIX, d.error_output_prefix.clone().into()),
+            (BUFFERING_SIZE_MIB, num(d.buffering_size_mib)),
             (
-                "buffering_interval_seconds",
+                BUFFERING_INTERVAL_SECONDS,
                 num(d.buffering_interval_seconds),
             ),
-            ("compression", d.compression.as_str().into()),
-            ("kms_key_arn", d.kms_key_arn.clone().into()),
+            (COMPRESSION, d.compression.as_str().into()),
+            (KMS_KEY_ARN, d.kms_key_arn.clone().into()),
         ])
     }
 }
@@ -162,7 +169,8 @@ impl StreamParts {
 
 /// `s3://bucket/prefix` for a bucket ARN and optional prefix.
 pub fn destination_uri(bucket_arn: &str, prefix: Option<&str>) -> String {
-    let bucket = bucket_arn.rsplit(':').next().unwrap_or(bucket_arn);
+    let bucket =
+        crate::aws::arn::bucket_name_of(bucket_arn).unwrap_or_else(|| bucket_arn.to_owned());
     format!("s3://{bucket}/{}", prefix.unwrap_or(""))
 }
 

@@ -8,6 +8,7 @@ use crate::plugin::diagnostics::{AttrPath, Diagnostics};
 use crate::plugin::value::Value;
 use crate::validators::{MAX_TAGS, iam_refuses};
 
+use super::fields::{ERROR_LOGGING, ROLE_ARN, S3, TAGS, error_logging, s3};
 use super::{merge_tags, string_map};
 
 /// The tags the provider adds of its own, counted against the 50-tag limit.
@@ -20,16 +21,16 @@ pub struct Reserved {
 
 /// Rules of the `s3` block across its attributes. Unknown values pass.
 pub fn validate_s3(config: &Value, diags: &mut Diagnostics) {
-    let s3 = config.attr("s3");
-    let uses_expressions = s3
-        .attr("prefix")
+    let block = config.attr(S3);
+    let uses_expressions = block
+        .attr(s3::PREFIX)
         .as_str()
         .is_some_and(firehose_prefix::has_expressions);
     // Firehose Developer Guide, "Understand custom prefixes for Amazon S3 objects":
     // "ErrorOutputPrefix can be null only if Prefix contains no expressions".
-    if uses_expressions && s3.attr("error_output_prefix").is_null() {
+    if uses_expressions && block.attr(s3::ERROR_OUTPUT_PREFIX).is_null() {
         diags.attr_error(
-            &AttrPath::attrs(["s3", "error_output_prefix"]),
+            &AttrPath::attrs([S3, s3::ERROR_OUTPUT_PREFIX]),
             "Missing error_output_prefix",
             "s3.error_output_prefix is required when s3.prefix uses !{...} expressions: Firehose needs \
              somewhere to put records whose prefix could not be evaluated.",
@@ -50,7 +51,7 @@ pub fn check_tags_all(
     reserved: Reserved,
     diags: &mut Diagnostics,
 ) {
-    let tags = AttrPath::attrs(["tags"]);
+    let tags = AttrPath::attrs([TAGS]);
     let total = tags_all.len() + reserved.count;
     if complete && total > MAX_TAGS {
         diags.attr_error(
@@ -66,10 +67,13 @@ pub fn check_tags_all(
     }
     // The same tags go on the role and the error log group the provider creates, where IAM
     // and CloudWatch Logs add rules of their own.
-    let owned_role = config.attr("role_arn").is_null();
-    let logging = config.attr("error_logging");
-    let owned_group = logging.attr("enabled").as_bool().unwrap_or(true)
-        && logging.attr("log_group_name").is_null();
+    let owned_role = config.attr(ROLE_ARN).is_null();
+    let logging = config.attr(ERROR_LOGGING);
+    let owned_group = logging
+        .attr(error_logging::ENABLED)
+        .as_bool()
+        .unwrap_or(error_logging::DEFAULT_ENABLED)
+        && logging.attr(error_logging::LOG_GROUP_NAME).is_null();
     if !owned_role && !owned_group {
         return;
     }

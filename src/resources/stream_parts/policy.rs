@@ -4,12 +4,7 @@
 
 use serde_json::json;
 
-use crate::aws::arn::dns_suffix;
-
-/// The partition of an ARN (`aws` in `arn:aws:s3:::b`).
-fn partition_of(arn: &str) -> &str {
-    arn.split(':').nth(1).unwrap_or("aws")
-}
+use crate::aws::arn::{Arn, GlueArns, dns_suffix, partition_of};
 
 /// What Firehose does in the bucket, from the Amazon Data Firehose Developer Guide, "Grant
 /// Firehose access to an Amazon S3 destination". `s3:PutObjectAcl` is there for a bucket of
@@ -58,6 +53,7 @@ pub fn permissions_policy(
         "Resource": [bucket_arn, format!("{bucket_arn}/*")]
     })];
     if let Some(key) = kms_key_arn {
+        let partition = partition_of(bucket_arn).unwrap_or_else(|| "aws".to_owned());
         statements.push(json!({
             "Sid": "EncryptWithKey",
             "Effect": "Allow",
@@ -66,7 +62,7 @@ pub fn permissions_policy(
             "Condition": {
                 // S3 calls KMS from the bucket's region, whatever region the stream is in,
                 // under its partition's endpoint suffix.
-                "StringEquals": {"kms:ViaService": format!("s3.{bucket_region}.{}", dns_suffix(partition_of(bucket_arn)))},
+                "StringEquals": {"kms:ViaService": format!("s3.{bucket_region}.{}", dns_suffix(&partition))},
                 // Without an S3 Bucket Key the encryption context is the object's ARN; with
                 // one it is the bucket's ARN (Amazon S3 User Guide, "Reducing the cost of
                 // SSE-KMS with Amazon S3 Bucket Keys"). Either may hold.
@@ -81,16 +77,12 @@ pub fn permissions_policy(
         // record format conversion the role reads the table's schema with glue:GetTable,
         // glue:GetTableVersion and glue:GetTableVersions, on the catalog, the database and the
         // table.
-        let base = format!("arn:{}:glue:{}:{}", g.partition, g.region, g.account);
+        let arns = GlueArns::of(&g.partition, &g.region, &g.account, &g.database, &g.table);
         statements.push(json!({
             "Sid": "ReadTableSchema",
             "Effect": "Allow",
             "Action": ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
-            "Resource": [
-                format!("{base}:catalog"),
-                format!("{base}:database/{}", g.database),
-                format!("{base}:table/{}/{}", g.database, g.table),
-            ]
+            "Resource": [arns.catalog, arns.database, arns.table]
         }));
     }
     // "Grant Firehose access to an Amazon S3 destination" (Firehose Developer Guide): the role
@@ -120,11 +112,14 @@ impl GlueTableAccess {
     /// For a conversion set on a stream whose role is `role_arn` (of the table's account), in
     /// `region`.
     pub fn of(role_arn: &str, region: &str, database: &str, table: &str) -> GlueTableAccess {
-        let parts: Vec<&str> = role_arn.split(':').collect();
+        let (partition, account) = match Arn::parse(role_arn) {
+            Ok(a) => (a.partition, a.account),
+            Err(_) => ("aws".to_owned(), String::new()),
+        };
         GlueTableAccess {
-            partition: parts.get(1).copied().unwrap_or("aws").to_owned(),
+            partition,
             region: region.to_owned(),
-            account: parts.get(4).copied().unwrap_or_default().to_owned(),
+            account,
             database: database.to_owned(),
             table: table.to_owned(),
         }

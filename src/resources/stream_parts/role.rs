@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::aws::arn::Arn;
+use crate::aws::arn::{self, Arn};
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::policy::CONFLICT_WINDOW;
@@ -16,13 +16,12 @@ use crate::aws::{firehose, iam, s3};
 use crate::plugin::diagnostics::Diagnostic;
 use crate::plugin::diagnostics::Diagnostics;
 
-use super::bucket::bucket_name;
-use super::error_logging;
 use super::names::{self, ROLE_POLICY_NAME};
 use super::owner::{Owner, OwnerKind};
 use super::policy;
 use super::stream::abandoned;
 use super::{RETRY_CHANGES, StreamParts, failed};
+use super::{bucket, error_logging};
 
 /// The provider-owned role's name for a stream.
 pub fn owned_role_name(clients: &AwsClients, parts: &StreamParts) -> String {
@@ -162,10 +161,7 @@ pub async fn write_role_policy(
         .await
         .map_err(|e| failed("Cannot identify the AWS account", e))?;
     let glue = parts.catalog.as_ref().filter(|c| c.parquet).map(|c| {
-        let role_arn = format!(
-            "arn:{}:iam::{}:role/{role}",
-            identity.partition, identity.account
-        );
+        let role_arn = arn::role_arn(&identity.partition, &identity.account, role);
         policy::GlueTableAccess::of(&role_arn, &clients.region, &c.database, &c.table)
     });
     let log_stream = error_logging::log_stream_arn(
@@ -215,7 +211,7 @@ pub async fn observe_owned_role(
     bucket_region: &mut Option<String>,
 ) -> Result<RoleSeen, AwsError> {
     let name = owned_role_name(clients, parts);
-    let uses_owned = in_use.is_none_or(|arn| role_name_of(arn) == name);
+    let uses_owned = in_use.is_none_or(|arn| names_role(arn, &name));
     if !uses_owned && !owned_before {
         return Ok(RoleSeen {
             exists: false,
@@ -265,7 +261,7 @@ pub async fn observe_owned_role(
     let bucket_region = match bucket_region {
         Some(r) => r.clone(),
         None => {
-            let region = s3::find_bucket(clients, bucket_name(&destination.bucket_arn))
+            let region = s3::find_bucket(clients, &bucket::name_of(&destination.bucket_arn))
                 .await
                 .ok()
                 .and_then(|b| b.region)
@@ -335,7 +331,7 @@ fn same_json(a: &str, b: &str) -> bool {
     }
 }
 
-/// The role name in a role ARN.
-pub fn role_name_of(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
+/// Whether `role_arn` is the ARN of a role named `name`.
+pub fn names_role(role_arn: &str, name: &str) -> bool {
+    arn::role_name_of(role_arn).as_deref() == Some(name)
 }

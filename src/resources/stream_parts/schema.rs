@@ -7,6 +7,8 @@ use crate::plugin::types::Type;
 use crate::plugin::validators::{Duration, IntRange, Length, OneOf};
 use crate::validators::{Arn, ArnKind, FirehosePrefix};
 
+use super::fields::{self, s3, timeouts};
+
 /// Firehose's compression formats for S3 destinations.
 pub const COMPRESSIONS: &[&str] = &["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"];
 
@@ -21,28 +23,28 @@ pub fn s3(prefix: Kind) -> Attribute {
         }
     };
     let s3 = vec![
-        Attribute::required("bucket_arn", Type::String, "ARN of the bucket the logs are delivered to, such as `arn:aws:s3:::my-logs`.")
+        Attribute::required(s3::BUCKET_ARN, Type::String, "ARN of the bucket the logs are delivered to, such as `arn:aws:s3:::my-logs`.")
             .validate(Arn(ArnKind::Bucket)),
-        Attribute::optional("prefix", Type::String, prefix_doc)
+        Attribute::optional(s3::PREFIX, Type::String, prefix_doc)
             .validate(Length { min: 1, max: firehose_prefix::MAX_CHARS })
             .validate(FirehosePrefix(prefix)),
-        Attribute::optional("error_output_prefix", Type::String, "Key prefix for records Firehose could not deliver. Required when `prefix` uses `!{...}` expressions; when it has expressions itself, one must be `!{firehose:error-output-type}`.")
+        Attribute::optional(s3::ERROR_OUTPUT_PREFIX, Type::String, "Key prefix for records Firehose could not deliver. Required when `prefix` uses `!{...}` expressions; when it has expressions itself, one must be `!{firehose:error-output-type}`.")
             .validate(Length { min: 1, max: firehose_prefix::MAX_CHARS })
             .validate(FirehosePrefix(Kind::ErrorOutputPrefix)),
-        Attribute::optional("buffering_size_mib", Type::Number, "MiB buffered before delivery, 1 to 128.")
-            .with_default(5)
+        Attribute::optional(s3::BUFFERING_SIZE_MIB, Type::Number, "MiB buffered before delivery, 1 to 128.")
+            .with_default(s3::DEFAULT_BUFFERING_SIZE_MIB)
             .validate(IntRange { min: 1, max: 128 }),
-        Attribute::optional("buffering_interval_seconds", Type::Number, "Seconds buffered before delivery, 0 to 900.")
-            .with_default(300)
+        Attribute::optional(s3::BUFFERING_INTERVAL_SECONDS, Type::Number, "Seconds buffered before delivery, 0 to 900.")
+            .with_default(s3::DEFAULT_BUFFERING_INTERVAL_SECONDS)
             .validate(IntRange { min: 0, max: 900 }),
-        Attribute::optional("compression", Type::String, "Compression of delivered objects: `UNCOMPRESSED`, `GZIP`, `ZIP`, `Snappy` or `HADOOP_SNAPPY`.")
-            .with_default("GZIP")
+        Attribute::optional(s3::COMPRESSION, Type::String, "Compression of delivered objects: `UNCOMPRESSED`, `GZIP`, `ZIP`, `Snappy` or `HADOOP_SNAPPY`.")
+            .with_default(s3::DEFAULT_COMPRESSION)
             .validate(OneOf(COMPRESSIONS)),
-        Attribute::optional("kms_key_arn", Type::String, "KMS key that encrypts delivered objects; none by default.")
+        Attribute::optional(s3::KMS_KEY_ARN, Type::String, "KMS key that encrypts delivered objects; none by default.")
             .validate(Arn(ArnKind::KmsKey)),
     ];
     Attribute::nested(
-        "s3",
+        fields::S3,
         Mode::Required,
         "Where and how the logs are delivered.",
         s3,
@@ -53,26 +55,26 @@ pub fn s3(prefix: Kind) -> Attribute {
 pub fn timeouts() -> Attribute {
     let timeouts = vec![
         Attribute::optional(
-            "create",
+            timeouts::CREATE,
             Type::String,
             "How long a create may take, such as `30m`. Defaults to `10m`.",
         )
         .validate(Duration),
         Attribute::optional(
-            "update",
+            timeouts::UPDATE,
             Type::String,
             "How long an update may take. Defaults to `10m`.",
         )
         .validate(Duration),
         Attribute::optional(
-            "delete",
+            timeouts::DELETE,
             Type::String,
             "How long a destroy may take. Defaults to `30m`, as for the AWS provider's Firehose streams.",
         )
         .validate(Duration),
     ];
     Attribute::nested(
-        "timeouts",
+        fields::TIMEOUTS,
         Mode::Optional,
         "Deadlines of the resource's operations.",
         timeouts,
