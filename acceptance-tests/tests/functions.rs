@@ -1,6 +1,6 @@
 //! `provider::apigw::log_format` through `terraform console`, with the real provider.
 
-use acceptance_tests::{TfDir, TfOutput, provider_block};
+use acceptance_tests::{Block, TfDir, TfOutput, config, provider_block};
 use terraform_provider_apigw::log_format::{CLF, CSV, JSON, XML};
 
 /// An initialised directory whose configuration requires the provider (which is what makes
@@ -92,10 +92,15 @@ fn a_sensitive_argument_is_not_echoed_in_the_error() {
     let tf = TfDir::new();
     tf.write(
         "main.tf",
-        format!(
-            "{}\nvariable \"secret\" {{\n  type      = string\n  sensitive = true\n  default   = \"{CANARY}\"\n}}\n\noutput \"format\" {{\n  value     = provider::apigw::log_format(var.secret)\n  sensitive = true\n}}\n",
-            provider_block()
-        ),
+        config(&[
+            Block::labeled("variable", &["secret"])
+                .expr("type", "string")
+                .expr("sensitive", "true")
+                .string("default", CANARY),
+            Block::labeled("output", &["format"])
+                .expr("value", "provider::apigw::log_format(var.secret)")
+                .expr("sensitive", "true"),
+        ]),
     );
     tf.init().success();
     let plan = tf.plan().failure();
