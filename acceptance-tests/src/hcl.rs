@@ -303,10 +303,15 @@ pub fn s3(bucket_arn: &str) -> Block {
 
 /// A pipeline for `api`/`stage` writing to `bucket_arn`, to extend before rendering.
 pub fn pipeline(name: &str, api: &str, stage: &str, bucket_arn: &str) -> Block {
+    pipeline_to(name, api, stage, s3(bucket_arn))
+}
+
+/// A pipeline for `api`/`stage` with `s3` as given (a key, a prefix, buffering).
+pub fn pipeline_to(name: &str, api: &str, stage: &str, s3: Block) -> Block {
     Block::resource("apigw_access_log_pipeline", name)
         .string("rest_api_id", api)
         .string("stage_name", stage)
-        .object_attr("s3", s3(bucket_arn))
+        .object_attr("s3", s3)
 }
 
 /// A pipeline whose plan needs the provider (terraform prunes unused providers, so this makes
