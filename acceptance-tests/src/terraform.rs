@@ -81,11 +81,16 @@ impl Mirror {
         let cli_config = dir.join("cli.tfrc");
         std::fs::write(
             &cli_config,
-            format!(
-                "provider_installation {{\n  filesystem_mirror {{\n    path    = {path:?}\n    include = [{source:?}]\n  }}\n}}\n",
-                path = dir.display().to_string(),
-                source = terraform_provider_apigw::PROVIDER_SOURCE,
-            ),
+            Block::new("provider_installation")
+                .block(
+                    Block::new("filesystem_mirror")
+                        .string("path", &dir.display().to_string())
+                        .value(
+                            "include",
+                            Value::strings([terraform_provider_apigw::PROVIDER_SOURCE]),
+                        ),
+                )
+                .render(),
         )
         .expect("writing cli.tfrc");
         Mirror { dir, cli_config }
