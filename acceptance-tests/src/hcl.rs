@@ -314,6 +314,16 @@ pub fn pipeline_to(name: &str, api: &str, stage: &str, s3: Block) -> Block {
         .object_attr("s3", s3)
 }
 
+/// A CLI configuration installing providers from the filesystem mirror at `path`; only
+/// `include` from there when it names any.
+pub fn filesystem_mirror_config(path: &str, include: &[&str]) -> String {
+    let mut mirror = Block::new("filesystem_mirror").string("path", path);
+    if !include.is_empty() {
+        mirror = mirror.value("include", Value::strings(include));
+    }
+    Block::new("provider_installation").block(mirror).render()
+}
+
 /// A pipeline whose plan needs the provider (terraform prunes unused providers, so this makes
 /// it start and configure the provider) but no AWS call: its id and names come from the
 /// configuration.
@@ -322,8 +332,8 @@ pub fn offline_pipeline() -> String {
 }
 
 /// One pipeline resource `name` for `api`/`stage`; `extra`, raw lines, goes inside the
-/// resource, after `s3` (which stays on lines of its own: resilience's bad-input cases splice
-/// text into it).
+/// resource, after `s3`. For the tests that still pass their arguments as text; new ones
+/// extend [`pipeline`] instead.
 pub fn pipeline_hcl(name: &str, api: &str, stage: &str, bucket_arn: &str, extra: &str) -> String {
     let text = pipeline(name, api, stage, bucket_arn).render();
     let extra = extra.trim_matches('\n');

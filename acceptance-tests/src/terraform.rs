@@ -81,16 +81,10 @@ impl Mirror {
         let cli_config = dir.join("cli.tfrc");
         std::fs::write(
             &cli_config,
-            Block::new("provider_installation")
-                .block(
-                    Block::new("filesystem_mirror")
-                        .string("path", &dir.display().to_string())
-                        .value(
-                            "include",
-                            Value::strings([terraform_provider_apigw::PROVIDER_SOURCE]),
-                        ),
-                )
-                .render(),
+            filesystem_mirror_config(
+                &dir.display().to_string(),
+                &[terraform_provider_apigw::PROVIDER_SOURCE],
+            ),
         )
         .expect("writing cli.tfrc");
         Mirror { dir, cli_config }
