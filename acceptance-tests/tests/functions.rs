@@ -30,6 +30,8 @@ fn console_string(out: &TfOutput) -> String {
 fn console_answers_every_preset_and_refuses_unknown_names() {
     let tf = console_dir();
 
+    // Console input stays literal here: what a user types at `terraform console` is the point,
+    // and Block writes configuration files, not console expressions.
     // The function as a user types it.
     let clf = console(&tf, r#"provider::apigw::log_format("clf")"#).success();
     assert_eq!(console_string(&clf), CLF);
