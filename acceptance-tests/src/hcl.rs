@@ -1,5 +1,5 @@
-//! The configuration text tests write: blocks built attribute by attribute with [`Block`],
-//! values with [`Value`], and the provider header.
+//! The HCL tests write: configurations built block by block with [`Block`] and [`Value`],
+//! the provider header, and the CLI configuration of a provider mirror.
 
 use crate::*;
 
@@ -434,6 +434,17 @@ resource "apigw_access_log_pipeline" "p" {
             pipeline_hcl("x", "a", "s", "b", ""),
             pipeline("x", "a", "s", "b").render()
         );
+    }
+
+    #[test]
+    fn a_mirror_config_includes_only_what_it_is_given() {
+        let all = filesystem_mirror_config("/m", &[]);
+        assert_eq!(
+            all,
+            "\nprovider_installation {\n  filesystem_mirror {\n    path = \"/m\"\n  }\n}\n"
+        );
+        let one = filesystem_mirror_config("/m", &["a/b/c"]);
+        assert!(one.contains("    include = [\"a/b/c\"]\n"), "{one}");
     }
 
     #[test]
