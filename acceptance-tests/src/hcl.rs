@@ -1,100 +1,457 @@
-//! The configuration text tests write: the provider block, and blocks built attribute by
-//! attribute with [`Block`].
+//! The HCL tests write: configurations built block by block with [`Block`] and [`Value`],
+//! the provider header, and the CLI configuration of a provider mirror.
 
 use crate::*;
 
-/// One block of configuration (`resource`, `data`, `import`, `moved`, ...), built attribute
-/// by attribute.
+/// One attribute's value.
 #[derive(Debug, Clone)]
+pub enum Value {
+    /// A string, quoted and escaped when written (template sequences included, so the text
+    /// arrives as written).
+    Str(String),
+    /// An expression as written: a reference, a number, a function call, a `for` expression.
+    Expr(String),
+    /// An object (`{ key = value ... }`), its attributes those of a headless [`Block`].
+    Object(Block),
+    /// A tuple (`[a, b]`).
+    List(Vec<Value>),
+}
+
+impl Value {
+    /// A quoted string.
+    pub fn str(text: impl Into<String>) -> Value {
+        Value::Str(text.into())
+    }
+
+    /// An expression as written.
+    pub fn expr(text: impl Into<String>) -> Value {
+        Value::Expr(text.into())
+    }
+
+    /// A tuple of quoted strings.
+    pub fn strings<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Value {
+        Value::List(items.into_iter().map(|s| Value::str(s.as_ref())).collect())
+    }
+
+    fn write(&self, indent: usize, out: &mut String) {
+        match self {
+            Value::Str(text) => out.push_str(&quote(text)),
+            Value::Expr(text) => out.push_str(text),
+            Value::Object(body) => body.write_body(indent, out),
+            Value::List(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    item.write(indent, out);
+                }
+                out.push(']');
+            }
+        }
+    }
+}
+
+/// An HCL string literal for `text`: JSON's escapes, plus `$${` and `%%{` so no template runs.
+pub fn quote(text: &str) -> String {
+    let quoted = serde_json::to_string(text).expect("a string serializes");
+    quoted.replace("${", "$${").replace("%{", "%%{")
+}
+
+/// An object key: bare when it is an identifier, quoted otherwise (`"team:name"`).
+fn key(name: &str) -> String {
+    let mut chars = name.chars();
+    let identifier = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if identifier {
+        name.to_owned()
+    } else {
+        quote(name)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Item {
+    Attr(String, Value),
+    Block(Block),
+    /// Lines kept as written, with their own indentation.
+    Raw(String),
+}
+
+/// One block of configuration (`resource`, `data`, `provider`, `import`, `moved`,
+/// `lifecycle`, ...), or with no head the body of an object value, built attribute by
+/// attribute.
+#[derive(Debug, Clone, Default)]
 pub struct Block {
-    head: String,
-    /// The body's lines, indented as they are written out.
-    body: Vec<String>,
+    head: Option<String>,
+    items: Vec<Item>,
 }
 
 impl Block {
+    /// A block with any head, written as given (`lifecycle`, `terraform`, `output "x"`).
+    pub fn new(head: &str) -> Block {
+        Block {
+            head: Some(head.to_owned()),
+            items: Vec::new(),
+        }
+    }
+
+    /// A block whose head is a keyword and quoted labels: `resource "t" "n"`.
+    pub fn labeled(keyword: &str, labels: &[&str]) -> Block {
+        let mut head = keyword.to_owned();
+        for label in labels {
+            head.push(' ');
+            head.push_str(&quote(label));
+        }
+        Block::new(&head)
+    }
+
     /// `resource "<ty>" "<name>" { ... }`.
     pub fn resource(ty: &str, name: &str) -> Block {
-        Block::new(&format!("resource \"{ty}\" \"{name}\""))
+        Block::labeled("resource", &[ty, name])
     }
 
     /// `data "<ty>" "<name>" { ... }`.
     pub fn data(ty: &str, name: &str) -> Block {
-        Block::new(&format!("data \"{ty}\" \"{name}\""))
+        Block::labeled("data", &[ty, name])
     }
 
-    /// A block with any head, such as `moved` or `import`.
-    pub fn new(head: &str) -> Block {
-        Block {
-            head: head.to_owned(),
-            body: Vec::new(),
-        }
+    /// `provider "<name>" { ... }`.
+    pub fn provider(name: &str) -> Block {
+        Block::labeled("provider", &[name])
     }
 
-    /// `key = "value"`, the value quoted and escaped as an HCL string (template sequences
-    /// included, so the text arrives as written).
-    pub fn string(self, key: &str, value: &str) -> Block {
-        let quoted = serde_json::to_string(value).expect("a string serializes");
-        let quoted = quoted.replace("${", "$${").replace("%{", "%%{");
-        self.expr(key, &quoted)
+    /// `moved { from = <from>  to = <to> }`, both addresses as written.
+    pub fn moved(from: &str, to: &str) -> Block {
+        Block::new("moved").expr("from", from).expr("to", to)
     }
 
-    /// `key = <expression>`, the expression as written (a reference, a number, an object).
-    pub fn expr(mut self, key: &str, expression: &str) -> Block {
-        self.body.push(format!("  {key} = {expression}"));
+    /// `import { to = <to>  id = "<id>" }`, the address as written.
+    pub fn import(to: &str, id: &str) -> Block {
+        Block::new("import").expr("to", to).string("id", id)
+    }
+
+    /// `lifecycle { ... }`, to pass to [`Block::block`].
+    pub fn lifecycle() -> Block {
+        Block::new("lifecycle")
+    }
+
+    /// The body of an object value, to pass to [`Block::object`].
+    pub fn object() -> Block {
+        Block::default()
+    }
+
+    /// `key = <value>`.
+    pub fn value(mut self, key: &str, value: Value) -> Block {
+        self.items.push(Item::Attr(key.to_owned(), value));
         self
     }
 
-    /// Lines as written, with their own indentation: nested blocks, `lifecycle`, or the
-    /// extra attributes a test passes along.
+    /// `key = "value"`, quoted (see [`Value::Str`]).
+    pub fn string(self, key: &str, value: &str) -> Block {
+        self.value(key, Value::str(value))
+    }
+
+    /// `key = <expression>`, the expression as written (a reference, a number, a call).
+    pub fn expr(self, key: &str, expression: &str) -> Block {
+        self.value(key, Value::expr(expression))
+    }
+
+    /// `key = { ... }`, an object attribute (such as `s3` or `tags`).
+    pub fn object_attr(self, key: &str, body: Block) -> Block {
+        self.value(key, Value::Object(body))
+    }
+
+    /// `key = { k = "v" ... }`, a map of strings (such as `tags`).
+    pub fn map<K: AsRef<str>, V: AsRef<str>>(
+        self,
+        key: &str,
+        entries: impl IntoIterator<Item = (K, V)>,
+    ) -> Block {
+        let body = entries.into_iter().fold(Block::object(), |b, (k, v)| {
+            b.string(k.as_ref(), v.as_ref())
+        });
+        self.object_attr(key, body)
+    }
+
+    /// `key = [a, b]`.
+    pub fn list(self, key: &str, items: Vec<Value>) -> Block {
+        self.value(key, Value::List(items))
+    }
+
+    /// `count = n`.
+    pub fn count(self, n: usize) -> Block {
+        self.expr("count", &n.to_string())
+    }
+
+    /// `for_each = <expression>`.
+    pub fn for_each(self, expression: &str) -> Block {
+        self.expr("for_each", expression)
+    }
+
+    /// `depends_on = [<addresses>]`.
+    pub fn depends_on(self, addresses: &[&str]) -> Block {
+        let items = addresses.iter().map(|a| Value::expr(*a)).collect();
+        self.list("depends_on", items)
+    }
+
+    /// A nested block (`lifecycle`, `required_providers`, `postcondition`).
+    pub fn block(mut self, nested: Block) -> Block {
+        self.items.push(Item::Block(nested));
+        self
+    }
+
+    /// Lines as written, with their own indentation: text a test splices in as it is.
     pub fn lines(mut self, text: &str) -> Block {
         let text = text.trim_matches('\n');
         if !text.trim().is_empty() {
-            self.body.push(text.to_owned());
+            self.items.push(Item::Raw(text.to_owned()));
         }
         self
     }
 
-    /// The block's text.
+    /// Every item of `other` appended to this body: the extra attributes a test passes to a
+    /// helper that builds the rest.
+    pub fn with(mut self, other: Block) -> Block {
+        self.items.extend(other.items);
+        self
+    }
+
+    /// The block's text, after a blank line; a headless block renders its `{ ... }` body.
     pub fn render(&self) -> String {
-        let mut out = format!("\n{} {{\n", self.head);
-        for line in &self.body {
-            out.push_str(line);
+        let mut out = String::new();
+        if self.head.is_some() {
             out.push('\n');
         }
-        out.push_str("}\n");
+        self.write(0, &mut out);
+        out.push('\n');
         out
     }
+
+    fn write(&self, indent: usize, out: &mut String) {
+        if let Some(head) = &self.head {
+            out.push_str(head);
+            out.push(' ');
+        }
+        self.write_body(indent, out);
+    }
+
+    fn write_body(&self, indent: usize, out: &mut String) {
+        if self.items.is_empty() {
+            out.push_str("{}");
+            return;
+        }
+        out.push_str("{\n");
+        let pad = "  ".repeat(indent + 1);
+        for item in &self.items {
+            match item {
+                Item::Attr(name, value) => {
+                    out.push_str(&pad);
+                    out.push_str(&key(name));
+                    out.push_str(" = ");
+                    value.write(indent + 1, out);
+                }
+                Item::Block(nested) => {
+                    out.push_str(&pad);
+                    nested.write(indent + 1, out);
+                }
+                Item::Raw(text) => out.push_str(text),
+            }
+            out.push('\n');
+        }
+        out.push_str(&"  ".repeat(indent));
+        out.push('}');
+    }
+}
+
+impl std::fmt::Display for Block {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+/// The `terraform` block naming the provider's source, with no provider block: for a test
+/// that writes its own `provider "apigw"`.
+pub fn required_providers() -> String {
+    let source = Block::object().string("source", PROVIDER_SHORT_SOURCE);
+    let required = Block::new("required_providers").object_attr("apigw", source);
+    // Without the leading blank line: this starts the file.
+    Block::new("terraform").block(required).render()[1..].to_owned()
 }
 
 /// The standard configuration header: the provider's source and an empty provider block.
 pub fn provider_block() -> String {
-    format!(
-        "terraform {{\n  required_providers {{\n    apigw = {{\n      source = \"{PROVIDER_SHORT_SOURCE}\"\n    }}\n  }}\n}}\n\nprovider \"apigw\" {{}}\n"
-    )
+    required_providers() + &Block::provider("apigw").render()
+}
+
+/// The text of `blocks`, one after another.
+pub fn render_all<'a>(blocks: impl IntoIterator<Item = &'a Block>) -> String {
+    blocks.into_iter().map(Block::render).collect()
+}
+
+/// [`provider_block`] followed by `blocks`: a whole configuration.
+pub fn config<'a>(blocks: impl IntoIterator<Item = &'a Block>) -> String {
+    provider_block() + &render_all(blocks)
+}
+
+/// `s3 = { bucket_arn = "<arn>" }`'s object, for a pipeline or a stream.
+pub fn s3(bucket_arn: &str) -> Block {
+    Block::object().string("bucket_arn", bucket_arn)
+}
+
+/// A pipeline for `api`/`stage` writing to `bucket_arn`, to extend before rendering.
+pub fn pipeline(name: &str, api: &str, stage: &str, bucket_arn: &str) -> Block {
+    pipeline_to(name, api, stage, s3(bucket_arn))
+}
+
+/// A pipeline for `api`/`stage` with `s3` as given (a key, a prefix, buffering).
+pub fn pipeline_to(name: &str, api: &str, stage: &str, s3: Block) -> Block {
+    Block::resource("apigw_access_log_pipeline", name)
+        .string("rest_api_id", api)
+        .string("stage_name", stage)
+        .object_attr("s3", s3)
+}
+
+/// A CLI configuration installing providers from the filesystem mirror at `path`; only
+/// `include` from there when it names any.
+pub fn filesystem_mirror_config(path: &str, include: &[&str]) -> String {
+    let mut mirror = Block::new("filesystem_mirror").string("path", path);
+    if !include.is_empty() {
+        mirror = mirror.value("include", Value::strings(include));
+    }
+    Block::new("provider_installation").block(mirror).render()
 }
 
 /// A pipeline whose plan needs the provider (terraform prunes unused providers, so this makes
 /// it start and configure the provider) but no AWS call: its id and names come from the
 /// configuration.
-pub const OFFLINE_PIPELINE: &str = r#"
+pub fn offline_pipeline() -> String {
+    pipeline("p", "abc123defg", "prod", "arn:aws:s3:::some-bucket").render()
+}
+
+/// One pipeline resource `name` for `api`/`stage`; `extra`, raw lines, goes inside the
+/// resource, after `s3`. For the tests that still pass their arguments as text; new ones
+/// extend [`pipeline`] instead.
+pub fn pipeline_hcl(name: &str, api: &str, stage: &str, bucket_arn: &str, extra: &str) -> String {
+    let text = pipeline(name, api, stage, bucket_arn).render();
+    let extra = extra.trim_matches('\n');
+    if extra.trim().is_empty() {
+        return text;
+    }
+    let body = text.strip_suffix("}\n").expect("a block ends with a brace");
+    format!("{body}{extra}\n}}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_objects_lists_and_blocks_are_indented_by_depth() {
+        let text = Block::resource("apigw_access_log_pipeline", "p")
+            .count(2)
+            .string("stage_name", "s${count.index}")
+            .expr("rest_api_id", "format(\"a%d\", count.index)")
+            .object_attr("s3", s3("arn:aws:s3:::b").string("prefix", "logs/"))
+            .map("tags", [("team:name", "x"), ("env", "prod")])
+            .list("ids", vec![Value::str("a"), Value::expr("var.b")])
+            .block(Block::lifecycle().expr("prevent_destroy", "true"))
+            .render();
+        let want = r#"
 resource "apigw_access_log_pipeline" "p" {
-  rest_api_id = "abc123defg"
-  stage_name  = "prod"
+  count = 2
+  stage_name = "s$${count.index}"
+  rest_api_id = format("a%d", count.index)
   s3 = {
-    bucket_arn = "arn:aws:s3:::some-bucket"
+    bucket_arn = "arn:aws:s3:::b"
+    prefix = "logs/"
+  }
+  tags = {
+    "team:name" = "x"
+    env = "prod"
+  }
+  ids = ["a", var.b]
+  lifecycle {
+    prevent_destroy = true
   }
 }
 "#;
+        assert_eq!(text, want);
+    }
 
-/// One pipeline resource `name` for `api`/`stage`; `extra` goes inside the resource.
-pub fn pipeline_hcl(name: &str, api: &str, stage: &str, bucket_arn: &str, extra: &str) -> String {
-    Block::resource("apigw_access_log_pipeline", name)
-        .string("rest_api_id", api)
-        .string("stage_name", stage)
-        .lines(&format!(
-            "  s3 = {{\n    bucket_arn = \"{bucket_arn}\"\n  }}"
-        ))
-        .lines(extra)
-        .render()
+    #[test]
+    fn moved_import_data_and_for_each_write_their_own_heads() {
+        let text = config(&[
+            Block::moved("apigw_access_log_pipeline.a", "apigw_access_log_pipeline.b"),
+            Block::import("apigw_access_log_stream.s", "name\"q"),
+            Block::data("apigw_stage_access_log", "d").for_each("toset([\"a\"])"),
+        ]);
+        assert!(text.starts_with("terraform {\n  required_providers {\n    apigw = {\n"));
+        assert!(text.contains("\nprovider \"apigw\" {}\n"), "{text}");
+        assert!(text.contains(
+            "\nmoved {\n  from = apigw_access_log_pipeline.a\n  to = apigw_access_log_pipeline.b\n}\n"
+        ));
+        assert!(
+            text.contains(
+                "\nimport {\n  to = apigw_access_log_stream.s\n  id = \"name\\\"q\"\n}\n"
+            )
+        );
+        assert!(text.contains(
+            "\ndata \"apigw_stage_access_log\" \"d\" {\n  for_each = toset([\"a\"])\n}\n"
+        ));
+    }
+
+    #[test]
+    fn with_appends_a_helpers_extra_attributes_and_empty_bodies_stay_on_one_line() {
+        let extra = Block::object().string("format", "clf");
+        let text = pipeline("x", "api", "prod", "arn:aws:s3:::b")
+            .with(extra)
+            .render();
+        assert!(text.ends_with("  }\n  format = \"clf\"\n}\n"), "{text}");
+        assert_eq!(
+            Block::provider("apigw").render(),
+            "\nprovider \"apigw\" {}\n"
+        );
+        assert_eq!(Block::object().render(), "{}\n");
+    }
+
+    #[test]
+    fn pipeline_hcl_splices_raw_extra_lines_inside_the_resource() {
+        let text = pipeline_hcl(
+            "x",
+            "api",
+            "prod",
+            "arn:aws:s3:::b",
+            "\n  format = \"clf\"\n",
+        );
+        assert!(
+            text.ends_with("    bucket_arn = \"arn:aws:s3:::b\"\n  }\n  format = \"clf\"\n}\n"),
+            "{text}"
+        );
+        assert_eq!(
+            pipeline_hcl("x", "a", "s", "b", ""),
+            pipeline("x", "a", "s", "b").render()
+        );
+    }
+
+    #[test]
+    fn a_mirror_config_includes_only_what_it_is_given() {
+        let all = filesystem_mirror_config("/m", &[]);
+        assert_eq!(
+            all,
+            "\nprovider_installation {\n  filesystem_mirror {\n    path = \"/m\"\n  }\n}\n"
+        );
+        let one = filesystem_mirror_config("/m", &["a/b/c"]);
+        assert!(one.contains("    include = [\"a/b/c\"]\n"), "{one}");
+    }
+
+    #[test]
+    fn keys_that_are_not_identifiers_are_quoted() {
+        assert_eq!(key("bucket_arn"), "bucket_arn");
+        assert_eq!(key("a-b"), "a-b");
+        assert_eq!(key("aws:x"), "\"aws:x\"");
+        assert_eq!(key("1a"), "\"1a\"");
+    }
 }

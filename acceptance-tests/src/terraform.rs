@@ -81,10 +81,9 @@ impl Mirror {
         let cli_config = dir.join("cli.tfrc");
         std::fs::write(
             &cli_config,
-            format!(
-                "provider_installation {{\n  filesystem_mirror {{\n    path    = {path:?}\n    include = [{source:?}]\n  }}\n}}\n",
-                path = dir.display().to_string(),
-                source = terraform_provider_apigw::PROVIDER_SOURCE,
+            filesystem_mirror_config(
+                &dir.display().to_string(),
+                &[terraform_provider_apigw::PROVIDER_SOURCE],
             ),
         )
         .expect("writing cli.tfrc");

@@ -6,8 +6,8 @@
 
 use acceptance_tests::proxy::{BucketPlacement, Condition, Outcome, Proxy, ProxyConfig};
 use acceptance_tests::{
-    Aws, TfDir, TfOutput, assert_nothing_left, aws, block_on, parse_policy, provider_block,
-    real_aws, workspace_root,
+    Aws, TfDir, TfOutput, assert_nothing_left, aws, block_on, config, parse_policy, pipeline_to,
+    real_aws, s3, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -26,20 +26,8 @@ fn skipped_on_real_aws() -> bool {
 }
 
 fn pipeline(api: &str, bucket: &str, key_region: &str) -> String {
-    let key = kms_key(key_region);
-    format!(
-        r#"{}
-resource "apigw_access_log_pipeline" "x" {{
-  rest_api_id = "{api}"
-  stage_name  = "prod"
-  s3 = {{
-    bucket_arn  = "arn:aws:s3:::{bucket}"
-    kms_key_arn = "{key}"
-  }}
-}}
-"#,
-        provider_block()
-    )
+    let s3 = s3(&format!("arn:aws:s3:::{bucket}")).string("kms_key_arn", &kms_key(key_region));
+    config(&[pipeline_to("x", api, "prod", s3)])
 }
 
 /// A REST API deployed to `prod`, a bucket, and the configuration with a key of `key_region`,

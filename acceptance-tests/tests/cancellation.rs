@@ -11,7 +11,7 @@ use acceptance_tests::running::{Running, assert_group_gone};
 use terraform_provider_apigw::test_hooks::PANIC_HOOK_VAR;
 
 use acceptance_tests::{
-    Aws, TfDir, assert_contains, assert_nothing_left, aws, block_on, emulator_only, pipeline_hcl,
+    Aws, Block, TfDir, assert_contains, assert_nothing_left, aws, block_on, emulator_only,
     provider_block,
 };
 
@@ -24,23 +24,20 @@ const PROMPT: Duration = Duration::from_secs(120);
 
 const CANCELLED: &str = "cancelled: Terraform asked the provider to stop";
 
-/// Every deadline of a pipeline at [`DEADLINE`], inside its resource block.
-fn deadlines() -> String {
-    format!(
-        "  timeouts = {{\n    create = \"{DEADLINE}\"\n    update = \"{DEADLINE}\"\n    delete = \"{DEADLINE}\"\n  }}\n"
-    )
+/// Every deadline of a pipeline at [`DEADLINE`]: its `timeouts` object.
+fn deadlines() -> Block {
+    ["create", "update", "delete"]
+        .into_iter()
+        .fold(Block::object(), |b, op| b.string(op, DEADLINE))
 }
 
 /// A pipeline resource with [`deadlines`]; `extra` goes inside it too.
-fn pipeline(name: &str, api: &str, stage: &str, bucket: &str, extra: &str) -> String {
+fn pipeline(name: &str, api: &str, stage: &str, bucket: &str, extra: Block) -> String {
     let bucket_arn = format!("arn:aws:s3:::{bucket}");
-    pipeline_hcl(
-        name,
-        api,
-        stage,
-        &bucket_arn,
-        &format!("{}{extra}", deadlines()),
-    )
+    acceptance_tests::pipeline(name, api, stage, &bucket_arn)
+        .object_attr("timeouts", deadlines())
+        .with(extra)
+        .render()
 }
 
 /// A working directory with one pipeline on a fresh API and bucket, initialised.
@@ -51,7 +48,7 @@ fn one_pipeline(label: &str) -> (TfDir, Aws) {
     let api = block_on(aws.rest_api_with_stage(&format!("{label}-api"), STAGE));
     tf.write(
         "main.tf",
-        provider_block() + &pipeline("x", &api, STAGE, &bucket, ""),
+        provider_block() + &pipeline("x", &api, STAGE, &bucket, Block::object()),
     );
     tf.init().success();
     (tf, aws)
@@ -284,10 +281,10 @@ fn a_panic_is_one_operations_error_and_the_run_goes_on() {
     let calm = "calm";
     let calm_api = block_on(aws.rest_api_with_stage("panic-calm", calm));
     let config = |format: &str| {
-        let extra = format!("  format = \"{format} $context.requestId\"");
+        let extra = Block::object().string("format", &format!("{format} $context.requestId"));
         provider_block()
-            + &pipeline("panicky", &api, STAGE, &bucket, &extra)
-            + &pipeline("calm", &calm_api, calm, &bucket, "")
+            + &pipeline("panicky", &api, STAGE, &bucket, extra)
+            + &pipeline("calm", &calm_api, calm, &bucket, Block::object())
     };
     tf.write("main.tf", config("first"));
     tf.init().success();

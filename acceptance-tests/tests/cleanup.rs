@@ -2,7 +2,7 @@
 //! moto: what a test created, and what the provider made for it, is gone when the test ends,
 //! also when it panicked.
 
-use acceptance_tests::{Aws, TfDir, aws, block_on, emulator_only, provider_block};
+use acceptance_tests::{Aws, TfDir, aws, block_on, config, emulator_only, pipeline};
 
 /// A pipeline applied by terraform on fixtures registered for cleanup, plus an object in the
 /// bucket and a role registered by hand; returns (api id, bucket, stream, owned role, own role).
@@ -11,13 +11,8 @@ fn build(tf: &TfDir, aws: &Aws) -> (String, String, String, String, String) {
         let bucket = aws.create_bucket("cleanup-logs").await;
         (aws.rest_api_with_stage("cleanup", "prod").await, bucket)
     });
-    tf.write(
-        "main.tf",
-        format!(
-            "{}\nresource \"apigw_access_log_pipeline\" \"x\" {{\n  rest_api_id = \"{api}\"\n  stage_name  = \"prod\"\n  s3 = {{\n    bucket_arn = \"arn:aws:s3:::{bucket}\"\n  }}\n}}\n",
-            provider_block()
-        ),
-    );
+    let x = pipeline("x", &api, "prod", &format!("arn:aws:s3:::{bucket}"));
+    tf.write("main.tf", config(&[x]));
     tf.init().success();
     tf.apply().success();
     let state = tf.state_resource("apigw_access_log_pipeline.x");
@@ -103,12 +98,17 @@ fn dropping_the_clients_deletes_fixtures_and_what_the_provider_made_for_them() {
             bucket,
         )
     });
-    let config = std::fs::read_to_string(tf.path().join("main.tf")).expect("main.tf");
+    let written = std::fs::read_to_string(tf.path().join("main.tf")).expect("main.tf");
     tf.write(
         "main.tf",
-        format!(
-            "{config}\nresource \"apigw_access_log_pipeline\" \"other\" {{\n  rest_api_id = \"{other_api}\"\n  stage_name  = \"prod\"\n  s3 = {{\n    bucket_arn = \"arn:aws:s3:::{other_bucket}\"\n  }}\n}}\n"
-        ),
+        written
+            + &pipeline(
+                "other",
+                &other_api,
+                "prod",
+                &format!("arn:aws:s3:::{other_bucket}"),
+            )
+            .render(),
     );
     tf.apply().success();
     let other = tf.state_resource("apigw_access_log_pipeline.other");

@@ -1,18 +1,15 @@
 //! The real terraform CLI driving the real provider binary, installed offline from the mirror.
 
-use acceptance_tests::{OFFLINE_PIPELINE, TfDir, provider_block};
+use acceptance_tests::{
+    Block, TfDir, config, offline_pipeline, provider_block, render_all, required_providers,
+};
 use terraform_provider_apigw::{PROVIDER_SOURCE, VERSION};
 
 #[test]
 fn init_validate_schema_and_plan() {
     let tf = TfDir::new();
-    tf.write(
-        "main.tf",
-        format!(
-            "{}\nresource \"terraform_data\" \"marker\" {{\n  input = \"x\"\n}}\n",
-            provider_block()
-        ),
-    );
+    let marker = Block::resource("terraform_data", "marker").string("input", "x");
+    tf.write("main.tf", config(&[marker]));
 
     let init = tf.init().success();
     assert!(
@@ -67,11 +64,13 @@ fn init_validate_schema_and_plan() {
 #[test]
 fn bad_provider_setting_names_the_attribute() {
     let tf = TfDir::new();
-    let config = provider_block().replace(
-        "provider \"apigw\" {}",
-        "provider \"apigw\" {\n  region = \"Mars\"\n  endpoints {\n    s3 = \"not a url\"\n  }\n}",
+    let provider = Block::provider("apigw")
+        .string("region", "Mars")
+        .block(Block::new("endpoints").string("s3", "not a url"));
+    tf.write(
+        "main.tf",
+        required_providers() + &provider.render() + &offline_pipeline(),
     );
-    tf.write("main.tf", format!("{config}{OFFLINE_PIPELINE}"));
     tf.init().success();
 
     let plan = tf.plan();
@@ -95,7 +94,7 @@ fn bad_provider_setting_names_the_attribute() {
 #[test]
 fn a_missing_region_is_reported_at_plan() {
     let tf = TfDir::new();
-    tf.write("main.tf", format!("{}{OFFLINE_PIPELINE}", provider_block()));
+    tf.write("main.tf", provider_block() + &offline_pipeline());
     tf.init().success();
 
     // No region in the environment or a profile, and no instance metadata to ask (which would
@@ -127,7 +126,7 @@ fn a_missing_region_is_reported_at_plan() {
 #[test]
 fn tf_log_debug_carries_provider_lines() {
     let tf = TfDir::new();
-    tf.write("main.tf", format!("{}{OFFLINE_PIPELINE}", provider_block()));
+    tf.write("main.tf", provider_block() + &offline_pipeline());
     tf.init().success();
 
     let plan = tf
@@ -167,11 +166,12 @@ fn tf_log_debug_carries_provider_lines() {
 fn unknown_provider_values_at_plan_are_accepted() {
     let tf = TfDir::new();
     // The region is known only once terraform_data is applied; planning must not need it.
-    let config = provider_block().replace(
-        "provider \"apigw\" {}",
-        "resource \"terraform_data\" \"region\" {\n  input = \"us-east-1\"\n}\n\nprovider \"apigw\" {\n  region = terraform_data.region.output\n}",
+    let region = Block::resource("terraform_data", "region").string("input", "us-east-1");
+    let provider = Block::provider("apigw").expr("region", "terraform_data.region.output");
+    tf.write(
+        "main.tf",
+        required_providers() + &render_all(&[region, provider]) + &offline_pipeline(),
     );
-    tf.write("main.tf", format!("{config}{OFFLINE_PIPELINE}"));
     tf.init().success();
     let plan = tf.plan().success();
     assert!(

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::plugin_client::drain_into_string;
-use acceptance_tests::{OFFLINE_PIPELINE, TfDir, provider_binary, provider_block};
+use acceptance_tests::{
+    TfDir, filesystem_mirror_config, offline_pipeline, provider_binary, provider_block,
+};
 use terraform_provider_apigw::PROVIDER_SOURCE;
 
 /// The provider in debug mode; killed if the test ends early.
@@ -114,14 +116,11 @@ fn terraform_plans_through_a_provider_started_with_debug() {
     let cli_config = tf.path().join("empty.tfrc");
     std::fs::write(
         &cli_config,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = {:?}\n  }}\n}}\n",
-            tf.path().join("empty-mirror").display().to_string()
-        ),
+        filesystem_mirror_config(&tf.path().join("empty-mirror").display().to_string(), &[]),
     )
     .expect("writing empty.tfrc");
     let cli_config = cli_config.to_str().expect("UTF-8 path").to_owned();
-    tf.write("main.tf", format!("{}{OFFLINE_PIPELINE}", provider_block()));
+    tf.write("main.tf", provider_block() + &offline_pipeline());
     let env = [
         ("TF_REATTACH_PROVIDERS", reattach.as_str()),
         ("TF_CLI_CONFIG_FILE", cli_config.as_str()),

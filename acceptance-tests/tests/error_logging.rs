@@ -5,17 +5,28 @@
 
 use acceptance_tests::proxy::{Proxy, ProxyConfig};
 use acceptance_tests::{
-    Aws, TfDir, assert_contains, assert_nothing_left, aws, block_on, log_group_leftovers,
-    parse_policy, pipeline_hcl, provider_block,
+    Aws, Block, TfDir, assert_contains, assert_nothing_left, aws, block_on, log_group_leftovers,
+    parse_policy, pipeline,
 };
+
 use serde_json::Value;
 
 const ADDR: &str = "apigw_access_log_pipeline.x";
 const OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
 const ACCOUNT: &str = "123456789012";
 
-fn config(api: &str, extra: &str) -> String {
-    provider_block() + &pipeline_hcl("x", api, "prod", "arn:aws:s3:::error-logs", extra)
+fn config(api: &str, extra: Block) -> String {
+    acceptance_tests::config(&[pipeline("x", api, "prod", "arn:aws:s3:::error-logs").with(extra)])
+}
+
+/// `tags = { team = "<team>" }`.
+fn team(team: &str) -> Block {
+    Block::object().map("tags", [("team", team)])
+}
+
+/// `error_logging = { ... }`.
+fn error_logging(settings: Block) -> Block {
+    Block::object().object_attr("error_logging", settings)
 }
 
 fn fixtures(aws: &Aws) -> String {
@@ -97,7 +108,7 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
     let aws = block_on(aws());
     let api = fixtures(&aws);
     let group = owned_group(&api);
-    tf.write("main.tf", config(&api, "  tags = { team = \"logs\" }"));
+    tf.write("main.tf", config(&api, team("logs")));
     tf.init().success();
     tf.apply().success();
     let id = tf.state_resource(ADDR)["pipeline_id"]
@@ -148,7 +159,10 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
     tf.assert_plan_empty();
 
     // New tags reach the group as they reach the stream.
-    tf.write("main.tf", config(&api, "  tags = { owner = \"ops\" }"));
+    tf.write(
+        "main.tf",
+        config(&api, Block::object().map("tags", [("owner", "ops")])),
+    );
     tf.apply().success();
     let tags = block_on(aws.log_group_tags(&group));
     assert_eq!(
@@ -158,7 +172,7 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
     );
     assert!(!tags.contains_key("team"), "{tags:?}");
     assert_eq!(tags.get(OWNER_TAG), Some(&id), "{tags:?}");
-    tf.write("main.tf", config(&api, "  tags = { team = \"logs\" }"));
+    tf.write("main.tf", config(&api, team("logs")));
     tf.apply().success();
     tf.assert_plan_empty();
 
@@ -235,7 +249,7 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
         "main.tf",
         config(
             &api,
-            "  tags = { team = \"logs\" }\n  error_logging = { enabled = false }",
+            team("logs").with(error_logging(Block::object().expr("enabled", "false"))),
         ),
     );
     tf.apply().success();
@@ -245,7 +259,7 @@ fn by_default_the_provider_makes_tags_repairs_and_deletes_its_log_group() {
     tf.assert_plan_empty();
 
     // On again, then destroyed: nothing is left.
-    tf.write("main.tf", config(&api, "  tags = { team = \"logs\" }"));
+    tf.write("main.tf", config(&api, team("logs")));
     tf.apply().success();
     assert_eq!(groups(&aws, "/aws/kinesisfirehose/"), vec![group.clone()]);
     tf.assert_plan_empty();
@@ -276,7 +290,11 @@ fn a_users_group_must_exist_is_used_as_given_and_is_left_on_destroy() {
     let tf = TfDir::new();
     let aws = block_on(aws());
     let api = fixtures(&aws);
-    let own = "  error_logging = {\n    log_group_name  = \"team/delivery-errors\"\n    log_stream_name = \"api\"\n  }";
+    let own = error_logging(
+        Block::object()
+            .string("log_group_name", "team/delivery-errors")
+            .string("log_stream_name", "api"),
+    );
     tf.write("main.tf", config(&api, own));
     tf.init().success();
 
@@ -355,22 +373,24 @@ fn bad_error_logging_is_refused_at_plan_without_an_aws_call() {
     let endpoint = proxy.endpoint();
     let cases = [
         (
-            "  error_logging = { log_stream_name = \"s\" }",
+            Block::object().string("log_stream_name", "s"),
             "error_logging.log_stream_name names a log stream of a log group of your own",
         ),
         (
-            "  error_logging = { log_group_name = \"bad group\" }",
+            Block::object().string("log_group_name", "bad group"),
             "error_logging.log_group_name",
         ),
         (
-            "  error_logging = {\n    log_group_name  = \"g\"\n    log_stream_name = \"a:b\"\n  }",
+            Block::object()
+                .string("log_group_name", "g")
+                .string("log_stream_name", "a:b"),
             "error_logging.log_stream_name",
         ),
     ];
-    tf.write("main.tf", config("abc123", ""));
+    tf.write("main.tf", config("abc123", Block::object()));
     tf.init().success();
     for (extra, wanted) in cases {
-        tf.write("main.tf", config("abc123", extra));
+        tf.write("main.tf", config("abc123", error_logging(extra)));
         let out = tf
             .tf_env(
                 &["plan", "-input=false", "-no-color"],
@@ -379,11 +399,8 @@ fn bad_error_logging_is_refused_at_plan_without_an_aws_call() {
             .failure();
         assert_contains(&out.stderr, wanted);
     }
-    let long = format!(
-        "  error_logging = {{ log_group_name = \"{}\" }}",
-        "g".repeat(513)
-    );
-    tf.write("main.tf", config("abc123", &long));
+    let long = Block::object().string("log_group_name", &"g".repeat(513));
+    tf.write("main.tf", config("abc123", error_logging(long)));
     let out = tf
         .tf_env(
             &["plan", "-input=false", "-no-color"],

@@ -1,6 +1,6 @@
 //! `provider::apigw::log_format` through `terraform console`, with the real provider.
 
-use acceptance_tests::{TfDir, TfOutput, provider_block};
+use acceptance_tests::{Block, TfDir, TfOutput, config, provider_block};
 use terraform_provider_apigw::log_format::{CLF, CSV, JSON, XML};
 
 /// An initialised directory whose configuration requires the provider (which is what makes
@@ -30,6 +30,8 @@ fn console_string(out: &TfOutput) -> String {
 fn console_answers_every_preset_and_refuses_unknown_names() {
     let tf = console_dir();
 
+    // Console input stays literal here: what a user types at `terraform console` is the point,
+    // and Block writes configuration files, not console expressions.
     // The function as a user types it.
     let clf = console(&tf, r#"provider::apigw::log_format("clf")"#).success();
     assert_eq!(console_string(&clf), CLF);
@@ -92,10 +94,15 @@ fn a_sensitive_argument_is_not_echoed_in_the_error() {
     let tf = TfDir::new();
     tf.write(
         "main.tf",
-        format!(
-            "{}\nvariable \"secret\" {{\n  type      = string\n  sensitive = true\n  default   = \"{CANARY}\"\n}}\n\noutput \"format\" {{\n  value     = provider::apigw::log_format(var.secret)\n  sensitive = true\n}}\n",
-            provider_block()
-        ),
+        config(&[
+            Block::labeled("variable", &["secret"])
+                .expr("type", "string")
+                .expr("sensitive", "true")
+                .string("default", CANARY),
+            Block::labeled("output", &["format"])
+                .expr("value", "provider::apigw::log_format(var.secret)")
+                .expr("sensitive", "true"),
+        ]),
     );
     tf.init().success();
     let plan = tf.plan().failure();

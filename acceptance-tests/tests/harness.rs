@@ -1,6 +1,6 @@
 //! Checks of the harness itself: the AWS fixtures against moto and the terraform helpers.
 
-use acceptance_tests::{TfDir, aws, block_on, moto, provider_block};
+use acceptance_tests::{Block, TfDir, aws, block_on, config, moto};
 
 #[test]
 fn aws_fixtures_build_a_logged_stage_and_reset_forgets_it() {
@@ -46,13 +46,8 @@ fn aws_fixtures_build_a_logged_stage_and_reset_forgets_it() {
 #[test]
 fn terraform_helpers_round_trip_state() {
     let tf = TfDir::new();
-    tf.write(
-        "main.tf",
-        format!(
-            "{}\nresource \"terraform_data\" \"marker\" {{\n  input = \"x\"\n}}\n",
-            provider_block()
-        ),
-    );
+    let marker = Block::resource("terraform_data", "marker").string("input", "x");
+    tf.write("main.tf", config(&[marker]));
     tf.init().success();
     assert_eq!(tf.plan_detailed_exitcode(), 2);
     tf.apply().success();

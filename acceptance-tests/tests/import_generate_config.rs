@@ -1,7 +1,7 @@
 //! `terraform plan -generate-config-out` for an `import` block: the generated configuration is
 //! valid as written, imports the pipeline, and then plans nothing.
 
-use acceptance_tests::{TfDir, aws, block_on, provider_block};
+use acceptance_tests::{Block, TfDir, aws, block_on, config, s3};
 use terraform_provider_apigw::log_format;
 
 const ADDR: &str = "apigw_access_log_pipeline.imported";
@@ -21,25 +21,18 @@ fn generated_configuration_imports_the_pipeline_and_then_plans_nothing() {
     // A pipeline with settings away from the defaults, made by terraform and then forgotten.
     tf.write(
         "main.tf",
-        format!(
-            r#"{provider}
-resource "apigw_access_log_pipeline" "imported" {{
-  rest_api_id = "{api}"
-  stage_name  = "prod"
-  format      = provider::apigw::log_format("clf")
-  s3 = {{
-    bucket_arn                 = "arn:aws:s3:::{bucket}"
-    prefix                     = "generated/"
-    buffering_interval_seconds = 120
-    compression                = "ZIP"
-  }}
-  tags = {{
-    origin = "generated-config-test"
-  }}
-}}
-"#,
-            provider = provider_block()
-        ),
+        config(&[Block::resource("apigw_access_log_pipeline", "imported")
+            .string("rest_api_id", &api)
+            .string("stage_name", "prod")
+            .expr("format", "provider::apigw::log_format(\"clf\")")
+            .object_attr(
+                "s3",
+                s3(&format!("arn:aws:s3:::{bucket}"))
+                    .string("prefix", "generated/")
+                    .expr("buffering_interval_seconds", "120")
+                    .string("compression", "ZIP"),
+            )
+            .map("tags", [("origin", "generated-config-test")])]),
     );
     tf.init().success();
     tf.apply().success();
@@ -49,10 +42,7 @@ resource "apigw_access_log_pipeline" "imported" {{
     // Only an import block: terraform writes the resource block.
     tf.write(
         "main.tf",
-        format!(
-            "{}\nimport {{\n  to = {ADDR}\n  id = \"{api}/prod\"\n}}\n",
-            provider_block()
-        ),
+        config(&[Block::import(ADDR, &format!("{api}/prod"))]),
     );
     let generate = tf.tf(&[
         "plan",

@@ -6,7 +6,8 @@
 
 use acceptance_tests::proxy::{Proxy, ProxyConfig};
 use acceptance_tests::{
-    Block, assert_contains, assert_nothing_left, aws, block_on, provider_block, unique_name,
+    Block, assert_contains, assert_nothing_left, aws, block_on, config, pipeline_to, s3,
+    unique_name,
 };
 
 const STAGE: &str = "prod";
@@ -15,40 +16,52 @@ const EARLIER_FORMAT: &str = "$context.requestId $context.status";
 const USER_ROLE: &str = "team-delivery-role";
 
 /// One pipeline of the five, and the same settings written for the stream that adopts its
-/// stream: `s3` (inside the block), and the arguments beside it.
+/// stream: the `s3` object's arguments beside `bucket_arn`, and the arguments beside `s3`.
 struct Variant {
-    s3: &'static str,
-    extra: String,
+    s3: Block,
+    extra: Block,
 }
 
 fn variants(database: &str) -> Vec<Variant> {
-    let plain = |extra: &str| Variant {
-        s3: "",
-        extra: extra.to_owned(),
+    let plain = |extra: Block| Variant {
+        s3: Block::object(),
+        extra,
     };
+    let off = || Block::object().expr("enabled", "false");
     vec![
         // A stage that logged to CloudWatch before its pipeline.
-        plain(""),
+        plain(Block::object()),
         Variant {
-            s3: "    compression = \"UNCOMPRESSED\"\n    buffering_size_mib = 64\n",
-            extra: format!(
-                "  catalog = {{\n    database = \"{database}\"\n    table = \"moved_logs\"\n    parquet = true\n  }}"
+            s3: Block::object()
+                .string("compression", "UNCOMPRESSED")
+                .expr("buffering_size_mib", "64"),
+            extra: Block::object().object_attr(
+                "catalog",
+                Block::object()
+                    .string("database", database)
+                    .string("table", "moved_logs")
+                    .expr("parquet", "true"),
             ),
         },
-        plain("  error_logging = {\n    enabled = false\n  }"),
-        plain(&format!(
-            "  role_arn = \"arn:aws:iam::123456789012:role/{USER_ROLE}\""
+        plain(Block::object().object_attr("error_logging", off())),
+        plain(Block::object().string(
+            "role_arn",
+            &format!("arn:aws:iam::123456789012:role/{USER_ROLE}"),
         )),
         Variant {
-            s3: "    prefix = \"apigw/\"\n    buffering_interval_seconds = 60\n",
-            extra: "  server_side_encryption = {\n    enabled = false\n  }\n  tags = { team = \"payments\" }"
-                .to_owned(),
+            s3: Block::object()
+                .string("prefix", "apigw/")
+                .expr("buffering_interval_seconds", "60"),
+            extra: Block::object()
+                .object_attr("server_side_encryption", off())
+                .map("tags", [("team", "payments")]),
         },
     ]
 }
 
-fn s3_block(bucket_arn: &str, v: &Variant) -> String {
-    format!("  s3 = {{\n    bucket_arn = \"{bucket_arn}\"\n{}  }}", v.s3)
+/// `v`'s `s3` object for `bucket_arn`.
+fn s3_of(bucket_arn: &str, v: &Variant) -> Block {
+    s3(bucket_arn).with(v.s3.clone())
 }
 
 #[test]
@@ -78,17 +91,15 @@ fn five_pipelines_moved_to_streams_and_attachments_plan_no_change_and_write_noth
     let bucket_arn = "arn:aws:s3:::logs";
     let variants = variants(&database);
 
-    let mut pipelines = provider_block();
-    for (i, (api, v)) in apis.iter().zip(&variants).enumerate() {
-        let hcl = Block::resource("apigw_access_log_pipeline", &format!("p{i}"))
-            .string("rest_api_id", api)
-            .string("stage_name", STAGE)
-            .lines(&s3_block(bucket_arn, v))
-            .lines(&v.extra)
-            .render();
-        pipelines.push_str(&hcl);
-    }
-    tf.write("main.tf", &pipelines);
+    let pipelines: Vec<Block> = apis
+        .iter()
+        .zip(&variants)
+        .enumerate()
+        .map(|(i, (api, v))| {
+            pipeline_to(&format!("p{i}"), api, STAGE, s3_of(bucket_arn, v)).with(v.extra.clone())
+        })
+        .collect();
+    tf.write("main.tf", config(&pipelines));
     tf.init().success();
     tf.apply().success();
     let streams: Vec<String> = (0..5)
@@ -108,32 +119,45 @@ fn five_pipelines_moved_to_streams_and_attachments_plan_no_change_and_write_noth
         .map(|api| block_on(aws.stage_access_log(api, STAGE)))
         .collect();
 
-    let mut moved = provider_block();
-    for (i, (api, v)) in apis.iter().zip(&variants).enumerate() {
-        let stream = Block::resource("apigw_access_log_stream", &format!("s{i}"))
-            .string("name", &streams[i])
-            .expr("format", "provider::apigw::log_format(\"json\")")
-            .lines(&s3_block(bucket_arn, v))
-            .lines(&v.extra)
-            .render();
-        let attachment = Block::resource("apigw_stage_access_log", &format!("a{i}"))
-            .string("rest_api_id", api)
-            .string("stage_name", STAGE)
-            .expr(
-                "destination_arn",
-                &format!("apigw_access_log_stream.s{i}.arn"),
-            )
-            .render();
-        let move_block = Block::new("moved")
-            .expr("from", &format!("apigw_access_log_pipeline.p{i}"))
-            .expr("to", &format!("apigw_stage_access_log.a{i}"))
-            .render();
-        let import = Block::new("import")
-            .expr("to", &format!("apigw_access_log_stream.s{i}"))
-            .string("id", &streams[i])
-            .render();
-        moved.push_str(&(stream + &attachment + &move_block + &import));
-    }
+    // Each pipeline moved to a stream (adopting its stream through an import) and an
+    // attachment; `first_tags` go on the first stream.
+    let moved_config = |first_tags: Block| {
+        let mut blocks = Vec::new();
+        for (i, (api, v)) in apis.iter().zip(&variants).enumerate() {
+            let tags = if i == 0 {
+                first_tags.clone()
+            } else {
+                Block::object()
+            };
+            blocks.push(
+                Block::resource("apigw_access_log_stream", &format!("s{i}"))
+                    .string("name", &streams[i])
+                    .with(tags)
+                    .expr("format", "provider::apigw::log_format(\"json\")")
+                    .object_attr("s3", s3_of(bucket_arn, v))
+                    .with(v.extra.clone()),
+            );
+            blocks.push(
+                Block::resource("apigw_stage_access_log", &format!("a{i}"))
+                    .string("rest_api_id", api)
+                    .string("stage_name", STAGE)
+                    .expr(
+                        "destination_arn",
+                        &format!("apigw_access_log_stream.s{i}.arn"),
+                    ),
+            );
+            blocks.push(Block::moved(
+                &format!("apigw_access_log_pipeline.p{i}"),
+                &format!("apigw_stage_access_log.a{i}"),
+            ));
+            blocks.push(Block::import(
+                &format!("apigw_access_log_stream.s{i}"),
+                &streams[i],
+            ));
+        }
+        config(&blocks)
+    };
+    let moved = moved_config(Block::object());
     // How the moved stage reads to anyone: nothing in AWS changed, so it still reads as a
     // pipeline's (see the data source's docs).
     let described = Block::data("apigw_stage_access_log", "moved")
@@ -192,15 +216,7 @@ fn five_pipelines_moved_to_streams_and_attachments_plan_no_change_and_write_noth
         provider_tags.len() >= 2,
         "the pipeline's owner tag and record: {provider_tags:?}"
     );
-    let retagged = moved.replacen(
-        &format!("  name = \"{}\"\n", streams[0]),
-        &format!(
-            "  name = \"{}\"\n  tags = {{ moved = \"yes\" }}\n",
-            streams[0]
-        ),
-        1,
-    );
-    assert_ne!(retagged, moved);
+    let retagged = moved_config(Block::object().map("tags", [("moved", "yes")]));
     tf.write("main.tf", &retagged);
     tf.apply().success();
     tf.assert_plan_empty();

@@ -5,8 +5,8 @@
 //! Everything is checked through the AWS SDK.
 
 use acceptance_tests::{
-    Aws, TfDir, TfOutput, assert_contains, assert_nothing_left, aws, block_on, leftovers,
-    pipeline_hcl, provider_block,
+    Aws, Block, TfDir, TfOutput, assert_contains, assert_nothing_left, aws, block_on, config,
+    leftovers,
 };
 
 const ACCOUNT: &str = "123456789012";
@@ -15,13 +15,15 @@ const OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
 const LOG_GROUP: &str = "arn:aws:logs:us-east-1:123456789012:log-group:api-access";
 const EARLIER_FORMAT: &str = "$context.requestId $context.status";
 
-/// One pipeline resource `name` for `<api>/prod` delivering to `bucket`, with `extra` lines.
-fn pipeline(name: &str, api: &str, bucket: &str, extra: &str) -> String {
-    pipeline_hcl(name, api, STAGE, &format!("arn:aws:s3:::{bucket}"), extra)
+/// One pipeline resource `name` for `<api>/prod` delivering to `bucket`, with `extra` inside.
+fn pipeline(name: &str, api: &str, bucket: &str, extra: Block) -> Block {
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    acceptance_tests::pipeline(name, api, STAGE, &bucket_arn).with(extra)
 }
 
-fn config(resources: &[String]) -> String {
-    provider_block() + &resources.concat()
+/// `delivery_stream_name = "<name>"`.
+fn stream_named(name: &str) -> Block {
+    Block::object().string("delivery_stream_name", name)
 }
 
 fn stream_arn(name: &str) -> String {
@@ -63,7 +65,10 @@ fn one_pipeline() -> (TfDir, Aws, String) {
     let tf = TfDir::new();
     let aws = block_on(aws());
     let api = stage_with_cloudwatch(&aws);
-    tf.write("main.tf", config(&[pipeline("x", &api, "logs", "")]));
+    tf.write(
+        "main.tf",
+        config(&[pipeline("x", &api, "logs", Block::object())]),
+    );
     tf.init().success();
     (tf, aws, api)
 }
@@ -151,13 +156,8 @@ fn two_resources_of_one_configuration_on_one_stage_never_share() {
     let api = stage_with_cloudwatch(&aws);
     // A copy-paste slip: the same stage twice, applied in parallel.
     let both = config(&[
-        pipeline("a", &api, "logs", ""),
-        pipeline(
-            "b",
-            &api,
-            "logs",
-            "  delivery_stream_name = \"amazon-apigateway-copy\"",
-        ),
+        pipeline("a", &api, "logs", Block::object()),
+        pipeline("b", &api, "logs", stream_named("amazon-apigateway-copy")),
     ]);
     tf.write("main.tf", &both);
     tf.init().success();
@@ -192,21 +192,16 @@ fn a_new_stream_name_replaces_and_create_before_destroy_is_refused_losing_nothin
     let aws = block_on(aws());
     let api = stage_with_cloudwatch(&aws);
     let addr = "apigw_access_log_pipeline.x";
-    let named = |name: &str, extra: &str| {
-        config(&[pipeline(
-            "x",
-            &api,
-            "logs",
-            &format!("  delivery_stream_name = \"{name}\"\n{extra}"),
-        )])
+    let named = |name: &str, extra: Block| {
+        config(&[pipeline("x", &api, "logs", stream_named(name).with(extra))])
     };
-    tf.write("main.tf", named("amazon-apigateway-blue", ""));
+    tf.write("main.tf", named("amazon-apigateway-blue", Block::object()));
     tf.init().success();
     tf.apply().success();
     let blue = pipeline_id(&tf, addr);
 
     // The default order: destroy (the stage gets its CloudWatch settings back), then create.
-    tf.write("main.tf", named("amazon-apigateway-green", ""));
+    tf.write("main.tf", named("amazon-apigateway-green", Block::object()));
     let out = tf.apply().success();
     assert_contains(&out.stdout, "must be replaced");
     let green = pipeline_id(&tf, addr);
@@ -223,7 +218,7 @@ fn a_new_stream_name_replaces_and_create_before_destroy_is_refused_losing_nothin
 
     // create_before_destroy: Terraform gives the replacement no link to the pipeline it
     // replaces, so it is refused as any other pipeline on the stage is, and says what to do.
-    let cbd = "  lifecycle {\n    create_before_destroy = true\n  }";
+    let cbd = Block::object().block(Block::lifecycle().expr("create_before_destroy", "true"));
     tf.write("main.tf", named("amazon-apigateway-red", cbd));
     let out = tf.apply().failure();
     let text = combined(&out);
@@ -307,12 +302,16 @@ fn an_imported_stream_made_by_hand_and_its_role_stay_exactly_as_they_were() {
             "x",
             &api,
             "logs",
-            &format!(
-                "  delivery_stream_name = \"{stream}\"\n  role_arn = \"arn:aws:iam::{ACCOUNT}:role/{role}\"\n  \
-                 format = \"{format}\"\n  append_newline = false\n  tags = {{ team = \"platform\" }}\n  \
-                 server_side_encryption = {{ enabled = false }}\n  \
-                 error_logging = {{ enabled = false }}"
-            ),
+            stream_named(stream)
+                .string("role_arn", &format!("arn:aws:iam::{ACCOUNT}:role/{role}"))
+                .string("format", format)
+                .expr("append_newline", "false")
+                .map("tags", [("team", "platform")])
+                .object_attr(
+                    "server_side_encryption",
+                    Block::object().expr("enabled", "false"),
+                )
+                .object_attr("error_logging", Block::object().expr("enabled", "false")),
         )])
     };
     tf.write("main.tf", hcl(EARLIER_FORMAT));
@@ -392,8 +391,13 @@ fn destroy_restores_the_earlier_settings_after_import_replace_move_and_recreatio
     tf.apply().success();
     tf.write(
         "main.tf",
-        config(&[pipeline("renamed", &api, "logs", "")])
-            + "\nmoved {\n  from = apigw_access_log_pipeline.x\n  to   = apigw_access_log_pipeline.renamed\n}\n",
+        config(&[
+            pipeline("renamed", &api, "logs", Block::object()),
+            Block::moved(
+                "apigw_access_log_pipeline.x",
+                "apigw_access_log_pipeline.renamed",
+            ),
+        ]),
     );
     let out = tf.apply().success();
     assert_contains(&out.stdout, "0 added, 0 changed, 0 destroyed");
@@ -504,11 +508,14 @@ fn the_owned_role_is_read_on_refresh_and_repaired() {
     // An update to a bucket that does not exist is refused, as a create is.
     tf.write(
         "main.tf",
-        config(&[pipeline("x", &api, "no-such-bucket", "")]),
+        config(&[pipeline("x", &api, "no-such-bucket", Block::object())]),
     );
     let out = tf.apply().failure();
     assert_contains(&combined(&out), "Bucket not found");
-    tf.write("main.tf", config(&[pipeline("x", &api, "logs", "")]));
+    tf.write(
+        "main.tf",
+        config(&[pipeline("x", &api, "logs", Block::object())]),
+    );
     tf.assert_plan_empty();
     destroy_gives_everything_back(&tf, &aws, &api);
 }

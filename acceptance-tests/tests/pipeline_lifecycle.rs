@@ -1,7 +1,9 @@
 //! `apigw_access_log_pipeline` end to end: the real terraform CLI and provider against moto,
 //! checked through terraform's own output and the AWS objects it leaves behind.
 
-use acceptance_tests::{Aws, TfDir, TfOutput, aws, block_on, parse_policy, provider_block};
+use acceptance_tests::{
+    Aws, Block, TfDir, TfOutput, aws, block_on, config, parse_policy, pipeline_to, s3,
+};
 use aws_sdk_firehose::types::{CompressionFormat, DeliveryStreamType};
 use terraform_provider_apigw::log_format;
 
@@ -10,22 +12,20 @@ const ADDR: &str = "apigw_access_log_pipeline.x";
 const OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
 
 /// A configuration with one pipeline for `<api>/prod` writing to `bucket`; `s3_extra` goes
-/// inside the `s3` block and `extra` inside the resource.
-fn pipeline_hcl(api: &str, bucket: &str, s3_extra: &str, extra: &str) -> String {
-    format!(
-        r#"{provider}
-resource "apigw_access_log_pipeline" "x" {{
-  rest_api_id = "{api}"
-  stage_name  = "prod"
-  s3 = {{
-    bucket_arn = "arn:aws:s3:::{bucket}"
-{s3_extra}
-  }}
-{extra}
-}}
-"#,
-        provider = provider_block()
-    )
+/// inside the `s3` object and `extra` inside the resource.
+fn pipeline_hcl(api: &str, bucket: &str, s3_extra: Block, extra: Block) -> String {
+    let s3 = s3(&format!("arn:aws:s3:::{bucket}")).with(s3_extra);
+    config(&[pipeline_to("x", api, "prod", s3).with(extra)])
+}
+
+/// No extra attributes.
+fn none() -> Block {
+    Block::object()
+}
+
+/// `tags = { ... }`.
+fn tagged(pairs: &[(&str, &str)]) -> Block {
+    Block::object().map("tags", pairs.iter().copied())
 }
 
 /// The default stream and owned-role names for `<api>/prod`.
@@ -169,7 +169,7 @@ fn minimal_pipeline_creates_stream_role_and_stage_then_destroy_removes_logging()
     let aws = sdk();
     let api = fixtures(&aws, "access-logs");
     assert_eq!(stage_log(&aws, &api), None, "fixture stage already logs");
-    tf.write("main.tf", pipeline_hcl(&api, "access-logs", "", ""));
+    tf.write("main.tf", pipeline_hcl(&api, "access-logs", none(), none()));
     tf.init().success();
 
     let plan = plan_with_changes(&tf);
@@ -350,9 +350,10 @@ fn settings_update_in_place_and_a_new_stream_name_replaces() {
     let aws = sdk();
     let api = fixtures(&aws, "access-logs");
     let name = default_stream(&api);
-    let hcl = |s3_extra: &str, extra: &str| pipeline_hcl(&api, "access-logs", s3_extra, extra);
-    let team_a = "  tags = { team = \"a\" }";
-    tf.write("main.tf", hcl("", team_a));
+    let hcl = |s3_extra: &Block, extra: &Block| {
+        pipeline_hcl(&api, "access-logs", s3_extra.clone(), extra.clone())
+    };
+    tf.write("main.tf", hcl(&none(), &tagged(&[("team", "a")])));
     tf.init().success();
     tf.apply().success();
     let id = tf.state_resource(ADDR)["pipeline_id"]
@@ -365,29 +366,30 @@ fn settings_update_in_place_and_a_new_stream_name_replaces() {
     );
 
     // Each change, made on top of the previous ones, is planned in place and reaches AWS.
-    let clf = format!("{team_a}\n  format = provider::apigw::log_format(\"clf\")");
-    apply_in_place(&tf, hcl("", &clf), "~ format");
+    let clf_format = |tags: Block| tags.expr("format", "provider::apigw::log_format(\"clf\")");
+    let clf = clf_format(tagged(&[("team", "a")]));
+    apply_in_place(&tf, hcl(&none(), &clf), "~ format");
     assert_eq!(
         stage_log(&aws, &api),
         Some((stream_arn(&name), format!("{}\n", log_format::CLF)))
     );
 
-    let mut s3 = "    buffering_size_mib = 10\n".to_owned();
+    let s3 = none().expr("buffering_size_mib", "10");
     apply_in_place(&tf, hcl(&s3, &clf), "~ buffering_size_mib");
     assert_eq!(describe_stream(&aws, &name).size_mib, Some(10));
 
-    s3.push_str("    buffering_interval_seconds = 60\n");
+    let s3 = s3.expr("buffering_interval_seconds", "60");
     apply_in_place(&tf, hcl(&s3, &clf), "~ buffering_interval_seconds");
     assert_eq!(describe_stream(&aws, &name).interval_seconds, Some(60));
 
-    s3.push_str("    compression = \"UNCOMPRESSED\"\n");
+    let s3 = s3.string("compression", "UNCOMPRESSED");
     apply_in_place(&tf, hcl(&s3, &clf), "~ compression");
     assert_eq!(
         describe_stream(&aws, &name).compression,
         Some(CompressionFormat::Uncompressed)
     );
 
-    s3.push_str("    prefix = \"apigw/\"\n");
+    let s3 = s3.string("prefix", "apigw/");
     apply_in_place(&tf, hcl(&s3, &clf), "+ prefix");
     assert_eq!(
         describe_stream(&aws, &name).prefix.as_deref(),
@@ -398,14 +400,14 @@ fn settings_update_in_place_and_a_new_stream_name_replaces() {
         "s3://access-logs/apigw/"
     );
 
-    let extra = clf.replace(team_a, "  tags = { team = \"b\", env = \"dev\" }");
+    let extra = clf_format(tagged(&[("team", "b"), ("env", "dev")]));
     apply_in_place(&tf, hcl(&s3, &extra), "~ tags");
     let want_tags = tags(&[(OWNER_TAG, &id), ("env", "dev"), ("team", "b")]);
     assert_eq!(describe_stream(&aws, &name).tags, want_tags);
     assert_eq!(role_tags(&aws, &owned_role(&api)), want_tags);
 
     // A tag taken out of the configuration comes off the stream and the role.
-    let extra = extra.replace("team = \"b\", env = \"dev\"", "team = \"b\"");
+    let extra = clf_format(tagged(&[("team", "b")]));
     apply_in_place(&tf, hcl(&s3, &extra), "~ tags");
     let want_tags = tags(&[(OWNER_TAG, &id), ("team", "b")]);
     assert_eq!(describe_stream(&aws, &name).tags, want_tags);
@@ -425,7 +427,7 @@ fn settings_update_in_place_and_a_new_stream_name_replaces() {
 
     // A new stream name replaces the pipeline: the old stream and its role go.
     let renamed = "amazon-apigateway-renamed";
-    let extra = format!("{extra}\n  delivery_stream_name = \"{renamed}\"");
+    let extra = extra.string("delivery_stream_name", renamed);
     tf.write("main.tf", hcl(&s3, &extra));
     let plan = plan_with_changes(&tf);
     assert_contains(&plan.stdout, &format!("# {ADDR} must be replaced"));
@@ -476,7 +478,7 @@ fn out_of_band_changes_show_in_the_plan_and_apply_repairs_them() {
     let aws = sdk();
     let api = fixtures(&aws, "access-logs");
     let name = default_stream(&api);
-    tf.write("main.tf", pipeline_hcl(&api, "access-logs", "", ""));
+    tf.write("main.tf", pipeline_hcl(&api, "access-logs", none(), none()));
     tf.init().success();
     tf.apply().success();
     let attached = Some((stream_arn(&name), format!("{}\n", log_format::JSON)));
@@ -553,7 +555,7 @@ fn destroy_gives_the_stage_back_its_cloudwatch_destination() {
     let earlier_format = "$context.requestId $context.status";
     block_on(aws.set_stage_access_log(&api, "prod", &log_group, earlier_format));
 
-    tf.write("main.tf", pipeline_hcl(&api, "access-logs", "", ""));
+    tf.write("main.tf", pipeline_hcl(&api, "access-logs", none(), none()));
     tf.init().success();
     tf.apply().success();
     let name = default_stream(&api);
@@ -603,8 +605,8 @@ fn a_role_brought_along_is_used_and_never_touched() {
         pipeline_hcl(
             &api,
             "access-logs",
-            "",
-            &format!("  role_arn = \"{byo_arn}\""),
+            none(),
+            none().string("role_arn", &byo_arn),
         ),
     );
     tf.init().success();
@@ -644,8 +646,10 @@ fn import_by_command_and_by_block_yields_an_empty_plan() {
     let config = pipeline_hcl(
         &api,
         "access-logs",
-        "    prefix = \"apigw/\"\n    compression = \"ZIP\"",
-        "  format = provider::apigw::log_format(\"csv\")",
+        none()
+            .string("prefix", "apigw/")
+            .string("compression", "ZIP"),
+        none().expr("format", "provider::apigw::log_format(\"csv\")"),
     );
     tf.write("main.tf", &config);
     tf.init().success();
@@ -670,7 +674,7 @@ fn import_by_command_and_by_block_yields_an_empty_plan() {
     tf.tf(&["state", "rm", "-no-color", ADDR]).success();
     tf.write(
         "main.tf",
-        format!("{config}\nimport {{\n  to = {ADDR}\n  id = \"{id}\"\n}}\n"),
+        config.clone() + &Block::import(ADDR, &id).render(),
     );
     let plan = plan_with_changes(&tf);
     assert_contains(&plan.stdout, &format!("# {ADDR} will be imported"));
@@ -697,7 +701,10 @@ fn a_missing_rest_api_fails_the_apply_and_leaves_nothing_behind() {
     let tf = TfDir::new();
     let aws = sdk();
     block_on(aws.create_bucket("access-logs"));
-    tf.write("main.tf", pipeline_hcl("nosuchapi1", "access-logs", "", ""));
+    tf.write(
+        "main.tf",
+        pipeline_hcl("nosuchapi1", "access-logs", none(), none()),
+    );
     tf.init().success();
 
     let apply = tf.apply().failure();
@@ -719,13 +726,13 @@ fn each_record_ends_in_one_newline_unless_append_newline_is_off() {
     let aws = sdk();
     let api = fixtures(&aws, "access-logs");
     let name = default_stream(&api);
-    let format = |f: &str| format!("  format = {f:?}\n");
+    let format = |f: &str| none().string("format", f);
 
     // A format of the user's own gets the newline too; state keeps the text as written.
     let own = "$context.requestId $context.status";
     tf.write(
         "main.tf",
-        pipeline_hcl(&api, "access-logs", "", &format(own)),
+        pipeline_hcl(&api, "access-logs", none(), format(own)),
     );
     tf.init().success();
     tf.apply().success();
@@ -742,7 +749,7 @@ fn each_record_ends_in_one_newline_unless_append_newline_is_off() {
     let with_newline = format!("{own}\n");
     apply_in_place(
         &tf,
-        pipeline_hcl(&api, "access-logs", "", &format(&with_newline)),
+        pipeline_hcl(&api, "access-logs", none(), format(&with_newline)),
         "~ format",
     );
     assert_eq!(
@@ -751,8 +758,12 @@ fn each_record_ends_in_one_newline_unless_append_newline_is_off() {
     );
 
     // Off: the format goes to the stage exactly as written.
-    let off = format!("{}  append_newline = false\n", format(own));
-    apply_in_place(&tf, pipeline_hcl(&api, "access-logs", "", &off), "~ format");
+    let off = format(own).expr("append_newline", "false");
+    apply_in_place(
+        &tf,
+        pipeline_hcl(&api, "access-logs", none(), off),
+        "~ format",
+    );
     assert_eq!(
         stage_log(&aws, &api),
         Some((stream_arn(&name), own.to_owned()))
@@ -761,7 +772,7 @@ fn each_record_ends_in_one_newline_unless_append_newline_is_off() {
     // Back on: only append_newline changes in the plan.
     apply_in_place(
         &tf,
-        pipeline_hcl(&api, "access-logs", "", &format(own)),
+        pipeline_hcl(&api, "access-logs", none(), format(own)),
         "~ append_newline",
     );
     assert_eq!(

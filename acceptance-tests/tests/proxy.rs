@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::proxy::{FaultMix, Outcome, Proxy, ProxyConfig, RateLimits};
 use acceptance_tests::{
-    Aws, TfDir, TfOutput, assert_nothing_left, aws, block_on, leftovers, provider_block, real_aws,
+    Aws, Block, TfDir, TfOutput, assert_nothing_left, aws, block_on, config, leftovers, pipeline,
+    real_aws,
 };
 use aws_sdk_firehose::config::http::HttpResponse;
 use aws_sdk_firehose::error::{ProvideErrorMetadata, SdkError};
@@ -46,21 +47,13 @@ fn fixtures(pipelines: usize) -> Fixtures {
 
 /// One pipeline per REST API, all writing to `bucket`.
 fn pipelines_hcl(apis: &[String], bucket: &str) -> String {
-    let mut hcl = provider_block();
-    for (i, api) in apis.iter().enumerate() {
-        hcl.push_str(&format!(
-            r#"
-resource "apigw_access_log_pipeline" "p{i}" {{
-  rest_api_id = "{api}"
-  stage_name  = "prod"
-  s3 = {{
-    bucket_arn = "arn:aws:s3:::{bucket}"
-  }}
-}}
-"#
-        ));
-    }
-    hcl
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    let pipelines: Vec<Block> = apis
+        .iter()
+        .enumerate()
+        .map(|(i, api)| pipeline(&format!("p{i}"), api, "prod", &bucket_arn))
+        .collect();
+    config(&pipelines)
 }
 
 fn stream_of(api: &str) -> String {

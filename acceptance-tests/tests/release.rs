@@ -11,7 +11,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use acceptance_tests::{
-    TfDir, provider_binary, provider_block, terraform_platform, workspace_root,
+    Block, TfDir, filesystem_mirror_config, provider_binary, provider_block, terraform_platform,
+    workspace_root,
 };
 use terraform_provider_apigw::{PROVIDER_SOURCE, VERSION};
 
@@ -137,10 +138,7 @@ fn release_zip_installs_from_a_packed_mirror_with_its_hash_locked() {
     let cli_config = tf.path().join("packed.tfrc");
     std::fs::write(
         &cli_config,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [{PROVIDER_SOURCE:?}]\n  }}\n}}\n",
-            mirror.display().to_string()
-        ),
+        filesystem_mirror_config(&mirror.display().to_string(), &[PROVIDER_SOURCE]),
     )
     .expect("writing packed.tfrc");
     let env = [(
@@ -437,9 +435,12 @@ fn signed_release_installs_from_a_local_registry_with_zh_hashes_locked() {
     let cli_config = tf.path().join("registry.tfrc");
     std::fs::write(
         &cli_config,
-        format!(
-            "host \"registry.terraform.io\" {{\n  services = {{\n    \"providers.v1\" = \"{base}/v1/providers/\"\n  }}\n}}\n"
-        ),
+        Block::labeled("host", &["registry.terraform.io"])
+            .object_attr(
+                "services",
+                Block::object().string("providers.v1", &format!("{base}/v1/providers/")),
+            )
+            .render(),
     )
     .expect("writing registry.tfrc");
     let env = [

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use acceptance_tests::proxy::{Latency, Proxy, ProxyConfig};
 use acceptance_tests::running::{Running, assert_group_gone, group_members};
 use acceptance_tests::{
-    TfDir, TfOutput, assert_contains, assert_nothing_left, aws, block_on, leftovers, pipeline_hcl,
-    provider_block, real_aws,
+    Block, TfDir, TfOutput, assert_contains, assert_nothing_left, aws, block_on, config, leftovers,
+    pipeline, pipeline_to, provider_block, real_aws, s3,
 };
 
 const STAGE: &str = "prod";
@@ -24,7 +24,7 @@ fn skipped_on_real_aws() -> bool {
 }
 
 fn one_pipeline_hcl(api: &str, stage: &str, bucket: &str) -> String {
-    provider_block() + &pipeline_hcl("x", api, stage, &format!("arn:aws:s3:::{bucket}"), "")
+    config(&[pipeline("x", api, stage, &format!("arn:aws:s3:::{bucket}"))])
 }
 
 fn stream_of(api: &str) -> String {
@@ -299,25 +299,23 @@ const UPDATED_PREFIX: &str = "updated/";
 
 impl Cycle {
     fn hcl(&self, bucket: &str, updated: bool) -> String {
+        let team = |t: &str| Block::object().map("tags", [("team", t)]);
         let extra = match (self.change, updated) {
-            (Change::Settings, false) => "  tags = { team = \"a\" }".to_owned(),
-            (Change::Settings, true) => {
-                format!("  format = \"{UPDATED_FORMAT}\"\n  tags   = {{ team = \"b\" }}")
-            }
-            (Change::Enable, false) => "  enabled = false\n  tags = { team = \"a\" }".to_owned(),
-            (Change::Enable, true) => "  enabled = true\n  tags = { team = \"a\" }".to_owned(),
+            (Change::Settings, false) => team("a"),
+            (Change::Settings, true) => Block::object()
+                .string("format", UPDATED_FORMAT)
+                .with(team("b")),
+            (Change::Enable, false) => Block::object().expr("enabled", "false").with(team("a")),
+            (Change::Enable, true) => Block::object().expr("enabled", "true").with(team("a")),
         };
         let s3 = match (self.change, updated) {
-            (Change::Settings, true) => format!(
-                "    bucket_arn = \"arn:aws:s3:::{bucket}\"\n    prefix = \"{UPDATED_PREFIX}\"\n    buffering_interval_seconds = 60\n    compression = \"UNCOMPRESSED\""
-            ),
-            _ => format!("    bucket_arn = \"arn:aws:s3:::{bucket}\""),
+            (Change::Settings, true) => s3(&format!("arn:aws:s3:::{bucket}"))
+                .string("prefix", UPDATED_PREFIX)
+                .expr("buffering_interval_seconds", "60")
+                .string("compression", "UNCOMPRESSED"),
+            _ => s3(&format!("arn:aws:s3:::{bucket}")),
         };
-        provider_block()
-            + &format!(
-                "\nresource \"apigw_access_log_pipeline\" \"x\" {{\n  rest_api_id = \"{}\"\n  stage_name  = \"{STAGE}\"\n  s3 = {{\n{s3}\n  }}\n{extra}\n}}\n",
-                self.api
-            )
+        config(&[pipeline_to("x", &self.api, STAGE, s3).with(extra)])
     }
 }
 
@@ -811,18 +809,13 @@ fn a_second_pipeline_on_the_same_stage_is_refused() {
     let bucket = block_on(aws.create_bucket("shared-logs"));
     let api = block_on(aws.rest_api_with_stage("shared-api", STAGE));
     let bucket_arn = format!("arn:aws:s3:::{bucket}");
-    let first = provider_block() + &pipeline_hcl("first", &api, STAGE, &bucket_arn, "");
+    let first = config(&[pipeline("first", &api, STAGE, &bucket_arn)]);
     let second_stream = "amazon-apigateway-second-pipeline";
     let both = first.clone()
-        + &pipeline_hcl(
-            "second",
-            &api,
-            STAGE,
-            &bucket_arn,
-            &format!(
-                "  delivery_stream_name = \"{second_stream}\"\n  depends_on = [apigw_access_log_pipeline.first]"
-            ),
-        );
+        + &pipeline("second", &api, STAGE, &bucket_arn)
+            .string("delivery_stream_name", second_stream)
+            .depends_on(&["apigw_access_log_pipeline.first"])
+            .render();
     tf.write("main.tf", &both);
     tf.init().success();
 
@@ -925,95 +918,102 @@ fn bad_input_makes_no_aws_call() {
     let endpoint = proxy.endpoint();
     let api = "a1b2c3d4e5";
     let bucket = "arn:aws:s3:::some-logs";
-    // (what is wrong, the bucket ARN, lines inside `s3`, lines inside the resource, expected)
-    let cases: &[(&str, &str, &str, &str, &str)] = &[
+    // (what is wrong, the bucket ARN, arguments inside `s3`, arguments inside the resource,
+    // expected)
+    let none = Block::object;
+    let cases: Vec<(&str, &str, Block, Block, &str)> = vec![
         (
             "a stream name without the prefix",
             bucket,
-            "",
-            "  delivery_stream_name = \"my-stream\"",
+            none(),
+            none().string("delivery_stream_name", "my-stream"),
             r#"delivery_stream_name: must start with "amazon-apigateway-""#,
         ),
         (
             "a buffering size of 0",
             bucket,
-            "    buffering_size_mib = 0",
-            "",
+            none().expr("buffering_size_mib", "0"),
+            none(),
             "s3.buffering_size_mib: must be a whole number from 1 to 128; got 0",
         ),
         (
             "a bucket ARN with a key",
             "arn:aws:s3:::some-logs/and/a/key",
-            "",
-            "",
+            none(),
+            none(),
             "s3.bucket_arn must name a bucket (arn:aws:s3:::bucket-name)",
         ),
         (
             "a format without a request id",
             bucket,
-            "",
-            "  format = \"$context.identity.sourceIp $context.status\"",
+            none(),
+            none().string("format", "$context.identity.sourceIp $context.status"),
             "format must contain $context.requestId",
         ),
         (
             "a KMS ARN that is no key",
             bucket,
-            "    kms_key_arn = \"arn:aws:kms:us-east-1:123456789012:keyring/logs\"",
-            "",
+            none().string(
+                "kms_key_arn",
+                "arn:aws:kms:us-east-1:123456789012:keyring/logs",
+            ),
+            none(),
             "s3.kms_key_arn must name a KMS key",
         ),
         (
             "a format with a line break",
             bucket,
-            "",
-            "  format = \"$context.requestId\\n$context.status\"",
+            none(),
+            none().string("format", "$context.requestId\n$context.status"),
             "format must be a single line",
         ),
         (
             "a bucket name of two characters",
             "arn:aws:s3:::b1",
-            "",
-            "",
+            none(),
+            none(),
             "a bucket name has 3 to 63 characters",
         ),
         (
             "a KMS alias",
             bucket,
-            "    kms_key_arn = \"arn:aws:kms:us-east-1:123456789012:alias/logs\"",
-            "",
+            none().string(
+                "kms_key_arn",
+                "arn:aws:kms:us-east-1:123456789012:alias/logs",
+            ),
+            none(),
             "s3.kms_key_arn names a KMS alias",
         ),
         (
             "the error output type in the prefix",
             bucket,
-            "    prefix = \"logs/!{firehose:error-output-type}/\"\n    error_output_prefix = \"errors/\"",
-            "",
+            none()
+                .string("prefix", "logs/!{firehose:error-output-type}/")
+                .string("error_output_prefix", "errors/"),
+            none(),
             "may appear only in error_output_prefix",
         ),
         (
             "a tag key with the aws: prefix",
             bucket,
-            "",
-            "  tags = { \"AWS:team\" = \"a\" }",
+            none(),
+            none().map("tags", [("AWS:team", "a")]),
             "keys may not start with \"aws:\"",
         ),
         (
             "a percent sign in a tag of the owned role",
             bucket,
-            "",
-            "  tags = { share = \"50%\" }",
+            none(),
+            none().map("tags", [("share", "50%")]),
             "IAM does not take '%'",
         ),
     ];
     tf.write("main.tf", one_pipeline_hcl(api, STAGE, "some-logs"));
     tf.init().success();
 
-    for &(what, bucket_arn, s3_extra, extra, expected) in cases {
-        let hcl = provider_block()
-            + &pipeline_hcl("x", api, STAGE, bucket_arn, extra).replace(
-                &format!("bucket_arn = \"{bucket_arn}\"\n"),
-                &format!("bucket_arn = \"{bucket_arn}\"\n{s3_extra}\n"),
-            );
+    for (what, bucket_arn, s3_extra, extra, expected) in cases {
+        let hcl =
+            config(&[pipeline_to("x", api, STAGE, s3(bucket_arn).with(s3_extra)).with(extra)]);
         tf.write("main.tf", &hcl);
         let out = tf.tf_env(
             &["plan", "-input=false", "-no-color"],

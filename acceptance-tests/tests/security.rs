@@ -1,7 +1,10 @@
 //! Secrets stay out of state and logs; the role the provider owns grants only what Firehose
 //! needs on this bucket and key.
 
-use acceptance_tests::{TfDir, aws, block_on, parse_policy, provider_block};
+use acceptance_tests::{
+    Block, TfDir, aws, block_on, config, parse_policy, pipeline_to, render_all, required_providers,
+    s3,
+};
 
 // Distinctive values, so any leak is found by a plain text search.
 const ACCESS_KEY: &str = "AKIASECRETCANARY0001";
@@ -9,20 +12,19 @@ const SECRET_KEY: &str = "secret-canary-d8f1c0e4b7a94b52a6e1";
 const SESSION_TOKEN: &str = "token-canary-5a0e9c7d3b2f41e8";
 const KMS_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-4000-8000-000000000001";
 
-fn pipeline(api: &str, bucket: &str) -> String {
-    format!(
-        r#"{}
-resource "apigw_access_log_pipeline" "x" {{
-  rest_api_id = "{api}"
-  stage_name  = "prod"
-  s3 = {{
-    bucket_arn  = "arn:aws:s3:::{bucket}"
-    kms_key_arn = "{KMS_KEY}"
-  }}
-}}
-"#,
-        provider_block()
-    )
+/// The pipeline under test, with a customer key on its bucket.
+fn pipeline(api: &str, bucket: &str) -> Block {
+    let s3 = s3(&format!("arn:aws:s3:::{bucket}")).string("kms_key_arn", KMS_KEY);
+    pipeline_to("x", api, "prod", s3)
+}
+
+/// The provider assuming the test's role, with `extra` inside `assume_role`.
+fn assuming(extra: Block) -> Block {
+    let assume_role = Block::new("assume_role")
+        .string("role_arn", "arn:aws:iam::123456789012:role/terraform-apigw")
+        .string("session_name", "acceptance")
+        .with(extra);
+    Block::provider("apigw").block(assume_role)
 }
 
 #[test]
@@ -33,7 +35,7 @@ fn credentials_never_reach_state_plans_or_trace_logs() {
         let bucket = aws.create_bucket("security-canary-logs").await;
         (aws.rest_api_with_stage("secure-api", "prod").await, bucket)
     });
-    tf.write("main.tf", pipeline(&api, &bucket));
+    tf.write("main.tf", config(&[pipeline(&api, &bucket)]));
     tf.init().success();
     let secrets = [
         ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
@@ -97,7 +99,7 @@ fn the_owned_role_grants_only_delivery_to_this_bucket_and_key() {
         let bucket = aws.create_bucket("least-privilege-logs").await;
         (aws.rest_api_with_stage("least-api", "prod").await, bucket)
     });
-    tf.write("main.tf", pipeline(&api, &bucket));
+    tf.write("main.tf", config(&[pipeline(&api, &bucket)]));
     tf.init().success();
     tf.apply().success();
 
@@ -175,15 +177,9 @@ fn with_assume_role_the_provider_calls_aws_as_the_assumed_role() {
         let bucket = aws.create_bucket("assumed-role-logs").await;
         (aws.rest_api_with_stage("assumed-api", "prod").await, bucket)
     });
-    let config = pipeline(&api, &bucket).replace(
-        "provider \"apigw\" {}",
-        "provider \"apigw\" {\n  assume_role {\n    role_arn     = \"arn:aws:iam::123456789012:role/terraform-apigw\"\n    session_name = \"acceptance\"\n  }\n}",
-    );
-    assert!(
-        config.contains("assume_role"),
-        "the provider block changed shape"
-    );
-    tf.write("main.tf", config);
+    let hcl =
+        required_providers() + &render_all(&[assuming(Block::object()), pipeline(&api, &bucket)]);
+    tf.write("main.tf", hcl);
     tf.init().success();
     let proxy = acceptance_tests::proxy::Proxy::start(acceptance_tests::proxy::ProxyConfig::new());
     let endpoint = [("AWS_ENDPOINT_URL", proxy.endpoint())];
@@ -232,17 +228,9 @@ fn a_sensitive_provider_argument_never_reaches_trace_logs() {
             bucket,
         )
     });
-    let config = pipeline(&api, &bucket).replace(
-        "provider \"apigw\" {}",
-        &format!(
-            "provider \"apigw\" {{\n  assume_role {{\n    role_arn     = \"arn:aws:iam::123456789012:role/terraform-apigw\"\n    session_name = \"acceptance\"\n    external_id  = \"{EXTERNAL_ID}\"\n  }}\n}}"
-        ),
-    );
-    assert!(
-        config.contains(EXTERNAL_ID),
-        "the provider block changed shape"
-    );
-    tf.write("main.tf", config);
+    let external_id = Block::object().string("external_id", EXTERNAL_ID);
+    let hcl = required_providers() + &render_all(&[assuming(external_id), pipeline(&api, &bucket)]);
+    tf.write("main.tf", hcl);
     tf.init().success();
     let trace = [("TF_LOG", "trace")];
     let apply = tf

@@ -4,7 +4,7 @@
 //! stage held by another attachment or by a pipeline refused.
 
 use acceptance_tests::{
-    Aws, Block, TfDir, assert_contains, aws, block_on, leftovers, pipeline_hcl, provider_block,
+    Aws, Block, TfDir, assert_contains, aws, block_on, leftovers, pipeline, provider_block,
 };
 
 const STAGE: &str = "prod";
@@ -17,13 +17,18 @@ fn skip() -> bool {
     acceptance_tests::emulator_only()
 }
 
-fn attachment(name: &str, api: &str, destination: &str, extra: &str) -> String {
+fn attachment(name: &str, api: &str, destination: &str, extra: Block) -> String {
     Block::resource("apigw_stage_access_log", name)
         .string("rest_api_id", api)
         .string("stage_name", STAGE)
         .string("destination_arn", destination)
-        .lines(extra)
+        .with(extra)
         .render()
+}
+
+/// `format = "<format>"`, to pass to [`attachment`].
+fn format(format: &str) -> Block {
+    Block::object().string("format", format)
 }
 
 /// A stage logging to CloudWatch with its own format, beside a stream made by hand; returns
@@ -69,7 +74,7 @@ fn an_attachment_points_the_stage_and_gives_back_exactly_what_it_had() {
                 "x",
                 &api,
                 &stream_arn,
-                "  format = \"$context.requestId $context.apiId $context.stage\"\n",
+                format("$context.requestId $context.apiId $context.stage"),
             ),
     );
     tf.init().success();
@@ -98,7 +103,7 @@ fn an_attachment_points_the_stage_and_gives_back_exactly_what_it_had() {
     // A format change is made in place.
     tf.write(
         "main.tf",
-        provider_block() + &attachment("x", &api, &stream_arn, ""),
+        provider_block() + &attachment("x", &api, &stream_arn, Block::object()),
     );
     let plan = tf.plan().success();
     assert_contains(&plan.stdout, "1 to change, 0 to destroy");
@@ -130,7 +135,7 @@ fn an_attachment_points_the_stage_and_gives_back_exactly_what_it_had() {
     // A pipeline in that state is refused too.
     tf.write(
         "main.tf",
-        provider_block() + &pipeline_hcl("p", &api, STAGE, "arn:aws:s3:::logs", ""),
+        provider_block() + &pipeline("p", &api, STAGE, "arn:aws:s3:::logs").render(),
     );
     let out = tf.apply().failure();
     assert_contains(&combined(&out), "Stage already claimed");
@@ -148,7 +153,7 @@ fn an_attachment_points_the_stage_and_gives_back_exactly_what_it_had() {
     // and leaves the stream exactly as it was.
     tf.write(
         "main.tf",
-        provider_block() + &attachment("x", &api, &stream_arn, ""),
+        provider_block() + &attachment("x", &api, &stream_arn, Block::object()),
     );
     tf.destroy().success();
     assert_eq!(
@@ -173,7 +178,7 @@ fn a_stage_a_pipeline_holds_is_refused_and_left_alone() {
     let (api, stream_arn) = stage_and_stream(&aws);
     tf.write(
         "main.tf",
-        provider_block() + &pipeline_hcl("p", &api, STAGE, "arn:aws:s3:::logs", ""),
+        provider_block() + &pipeline("p", &api, STAGE, "arn:aws:s3:::logs").render(),
     );
     tf.init().success();
     tf.apply().success();
@@ -183,7 +188,7 @@ fn a_stage_a_pipeline_holds_is_refused_and_left_alone() {
         .success();
     tf.write(
         "main.tf",
-        provider_block() + &attachment("x", &api, &stream_arn, ""),
+        provider_block() + &attachment("x", &api, &stream_arn, Block::object()),
     );
     let out = tf.apply().failure();
     let text = combined(&out);
@@ -197,7 +202,7 @@ fn a_stage_a_pipeline_holds_is_refused_and_left_alone() {
         .success();
     tf.write(
         "main.tf",
-        provider_block() + &pipeline_hcl("p", &api, STAGE, "arn:aws:s3:::logs", ""),
+        provider_block() + &pipeline("p", &api, STAGE, "arn:aws:s3:::logs").render(),
     );
     tf.destroy().success();
     assert_eq!(
@@ -216,11 +221,8 @@ fn an_imported_stage_pointed_by_hand_plans_no_change_and_destroy_leaves_it_as_fo
     let (api, stream_arn) = stage_and_stream(&aws);
     block_on(aws.set_stage_access_log(&api, STAGE, &stream_arn, "$context.requestId\n"));
     let hcl = provider_block()
-        + &attachment("x", &api, &stream_arn, "  format = \"$context.requestId\"")
-        + &Block::new("import")
-            .expr("to", "apigw_stage_access_log.x")
-            .string("id", &format!("{api}/{STAGE}"))
-            .render();
+        + &attachment("x", &api, &stream_arn, format("$context.requestId"))
+        + &Block::import("apigw_stage_access_log.x", &format!("{api}/{STAGE}")).render();
     tf.write("main.tf", &hcl);
     tf.init().success();
     let plan = tf.plan().success();
@@ -258,7 +260,7 @@ fn bad_destinations_are_refused_at_plan_naming_the_attribute_and_the_rule() {
     ] {
         tf.write(
             "main.tf",
-            provider_block() + &attachment("x", "abc123defg", arn, ""),
+            provider_block() + &attachment("x", "abc123defg", arn, Block::object()),
         );
         tf.init().success();
         let out = tf.plan().failure();
@@ -279,7 +281,7 @@ fn a_pipeline_moved_to_an_attachment_plans_no_change_and_writes_nothing() {
     let (api, hand_made) = stage_and_stream(&aws);
     tf.write(
         "main.tf",
-        provider_block() + &pipeline_hcl("p", &api, STAGE, "arn:aws:s3:::logs", ""),
+        provider_block() + &pipeline("p", &api, STAGE, "arn:aws:s3:::logs").render(),
     );
     tf.init().success();
     tf.apply().success();
@@ -295,11 +297,8 @@ fn a_pipeline_moved_to_an_attachment_plans_no_change_and_writes_nothing() {
     let stage_before = block_on(aws.stage_access_log(&api, STAGE));
 
     let moved = provider_block()
-        + &attachment("x", &api, &stream_arn, "")
-        + &Block::new("moved")
-            .expr("from", "apigw_access_log_pipeline.p")
-            .expr("to", "apigw_stage_access_log.x")
-            .render();
+        + &attachment("x", &api, &stream_arn, Block::object())
+        + &Block::moved("apigw_access_log_pipeline.p", "apigw_stage_access_log.x").render();
     tf.write("main.tf", &moved);
     let plan = tf.plan().success();
     assert_contains(&plan.stdout, "has moved to apigw_stage_access_log.x");
@@ -323,7 +322,7 @@ fn a_pipeline_moved_to_an_attachment_plans_no_change_and_writes_nothing() {
     // back what it had before the pipeline.
     tf.write(
         "main.tf",
-        provider_block() + &attachment("x", &api, &hand_made, ""),
+        provider_block() + &attachment("x", &api, &hand_made, Block::object()),
     );
     tf.apply().success();
     tf.assert_plan_empty();
@@ -361,7 +360,7 @@ fn a_lost_claim_is_written_back_and_a_stage_repointed_by_hand_is_left_alone() {
     let (api, stream_arn) = stage_and_stream(&aws);
     tf.write(
         "main.tf",
-        provider_block() + &attachment("x", &api, &stream_arn, ""),
+        provider_block() + &attachment("x", &api, &stream_arn, Block::object()),
     );
     tf.init().success();
     tf.apply().success();
@@ -423,7 +422,7 @@ fn a_stage_without_room_for_the_claim_is_refused_before_anything_is_written() {
     let before = block_on(aws.stage_tags(&api, STAGE));
     tf.write(
         "main.tf",
-        provider_block() + &attachment("x", &api, &stream_arn, ""),
+        provider_block() + &attachment("x", &api, &stream_arn, Block::object()),
     );
     tf.init().success();
     let out = tf.apply().failure();

@@ -5,8 +5,8 @@
 //! stage or REST API is an error naming which; bad names are refused at plan with no AWS call.
 
 use acceptance_tests::{
-    Aws, TfDir, assert_contains, assert_nothing_left, aws, block_on, contract_proxy, leftovers,
-    pipeline_hcl, provider_block,
+    Aws, Block, TfDir, assert_contains, assert_nothing_left, aws, block_on, contract_proxy,
+    leftovers, pipeline, provider_block, render_all,
 };
 use serde_json::{Value, json};
 use terraform_provider_apigw::log_format;
@@ -29,23 +29,15 @@ fn stream_arn(region: &str, account: &str, name: &str) -> String {
 
 /// A data source `name` for `<api>/<stage>`, read after the pipeline when `after_pipeline`.
 fn data_source(name: &str, api: &str, stage: &str, after_pipeline: bool) -> String {
-    let depends = if after_pipeline {
-        "\n  depends_on = [apigw_access_log_pipeline.p]"
-    } else {
-        ""
-    };
-    format!(
-        r#"
-data "apigw_stage_access_log" "{name}" {{
-  rest_api_id = "{api}"
-  stage_name  = "{stage}"{depends}
-}}
-
-output "{name}" {{
-  value = data.apigw_stage_access_log.{name}
-}}
-"#
-    )
+    let mut data = Block::data("apigw_stage_access_log", name)
+        .string("rest_api_id", api)
+        .string("stage_name", stage);
+    if after_pipeline {
+        data = data.depends_on(&["apigw_access_log_pipeline.p"]);
+    }
+    let output = Block::labeled("output", &[name])
+        .expr("value", &format!("data.apigw_stage_access_log.{name}"));
+    render_all(&[data, output])
 }
 
 /// Makes the stream `name` by hand, with a tag of its owner's, as another team would.
@@ -184,7 +176,7 @@ fn every_kind_of_stage_is_described_attribute_by_attribute() {
 
     let config = [
         provider_block(),
-        pipeline_hcl("p", &piped, STAGE, "arn:aws:s3:::logs", ""),
+        pipeline("p", &piped, STAGE, "arn:aws:s3:::logs").render(),
         data_source("nowhere", &nowhere, STAGE, false),
         data_source("cloudwatch", &cloudwatch, STAGE, false),
         data_source("piped", &piped, STAGE, true),

@@ -5,15 +5,19 @@
 use std::time::{Duration, Instant};
 
 use acceptance_tests::proxy::{Proxy, ProxyConfig};
-use acceptance_tests::{TfDir, TfOutput, aws, block_on, provider_block, real_aws};
+use acceptance_tests::{Block, TfDir, TfOutput, aws, block_on, config, pipeline, real_aws};
 use aws_sdk_firehose::error::ProvideErrorMetadata;
 use aws_sdk_firehose::types::{DeliveryStreamEncryptionConfigurationInput, KeyType};
 
 const ADDR: &str = "apigw_access_log_pipeline.x";
 
-fn pipeline_hcl(api: &str, bucket: &str, extra: &str) -> String {
+fn pipeline_hcl(api: &str, bucket: &str, encryption: Option<Block>) -> String {
     let bucket_arn = format!("arn:aws:s3:::{bucket}");
-    provider_block() + &acceptance_tests::pipeline_hcl("x", api, "prod", &bucket_arn, extra)
+    let mut pipeline = pipeline("x", api, "prod", &bucket_arn);
+    if let Some(settings) = encryption {
+        pipeline = pipeline.object_attr("server_side_encryption", settings);
+    }
+    config(&[pipeline])
 }
 
 /// The proxy fronts moto; against a real account these tests have nothing to add.
@@ -24,8 +28,10 @@ fn skipped_on_real_aws() -> bool {
     real_aws()
 }
 
-/// The argument that turns encryption off.
-const OFF: &str = "  server_side_encryption = {\n    enabled = false\n  }";
+/// The `server_side_encryption` that turns encryption off.
+fn off() -> Option<Block> {
+    Some(Block::object().expr("enabled", "false"))
+}
 
 fn encrypting_proxy() -> Proxy {
     Proxy::start(ProxyConfig::new().encryption_phase(Duration::from_secs(2)))
@@ -123,9 +129,10 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    /// The fixtures, with `main.tf` holding one pipeline (`extra` inside it) and initialised;
+    /// The fixtures, with `main.tf` holding one pipeline (`encryption` its
+    /// `server_side_encryption`) and initialised;
     /// None against a real account.
-    fn fixtures(name: &str, extra: &str) -> Option<Pipeline> {
+    fn fixtures(name: &str, encryption: Option<Block>) -> Option<Pipeline> {
         if skipped_on_real_aws() {
             return None;
         }
@@ -140,7 +147,7 @@ impl Pipeline {
                 .await;
             (api, bucket)
         });
-        tf.write("main.tf", pipeline_hcl(&api, &bucket, extra));
+        tf.write("main.tf", pipeline_hcl(&api, &bucket, encryption));
         tf.init().success();
         Some(Pipeline {
             tf,
@@ -161,7 +168,7 @@ impl Pipeline {
 /// an apply or import is empty; Start and Stop are called only when something is to change.
 #[test]
 fn encryption_is_on_by_default_drift_shows_and_is_repaired() {
-    let Some(p) = Pipeline::fixtures("encrypted", "") else {
+    let Some(p) = Pipeline::fixtures("encrypted", None) else {
         return;
     };
     let stream = p.stream();
@@ -197,12 +204,12 @@ fn encryption_is_on_by_default_drift_shows_and_is_repaired() {
     assert_plan_empty(&p.proxy, &p.tf);
 
     // Off, then on again, by configuration.
-    p.tf.write("main.tf", pipeline_hcl(&p.api, &p.bucket, OFF));
+    p.tf.write("main.tf", pipeline_hcl(&p.api, &p.bucket, off()));
     apply(&p.proxy, &p.tf);
     assert_eq!(encryption_of(&p.firehose, &stream).0, "DISABLED");
     assert!(!enabled_in_state(&p.tf).0);
     assert_plan_empty(&p.proxy, &p.tf);
-    p.tf.write("main.tf", pipeline_hcl(&p.api, &p.bucket, ""));
+    p.tf.write("main.tf", pipeline_hcl(&p.api, &p.bucket, None));
     apply(&p.proxy, &p.tf);
     assert_eq!(
         encryption_of(&p.firehose, &stream),
@@ -242,7 +249,7 @@ fn encryption_is_on_by_default_drift_shows_and_is_repaired() {
 /// A stream created with encryption off stays unencrypted, and the plan after it is empty.
 #[test]
 fn a_pipeline_created_with_encryption_off_is_unencrypted() {
-    let Some(p) = Pipeline::fixtures("plain", OFF) else {
+    let Some(p) = Pipeline::fixtures("plain", off()) else {
         return;
     };
     apply(&p.proxy, &p.tf);
@@ -265,7 +272,7 @@ fn a_pipeline_created_with_encryption_off_is_unencrypted() {
 fn a_customer_managed_key_is_refused_at_plan_without_aws_calls() {
     let tf = TfDir::new();
     let proxy = Proxy::start(ProxyConfig::new());
-    let cmk = "  server_side_encryption = {\n    key_type = \"CUSTOMER_MANAGED_CMK\"\n  }";
+    let cmk = Some(Block::object().string("key_type", "CUSTOMER_MANAGED_CMK"));
     tf.write("main.tf", pipeline_hcl("abc123", "access-logs", cmk));
     tf.init().success();
     let out = through(&proxy, &tf, &["plan", "-input=false", "-no-color"]).failure();

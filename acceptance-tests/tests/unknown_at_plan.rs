@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use acceptance_tests::{
-    Aws, PROVIDER_SHORT_SOURCE, TfDir, assert_nothing_left, aws, aws_endpoint, block_on,
+    Aws, Block, TfDir, Value, assert_nothing_left, aws, aws_endpoint, block_on, pipeline,
+    render_all, required_providers,
 };
 use terraform_provider_apigw::log_format::CLF;
 
@@ -14,11 +15,11 @@ const ADDR: &str = "apigw_access_log_pipeline.x";
 const OWNER_TAG: &str = "terraform-provider-apigw:pipeline";
 const KMS_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-4000-8000-000000000002";
 
-/// The `terraform` block requiring the provider, without a provider block.
-fn required_providers() -> String {
-    format!(
-        "terraform {{\n  required_providers {{\n    apigw = {{\n      source = \"{PROVIDER_SHORT_SOURCE}\"\n    }}\n  }}\n}}\n"
-    )
+/// `attr = <resource>.output.<field>` for each pair: arguments known only after apply.
+fn from_output(resource: &str, pairs: &[(&str, &str)]) -> Block {
+    pairs.iter().fold(Block::object(), |b, (attr, field)| {
+        b.expr(attr, &format!("terraform_data.{resource}.output.{field}"))
+    })
 }
 
 /// A REST API deployed to `prod` and a bucket, made through the SDK.
@@ -103,63 +104,61 @@ fn every_provider_argument_unknown_at_plan() {
     let endpoint = aws_endpoint();
     tf.write(
         "main.tf",
-        format!(
-            r#"{header}
-resource "terraform_data" "p" {{
-  input = {{
-    region       = "us-east-1"
-    profile      = "apigw-unknown"
-    config_files = ["{dir}/aws-config"]
-    cred_files   = ["{dir}/aws-credentials"]
-    max_retries  = 3
-    path_style   = true
-    endpoint     = "{endpoint}"
-    role_arn     = "arn:aws:iam::123456789012:role/terraform-apigw"
-    session_name = "unknown-at-plan"
-    external_id  = "unknown-at-plan-external-id"
-    run          = "first"
-  }}
-}}
-
-provider "apigw" {{
-  region                   = terraform_data.p.output.region
-  profile                  = terraform_data.p.output.profile
-  shared_config_files      = terraform_data.p.output.config_files
-  shared_credentials_files = terraform_data.p.output.cred_files
-  max_retries              = terraform_data.p.output.max_retries
-  s3_use_path_style        = terraform_data.p.output.path_style
-  assume_role {{
-    role_arn     = terraform_data.p.output.role_arn
-    session_name = terraform_data.p.output.session_name
-    external_id  = terraform_data.p.output.external_id
-  }}
-  endpoints {{
-    apigateway = terraform_data.p.output.endpoint
-    firehose   = terraform_data.p.output.endpoint
-    iam        = terraform_data.p.output.endpoint
-    s3         = terraform_data.p.output.endpoint
-    sts        = terraform_data.p.output.endpoint
-  }}
-  default_tags {{
-    tags = {{
-      run   = terraform_data.p.output.run
-      fixed = "yes"
-    }}
-  }}
-}}
-
-resource "apigw_access_log_pipeline" "x" {{
-  rest_api_id = "{api}"
-  stage_name  = "prod"
-  s3 = {{
-    bucket_arn = "arn:aws:s3:::{bucket}"
-  }}
-  # Known: only the provider's default_tags make tags_all unknown.
-  tags = {{ team = "a" }}
-}}
-"#,
-            header = required_providers()
-        ),
+        required_providers()
+            + &render_all(&[
+                Block::resource("terraform_data", "p").object_attr(
+                    "input",
+                    Block::object()
+                        .string("region", "us-east-1")
+                        .string("profile", "apigw-unknown")
+                        .value(
+                            "config_files",
+                            Value::strings([format!("{dir}/aws-config")]),
+                        )
+                        .value(
+                            "cred_files",
+                            Value::strings([format!("{dir}/aws-credentials")]),
+                        )
+                        .expr("max_retries", "3")
+                        .expr("path_style", "true")
+                        .string("endpoint", &endpoint)
+                        .string("role_arn", "arn:aws:iam::123456789012:role/terraform-apigw")
+                        .string("session_name", "unknown-at-plan")
+                        .string("external_id", "unknown-at-plan-external-id")
+                        .string("run", "first"),
+                ),
+                Block::provider("apigw")
+                    .with(from_output(
+                        "p",
+                        &[
+                            ("region", "region"),
+                            ("profile", "profile"),
+                            ("shared_config_files", "config_files"),
+                            ("shared_credentials_files", "cred_files"),
+                            ("max_retries", "max_retries"),
+                            ("s3_use_path_style", "path_style"),
+                        ],
+                    ))
+                    .block(Block::new("assume_role").with(from_output(
+                        "p",
+                        &[
+                            ("role_arn", "role_arn"),
+                            ("session_name", "session_name"),
+                            ("external_id", "external_id"),
+                        ],
+                    )))
+                    .block(Block::new("endpoints").with(from_output(
+                        "p",
+                        &["apigateway", "firehose", "iam", "s3", "sts"].map(|s| (s, "endpoint")),
+                    )))
+                    .block(Block::new("default_tags").object_attr(
+                        "tags",
+                        from_output("p", &[("run", "run")]).string("fixed", "yes"),
+                    )),
+                // Known: only the provider's default_tags make tags_all unknown.
+                pipeline("x", &api, "prod", &format!("arn:aws:s3:::{bucket}"))
+                    .map("tags", [("team", "a")]),
+            ]),
     );
     tf.init().success();
     apply_then_plan_empty(&tf, "every provider argument unknown");
@@ -197,63 +196,78 @@ fn every_resource_argument_unknown_at_plan() {
     let stream = "amazon-apigateway-unknown-at-plan";
     tf.write(
         "main.tf",
-        format!(
-            r#"{header}
-resource "terraform_data" "r" {{
-  input = {{
-    api          = "{api}"
-    stage        = "prod"
-    preset       = "clf"
-    enabled      = true
-    stream       = "{stream}"
-    role         = "{role_arn}"
-    bucket       = "arn:aws:s3:::{bucket}"
-    prefix       = "logs/!{{timestamp:yyyy}}/"
-    error_prefix = "errors/!{{firehose:error-output-type}}/"
-    size         = 2
-    interval     = 60
-    compression  = "Snappy"
-    kms          = "{KMS_KEY}"
-    tags         = {{ team = "b" }}
-    defaults     = {{ run = "second" }}
-    create       = "20m"
-    update       = "15m"
-    delete       = "25m"
-  }}
-}}
-
-provider "apigw" {{
-  default_tags {{
-    tags = terraform_data.r.output.defaults
-  }}
-}}
-
-resource "apigw_access_log_pipeline" "x" {{
-  rest_api_id          = terraform_data.r.output.api
-  stage_name           = terraform_data.r.output.stage
-  format               = provider::apigw::log_format(terraform_data.r.output.preset)
-  enabled              = terraform_data.r.output.enabled
-  delivery_stream_name = terraform_data.r.output.stream
-  role_arn             = terraform_data.r.output.role
-  s3 = {{
-    bucket_arn                 = terraform_data.r.output.bucket
-    prefix                     = terraform_data.r.output.prefix
-    error_output_prefix        = terraform_data.r.output.error_prefix
-    buffering_size_mib         = terraform_data.r.output.size
-    buffering_interval_seconds = terraform_data.r.output.interval
-    compression                = terraform_data.r.output.compression
-    kms_key_arn                = terraform_data.r.output.kms
-  }}
-  tags = terraform_data.r.output.tags
-  timeouts = {{
-    create = terraform_data.r.output.create
-    update = terraform_data.r.output.update
-    delete = terraform_data.r.output.delete
-  }}
-}}
-"#,
-            header = required_providers()
-        ),
+        required_providers()
+            + &render_all(&[
+                Block::resource("terraform_data", "r").object_attr(
+                    "input",
+                    Block::object()
+                        .string("api", &api)
+                        .string("stage", "prod")
+                        .string("preset", "clf")
+                        .expr("enabled", "true")
+                        .string("stream", stream)
+                        .string("role", &role_arn)
+                        .string("bucket", &format!("arn:aws:s3:::{bucket}"))
+                        .string("prefix", "logs/!{timestamp:yyyy}/")
+                        .string("error_prefix", "errors/!{firehose:error-output-type}/")
+                        .expr("size", "2")
+                        .expr("interval", "60")
+                        .string("compression", "Snappy")
+                        .string("kms", KMS_KEY)
+                        .map("tags", [("team", "b")])
+                        .map("defaults", [("run", "second")])
+                        .string("create", "20m")
+                        .string("update", "15m")
+                        .string("delete", "25m"),
+                ),
+                Block::provider("apigw").block(
+                    Block::new("default_tags").expr("tags", "terraform_data.r.output.defaults"),
+                ),
+                Block::resource("apigw_access_log_pipeline", "x")
+                    .with(from_output(
+                        "r",
+                        &[("rest_api_id", "api"), ("stage_name", "stage")],
+                    ))
+                    .expr(
+                        "format",
+                        "provider::apigw::log_format(terraform_data.r.output.preset)",
+                    )
+                    .with(from_output(
+                        "r",
+                        &[
+                            ("enabled", "enabled"),
+                            ("delivery_stream_name", "stream"),
+                            ("role_arn", "role"),
+                        ],
+                    ))
+                    .object_attr(
+                        "s3",
+                        from_output(
+                            "r",
+                            &[
+                                ("bucket_arn", "bucket"),
+                                ("prefix", "prefix"),
+                                ("error_output_prefix", "error_prefix"),
+                                ("buffering_size_mib", "size"),
+                                ("buffering_interval_seconds", "interval"),
+                                ("compression", "compression"),
+                                ("kms_key_arn", "kms"),
+                            ],
+                        ),
+                    )
+                    .expr("tags", "terraform_data.r.output.tags")
+                    .object_attr(
+                        "timeouts",
+                        from_output(
+                            "r",
+                            &[
+                                ("create", "create"),
+                                ("update", "update"),
+                                ("delete", "delete"),
+                            ],
+                        ),
+                    ),
+            ]),
     );
     tf.init().success();
     apply_then_plan_empty(&tf, "every resource argument unknown");
@@ -291,34 +305,20 @@ fn a_changed_default_tag_plans_a_change_of_tags_all_only() {
     let tf = TfDir::new();
     let aws = block_on(aws());
     let (api, bucket) = fixtures(&aws, "default-tag-change");
-    let config = |defaults: &str| {
-        format!(
-            r#"{header}
-provider "apigw" {{
-  default_tags {{
-    tags = {{ {defaults} }}
-  }}
-}}
-
-resource "apigw_access_log_pipeline" "x" {{
-  rest_api_id = "{api}"
-  stage_name  = "prod"
-  s3 = {{
-    bucket_arn = "arn:aws:s3:::{bucket}"
-  }}
-  tags = {{ team = "a" }}
-}}
-"#,
-            header = required_providers()
-        )
+    let config = |defaults: &[(&str, &str)]| {
+        let provider = Block::provider("apigw")
+            .block(Block::new("default_tags").map("tags", defaults.iter().copied()));
+        let pipeline = pipeline("x", &api, "prod", &format!("arn:aws:s3:::{bucket}"))
+            .map("tags", [("team", "a")]);
+        required_providers() + &render_all(&[provider, pipeline])
     };
-    tf.write("main.tf", config(r#"run = "one", gone = "x""#));
+    tf.write("main.tf", config(&[("run", "one"), ("gone", "x")]));
     tf.init().success();
     tf.apply().success();
     tf.assert_plan_empty();
 
     // One default changes its value, another goes away.
-    tf.write("main.tf", config(r#"run = "two""#));
+    tf.write("main.tf", config(&[("run", "two")]));
     let plan = tf.tf(&[
         "plan",
         "-detailed-exitcode",

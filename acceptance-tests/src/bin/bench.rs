@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::plugin_client::{ProviderClient, start_plugin, terraform_like_client_cert};
 use acceptance_tests::proxy::{Event, Outcome, Proxy, ProxyConfig, RateLimits, Scope};
-use acceptance_tests::{TfDir, TfOutput, aws, block_on, provider_block};
+use acceptance_tests::{Block, TfDir, TfOutput, Value, aws, block_on, config, quote, s3};
 use terraform_provider_apigw::plugin::proto::tfplugin6 as pb;
 
 const STARTS: usize = 30;
@@ -132,22 +132,32 @@ fn calls_by_part(tf: &TfDir) {
             .expect("glue database");
         (api, bucket)
     });
-    let parts: [(&str, &str, &str); 4] = [
+    // `table` is a template of count.index, so it is an expression, not a quoted string.
+    let catalog = Block::object()
+        .string("database", "bench_logs")
+        .expr("table", "\"logs_${count.index}\"");
+    let parts: [(&str, Block, Block); 4] = [
         (
             "no error logging",
-            "",
-            "  error_logging = { enabled = false }\n",
+            Block::object(),
+            Block::object().object_attr("error_logging", Block::object().expr("enabled", "false")),
         ),
-        ("+ error logging (the default)", "", ""),
+        (
+            "+ error logging (the default)",
+            Block::object(),
+            Block::object(),
+        ),
         (
             "+ catalog table",
-            "",
-            "  catalog = { database = \"bench_logs\", table = \"logs_${count.index}\" }\n",
+            Block::object(),
+            Block::object().object_attr("catalog", catalog.clone()),
         ),
         (
             "+ Parquet conversion",
-            "    compression = \"UNCOMPRESSED\"\n    buffering_size_mib = 64\n",
-            "  catalog = { database = \"bench_logs\", table = \"logs_${count.index}\", parquet = true }\n",
+            Block::object()
+                .string("compression", "UNCOMPRESSED")
+                .expr("buffering_size_mib", "64"),
+            Block::object().object_attr("catalog", catalog.expr("parquet", "true")),
         ),
     ];
     println!(
@@ -155,13 +165,13 @@ fn calls_by_part(tf: &TfDir) {
     );
     let mut before: Option<BTreeMap<String, [f64; 3]>> = None;
     for (name, s3_extra, extra) in parts {
-        tf.write(
-            "main.tf",
-            format!(
-                "{}\nresource \"apigw_access_log_pipeline\" \"p\" {{\n  count       = {PART_PIPELINES}\n  rest_api_id = \"{api}\"\n  stage_name  = \"s${{count.index}}\"\n  s3 = {{\n    bucket_arn = \"arn:aws:s3:::{bucket}\"\n{s3_extra}  }}\n{extra}}}\n",
-                provider_block()
-            ),
-        );
+        let pipelines = Block::resource("apigw_access_log_pipeline", "p")
+            .count(PART_PIPELINES)
+            .string("rest_api_id", &api)
+            .expr("stage_name", "\"s${count.index}\"")
+            .object_attr("s3", s3(&format!("arn:aws:s3:::{bucket}")).with(s3_extra))
+            .with(extra);
+        tf.write("main.tf", config(&[pipelines]));
         if before.is_none() {
             tf.init().success();
         }
@@ -240,12 +250,13 @@ fn timed(tf: &TfDir, args: &[&str], env: &[(&str, &str)]) -> (f64, TfOutput) {
 fn plan_ratio(tf: &TfDir) {
     const N: usize = 200;
     const RUNS: usize = 11;
-    let values = r#"rest_api_id = format("api%07d", count.index)
-  stage_name  = "prod"
-  s3 = {
-    bucket_arn = "arn:aws:s3:::access-logs"
-    prefix     = "apigw/"
-  }"#;
+    let values = Block::object()
+        .expr("rest_api_id", "format(\"api%07d\", count.index)")
+        .string("stage_name", "prod")
+        .object_attr(
+            "s3",
+            s3("arn:aws:s3:::access-logs").string("prefix", "apigw/"),
+        );
     let init = |dir: &str, config: &str| {
         tf.write(&format!("{dir}/main.tf"), config);
         let chdir = format!("-chdir={dir}");
@@ -254,10 +265,9 @@ fn plan_ratio(tf: &TfDir) {
     };
     init(
         "pipelines",
-        &format!(
-            "{}\nresource \"apigw_access_log_pipeline\" \"p\" {{\n  count = {N}\n  {values}\n}}\n",
-            provider_block()
-        ),
+        &config(&[Block::resource("apigw_access_log_pipeline", "p")
+            .count(N)
+            .with(values.clone())]),
     );
     // The same values: what the pipelines' plan holds (known values), written out for
     // terraform_data with the index-dependent parts as expressions of count.index.
@@ -265,11 +275,9 @@ fn plan_ratio(tf: &TfDir) {
     assert_eq!(planned.len(), N, "one planned object per pipeline");
     init(
         "planned-values",
-        &format!(
-            "{}\nresource \"terraform_data\" \"p\" {{\n  count = {N}\n  input = {}\n}}\n",
-            provider_block(),
-            hcl_of(&planned[0], &format!("api{:07}", 0))
-        ),
+        &config(&[Block::resource("terraform_data", "p")
+            .count(N)
+            .value("input", hcl_of(&planned[0], &format!("api{:07}", 0)))]),
     );
     let inputs: Vec<serde_json::Value> = planned_objects(tf, "planned-values")
         .into_iter()
@@ -281,10 +289,9 @@ fn plan_ratio(tf: &TfDir) {
     );
     init(
         "config-values",
-        &format!(
-            "{}\nresource \"terraform_data\" \"p\" {{\n  count = {N}\n  input = {{\n  {values}\n  }}\n}}\n",
-            provider_block()
-        ),
+        &config(&[Block::resource("terraform_data", "p")
+            .count(N)
+            .object_attr("input", values)]),
     );
 
     let dirs = ["pipelines", "planned-values", "config-values"];
@@ -351,38 +358,22 @@ fn planned_objects(tf: &TfDir, dir: &str) -> Vec<serde_json::Value> {
 
 /// An HCL expression for a JSON value, with `indexed` in strings replaced by the same text
 /// for each `count.index`.
-fn hcl_of(v: &serde_json::Value, indexed: &str) -> String {
+fn hcl_of(v: &serde_json::Value, indexed: &str) -> Value {
     use serde_json::Value as J;
-    let quoted = |s: &str| {
-        serde_json::to_string(s)
-            .expect("a string")
-            .replace("${", "$${")
-            .replace("%{", "%%{")
-    };
     match v {
-        J::Null => "null".into(),
-        J::Bool(b) => b.to_string(),
-        J::Number(n) => n.to_string(),
-        J::String(s) if s.contains(indexed) => format!(
+        J::Null => Value::expr("null"),
+        J::Bool(b) => Value::expr(b.to_string()),
+        J::Number(n) => Value::expr(n.to_string()),
+        J::String(s) if s.contains(indexed) => Value::expr(format!(
             "format({}, count.index)",
-            quoted(&s.replace('%', "%%").replace(indexed, "api%07d"))
-        ),
-        J::String(s) => quoted(s),
-        J::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(|i| hcl_of(i, indexed))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        J::Object(fields) => format!(
-            "{{\n{}\n}}",
+            quote(&s.replace('%', "%%").replace(indexed, "api%07d"))
+        )),
+        J::String(s) => Value::str(s),
+        J::Array(items) => Value::List(items.iter().map(|i| hcl_of(i, indexed)).collect()),
+        J::Object(fields) => Value::Object(
             fields
                 .iter()
-                .map(|(k, v)| format!("{k:?} = {}", hcl_of(v, indexed)))
-                .collect::<Vec<_>>()
-                .join("\n")
+                .fold(Block::object(), |b, (k, v)| b.value(k, hcl_of(v, indexed))),
         ),
     }
 }
@@ -660,13 +651,12 @@ fn scale_fixture(seed: u64, api_name: &str, bucket: &str) -> (Proxy, String, Str
 /// account running this many pipelines would have.
 fn at_scale(tf: &TfDir) {
     let (proxy, api, bucket) = scale_fixture(7, "bench-api", "bench-access-logs");
-    tf.write(
-        "main.tf",
-        format!(
-            "{}\nresource \"apigw_access_log_pipeline\" \"p\" {{\n  count       = {SCALE}\n  rest_api_id = \"{api}\"\n  stage_name  = format(\"s%03d\", count.index)\n  s3 = {{\n    bucket_arn = \"arn:aws:s3:::{bucket}\"\n  }}\n}}\n",
-            provider_block()
-        ),
-    );
+    let pipelines = Block::resource("apigw_access_log_pipeline", "p")
+        .count(SCALE)
+        .string("rest_api_id", &api)
+        .expr("stage_name", "format(\"s%03d\", count.index)")
+        .object_attr("s3", s3(&format!("arn:aws:s3:::{bucket}")));
+    tf.write("main.tf", config(&[pipelines]));
     tf.init().success();
     let runs: Vec<[ScaleRun; 3]> = (0..SCALE_RUNS)
         .map(|_| {
@@ -798,13 +788,16 @@ const SHARED_DESTROY_LEAST_CALLS: &[(&str, f64, f64)] =
 /// planned with a refresh and destroyed at -parallelism=20 through the realism proxy.
 fn shared_at_scale(tf: &TfDir) {
     let (proxy, api, bucket) = scale_fixture(11, "bench-shared-api", "bench-shared-logs");
-    tf.write(
-        "main.tf",
-        format!(
-            "{}\nresource \"apigw_access_log_stream\" \"shared\" {{\n  name = \"amazon-apigateway-bench-shared\"\n  s3 = {{\n    bucket_arn = \"arn:aws:s3:::{bucket}\"\n  }}\n}}\n\nresource \"apigw_stage_access_log\" \"s\" {{\n  count           = {SCALE}\n  rest_api_id     = \"{api}\"\n  stage_name      = format(\"s%03d\", count.index)\n  destination_arn = apigw_access_log_stream.shared.arn\n  format          = apigw_access_log_stream.shared.format\n}}\n",
-            provider_block()
-        ),
-    );
+    let stream = Block::resource("apigw_access_log_stream", "shared")
+        .string("name", "amazon-apigateway-bench-shared")
+        .object_attr("s3", s3(&format!("arn:aws:s3:::{bucket}")));
+    let attachments = Block::resource("apigw_stage_access_log", "s")
+        .count(SCALE)
+        .string("rest_api_id", &api)
+        .expr("stage_name", "format(\"s%03d\", count.index)")
+        .expr("destination_arn", "apigw_access_log_stream.shared.arn")
+        .expr("format", "apigw_access_log_stream.shared.format");
+    tf.write("main.tf", config(&[stream, attachments]));
     tf.init().success();
     let runs: Vec<[ScaleRun; 3]> = (0..SHARED_RUNS)
         .map(|_| {

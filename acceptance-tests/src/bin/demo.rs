@@ -8,7 +8,7 @@ use std::io::Read as _;
 use acceptance_tests::logs_query::{self, Output};
 use acceptance_tests::records::{put_records, render, sample_requests};
 use acceptance_tests::{
-    Aws, TfDir, aws, aws_endpoint, block_on, moto, provider_binary, workspace_root,
+    Aws, TfDir, aws, aws_endpoint, block_on, moto, provider_binary, quote, workspace_root,
 };
 
 const STAGE: &str = "prod";
@@ -49,9 +49,13 @@ fn main() {
     dir.write("main.tf", example);
     dir.write(
         "terraform.tfvars",
-        format!(
-            "rest_api_id   = \"{api_id}\"\nbucket_name   = \"{BUCKET}\"\nglue_database = \"{DATABASE}\"\n"
-        ),
+        [
+            ("rest_api_id", api_id.as_str()),
+            ("bucket_name", BUCKET),
+            ("glue_database", DATABASE),
+        ]
+        .map(|(name, value)| format!("{name} = {}\n", quote(value)))
+        .concat(),
     );
     dir.init().success();
     print!("{}", dir.apply().success().stdout);
