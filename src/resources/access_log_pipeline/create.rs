@@ -3,6 +3,8 @@
 //! marked as being created until the create finishes, so a re-run after a crash adopts what
 //! the dead run made (see `ownership`).
 
+use std::collections::BTreeMap;
+
 use tokio::time::Instant;
 
 use crate::aws::apigateway::AccessLog;
@@ -11,11 +13,14 @@ use crate::aws::policy::DEFAULT_CREATE_TIMEOUT;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::framework::{ApplyOutcome, OpContext};
 use crate::plugin::value::Value;
+use crate::resources::stream_parts::catalog_table::Catalog;
 use crate::resources::stream_parts::{bucket, catalog_table, error_logging, role, stream};
 use crate::validators::MAX_TAGS;
 
 use super::fields::{self, STAGE_NAME, TAGS};
-use super::model::{Observed, ObservedStream, Pipeline, Private, partial_state, state_value};
+use super::model::{
+    Observed, ObservedStream, Pipeline, Private, partial_state, remote_tags, state_value,
+};
 use super::ownership::{self, Claim, Earlier, OWNER};
 use super::steps::{self, failed_at};
 
@@ -66,17 +71,27 @@ pub async fn create(clients: &AwsClients, ctx: &OpContext, planned: &Value) -> A
         Err(errors) => {
             let mut diags = warnings;
             diags.extend(errors);
-            let state =
-                if made.anything && !roll_back(clients, ctx, &p, &id, &private, &mut diags).await {
-                    partial_state(
-                        planned,
-                        &id,
-                        made.stream_arn.as_deref(),
-                        made.role_arn.as_deref(),
-                    )
-                } else {
-                    Value::Null
-                };
+            let left = made.anything
+                && !roll_back(
+                    clients,
+                    ctx,
+                    &p.delivery_stream_name,
+                    p.settings.catalog.as_ref(),
+                    private.owned_role.as_deref(),
+                    &id,
+                    &mut diags,
+                )
+                .await;
+            let state = if left {
+                partial_state(
+                    planned,
+                    &id,
+                    made.stream_arn.as_deref(),
+                    made.role_arn.as_deref(),
+                )
+            } else {
+                Value::Null
+            };
             ApplyOutcome {
                 state,
                 private: private.encode(),
@@ -100,29 +115,31 @@ async fn steps_of_create(
     let deadline = Instant::now() + p.timeout(fields::timeouts::CREATE, DEFAULT_CREATE_TIMEOUT);
 
     // 0. Two resources of one configuration on one stage: the later is refused before any call.
+    let at = p.stage_ref();
+    let stream_name = &p.delivery_stream_name;
     let key = p.stage_key(&clients.region);
-    if let Some((other, stream)) = ownership::claim_in_process(&key, id, &p.delivery_stream_name) {
+    if let Some((other, stream)) = ownership::claim_in_process(&key, id, stream_name) {
         return Err(steps::taken_by_other(
             &format!(
                 "Another resource of this configuration points the stage at stream {stream:?}, and"
             ),
             &other,
-            p,
+            at,
             STAGE_NAME,
         ));
     }
 
     // 1. The stage exists and is not another pipeline's; what it has now (or what the pipeline
     //    being replaced recorded) is what destroy gives back.
-    let stage = steps::require_stage(clients, p).await?;
-    let earlier = steps::resolve_stage(clients, p, id, &stage).await?;
-    check_tag_room(p, id, &earlier)?;
+    let stage = steps::require_stage(clients, at).await?;
+    let earlier = steps::resolve_stage(clients, at, stream_name, id, &stage).await?;
+    check_tag_room(&p.settings.tags_all, id, &earlier)?;
     private.earlier = Some(earlier.clone());
 
     // 2. The bucket exists (one of another account or region only gets a warning).
     let bucket = bucket::check(clients, &p.settings.s3).await?;
     let parts = p.parts();
-    let owner = steps::owner(p, id);
+    let owner = steps::owner(at, id);
     warnings.extend(bucket.warnings);
     private.bucket_region = Some(bucket.region.clone());
 
@@ -133,7 +150,7 @@ async fn steps_of_create(
             // Recorded before the attempt: if its answer is lost, destroy still finds the role
             // (and deletes it only if it carries this pipeline's id).
             made.anything = true;
-            private.owned_role = Some(steps::owned_role_name(clients, p));
+            private.owned_role = Some(role::owned_role_name(clients, &parts));
             let tags = p.remote_tags(id, false, &earlier);
             let owned =
                 role::ensure_owned_role(clients, &parts, &owner, &tags, &bucket.region).await?;
@@ -164,15 +181,16 @@ async fn steps_of_create(
     // 5. Point the stage at it.
     let mut stage_access_log = stage.access_log.clone();
     if p.enabled {
-        steps::point_stage(clients, p, &stream.arn, &ctx.cancel).await?;
+        let format = p.stage_format();
+        steps::point_stage(clients, at, &stream.arn, format.clone(), &ctx.cancel).await?;
         stage_access_log = Some(AccessLog {
             destination_arn: stream.arn.clone(),
-            format: p.stage_format(),
+            format,
         });
     }
 
     // 6. The create has finished: from now on the stream is never adoptable by another.
-    stream::commit(clients, &p.delivery_stream_name, &owner).await?;
+    stream::commit(clients, stream_name, &owner).await?;
 
     // The state is what AWS just confirmed: the stream as described once ACTIVE, the stage
     // and tags as written. Reading them back again would only cost rate-limited calls.
@@ -198,9 +216,14 @@ async fn steps_of_create(
 
 /// Refuses, before anything is made, tags that with the provider's own would pass the 50 tags
 /// a stream or role may carry ("Tag", Firehose API Reference; "IAM object quotas", IAM User
-/// Guide). The record of the stage's earlier settings takes one tag per 256 characters.
-pub fn check_tag_room(p: &Pipeline, id: &str, earlier: &Earlier) -> Result<(), Diagnostics> {
-    let total = p.remote_tags(id, false, earlier).len();
+/// Guide): `tags_all`, the owner tag of pipeline `id` and the record of the stage's `earlier`
+/// settings, which takes one tag per 256 characters.
+pub fn check_tag_room(
+    tags_all: &BTreeMap<String, String>,
+    id: &str,
+    earlier: &Earlier,
+) -> Result<(), Diagnostics> {
+    let total = remote_tags(tags_all, id, false, earlier).len();
     if total <= MAX_TAGS {
         return Ok(());
     }
@@ -212,41 +235,41 @@ pub fn check_tag_room(p: &Pipeline, id: &str, earlier: &Earlier) -> Result<(), D
              that destroy can give them back), which with tags_all ({}) and the owner tag makes {total}; \
              Firehose and IAM take at most {MAX_TAGS}. Remove {} tags.",
             earlier.tags().len(),
-            p.settings.tags_all.len(),
+            tags_all.len(),
             total - MAX_TAGS
         ),
     ))
 }
 
-/// After a failed create: when no stream of this pipeline exists, removes the role it made and
-/// reports true, so nothing is left and nothing need be recorded. A stream that exists stays,
-/// recorded in a partial (tainted) state that refresh finds and destroy removes with the role.
+/// After a failed create of pipeline `id`: when no stream `stream_name` of this pipeline
+/// exists, removes the table (`catalog`), log group and `owned_role` it made and reports true,
+/// so nothing is left and nothing need be recorded. A stream that exists stays, recorded in a
+/// partial (tainted) state that refresh finds and destroy removes with the rest.
 async fn roll_back(
     clients: &AwsClients,
     ctx: &OpContext,
-    p: &Pipeline,
+    stream_name: &str,
+    catalog: Option<&Catalog>,
+    owned_role: Option<&str>,
     id: &str,
-    private: &Private,
     diags: &mut Diagnostics,
 ) -> bool {
-    match steps::stream_tags(clients, &p.delivery_stream_name).await {
+    match steps::stream_tags(clients, stream_name).await {
         Ok(Some(tags)) if Claim::of(&tags).is(id) => return false,
         Ok(_) => {}
         Err(_) => return false,
     }
-    if let Some(c) = &p.settings.catalog {
+    if let Some(c) = catalog {
         if let Err(errors) = catalog_table::delete_owned(clients, OWNER, id, c).await {
             diags.extend(errors);
             return false;
         }
     }
-    if let Err(errors) =
-        error_logging::delete_owned(clients, &p.delivery_stream_name, OWNER, id).await
-    {
+    if let Err(errors) = error_logging::delete_owned(clients, stream_name, OWNER, id).await {
         diags.extend(errors);
         return false;
     }
-    let Some(role) = &private.owned_role else {
+    let Some(role) = owned_role else {
         return true;
     };
     match role::delete_owned_role(clients, OWNER, id, role, &ctx.cancel).await {

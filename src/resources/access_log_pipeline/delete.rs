@@ -40,13 +40,16 @@ async fn steps_of_delete(
     cache: &Private,
 ) -> Result<Diagnostics, Diagnostics> {
     let deadline = Instant::now() + p.timeout(timeouts::DELETE, DEFAULT_DELETE_TIMEOUT);
+    let at = p.stage_ref();
+    let stream_name = &p.delivery_stream_name;
+    let parts = p.parts();
 
     // Only what this pipeline made is touched: the stream of its name may be one made by hand
     // (an import) or by another pipeline.
-    let tags = if p.delivery_stream_name.is_empty() {
+    let tags = if stream_name.is_empty() {
         None
     } else {
-        steps::stream_tags(clients, &p.delivery_stream_name)
+        steps::stream_tags(clients, stream_name)
             .await
             .map_err(|e| failed("Cannot read the delivery stream", e))?
     };
@@ -61,7 +64,7 @@ async fn steps_of_delete(
     let role_name = cache
         .owned_role
         .clone()
-        .unwrap_or_else(|| steps::owned_role_name(clients, p));
+        .unwrap_or_else(|| role::owned_role_name(clients, &parts));
     let mut diags = Diagnostics::new();
     let foreign = claim == Some(Claim::None);
     if foreign {
@@ -70,15 +73,21 @@ async fn steps_of_delete(
             format!(
                 "Stream {:?} carries no owner tag of this provider (it was made by hand and imported, or \
                  its tags were removed outside Terraform), so destroy did not delete it.",
-                p.delivery_stream_name
+                stream_name
             ),
         ));
         // A stream made by hand, imported: only the stage's settings were the pipeline's to
         // change, and they go back to what the import found.
         if cache.earlier.is_some() {
-            let restored = steps::release_stage(clients, p, cache.earlier.as_ref(), &ctx.cancel)
-                .await
-                .map_err(|e| failed("Cannot restore the stage's access-log settings", e))?;
+            let restored = steps::release_stage(
+                clients,
+                at,
+                stream_name,
+                cache.earlier.as_ref(),
+                &ctx.cancel,
+            )
+            .await
+            .map_err(|e| failed("Cannot restore the stage's access-log settings", e))?;
             if let Some(warning) = restored {
                 diags.push(warning);
             }
@@ -88,7 +97,7 @@ async fn steps_of_delete(
             "Delivery stream left alone",
             format!(
                 "Stream {:?} was not made by this pipeline, so destroy did not touch it or the stage.",
-                p.delivery_stream_name
+                stream_name
             ),
         ));
     } else {
@@ -98,15 +107,16 @@ async fn steps_of_delete(
             .and_then(|t| Earlier::from_tags(t).ok().flatten())
             .or_else(|| cache.earlier.clone());
         if earlier.is_none() {
-            earlier = role::find_owned_role(clients, &p.parts(), &steps::owner(p, &id), &role_name)
+            earlier = role::find_owned_role(clients, &parts, &steps::owner(at, &id), &role_name)
                 .await
                 .ok()
                 .flatten()
                 .and_then(|role| Earlier::from_tags(&role.tags).ok().flatten());
         }
-        if let Some(warning) = steps::release_stage(clients, p, earlier.as_ref(), &ctx.cancel)
-            .await
-            .map_err(|e| failed("Cannot restore the stage's access-log settings", e))?
+        if let Some(warning) =
+            steps::release_stage(clients, at, stream_name, earlier.as_ref(), &ctx.cancel)
+                .await
+                .map_err(|e| failed("Cannot restore the stage's access-log settings", e))?
         {
             diags.push(warning);
         }
@@ -119,8 +129,8 @@ async fn steps_of_delete(
             delete_owned_stream(
                 clients,
                 ctx,
-                &p.delivery_stream_name,
-                may_be_creating(p, claim.as_ref()),
+                stream_name,
+                may_be_creating(p.pipeline_id.as_deref(), claim.as_ref()),
                 deadline,
             )
             .await
@@ -133,7 +143,7 @@ async fn steps_of_delete(
         (Ok(_), Some(c)) => catalog_table::delete_owned(clients, OWNER, &id, c).await,
         _ => Ok(()),
     };
-    let group = error_logging::delete_owned(clients, &p.delivery_stream_name, OWNER, &id).await;
+    let group = error_logging::delete_owned(clients, stream_name, OWNER, &id).await;
     let role = role::delete_owned_role(clients, OWNER, &id, &role_name, &ctx.cancel).await;
     let role = [table, group]
         .into_iter()
@@ -158,12 +168,13 @@ async fn steps_of_delete(
     }
 }
 
-/// Whether this pipeline's stream may still be CREATING, which Firehose refuses to delete ("You
-/// can't delete a Firehose stream that is in the CREATING state", DeleteDeliveryStream, Firehose
-/// API Reference). The owner tag loses its `creating` mark only once the create has seen the
-/// stream ACTIVE (`create::commit`), and a stream never goes back to CREATING: only a stream
-/// still so marked (its create died or failed), or one tagged by the previous version (which
+/// Whether the pipeline's stream, whose owner tag reads `claim`, may still be CREATING, which
+/// Firehose refuses to delete ("You can't delete a Firehose stream that is in the CREATING
+/// state", DeleteDeliveryStream, Firehose API Reference). The owner tag loses its `creating`
+/// mark only once the create has seen the stream ACTIVE (`stream_parts::stream::commit`), and a
+/// stream never goes back to CREATING: only a stream still so marked (its create died or
+/// failed), or one tagged by the previous version (whose state has no `pipeline_id`, and which
 /// wrote its owner tag with the stream), is worth a DescribeDeliveryStream before the delete.
-fn may_be_creating(p: &Pipeline, claim: Option<&Claim>) -> bool {
-    p.pipeline_id.is_none() || !matches!(claim, Some(Claim::Made(_)))
+fn may_be_creating(pipeline_id: Option<&str>, claim: Option<&Claim>) -> bool {
+    pipeline_id.is_none() || !matches!(claim, Some(Claim::Made(_)))
 }

@@ -103,23 +103,33 @@ impl Pipeline {
         self.parts().destination(role_arn)
     }
 
-    /// The tags to put on the stream and owned role: `tags_all` plus the provider's own (the
-    /// owner tag of pipeline `id` and the record of the stage's earlier settings).
+    /// The tags to put on the stream and owned role (see [`remote_tags`]).
     pub fn remote_tags(
         &self,
         id: &str,
         creating: bool,
         earlier: &Earlier,
     ) -> BTreeMap<String, String> {
-        let mut tags = self.settings.tags_all.clone();
-        tags.extend(ownership::provider_tags(id, creating, earlier));
-        tags
+        remote_tags(&self.settings.tags_all, id, creating, earlier)
     }
 
     /// The key of the stage in this process's register of claims.
     pub fn stage_key(&self, region: &str) -> String {
         format!("{region}/{}/{}", self.rest_api_id, self.stage_name)
     }
+}
+
+/// The tags to put on the stream and owned role: `tags_all` plus the provider's own (the
+/// owner tag of pipeline `id` and the record of the stage's earlier settings).
+pub fn remote_tags(
+    tags_all: &BTreeMap<String, String>,
+    id: &str,
+    creating: bool,
+    earlier: &Earlier,
+) -> BTreeMap<String, String> {
+    let mut tags = tags_all.clone();
+    tags.extend(ownership::provider_tags(id, creating, earlier));
+    tags
 }
 
 /// What the provider caches about a pipeline beyond its attributes. Everything here is also

@@ -10,6 +10,7 @@ use crate::aws::error::{AwsError, ErrorKind};
 use crate::aws::{apigateway, firehose};
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::plugin::value::Value;
+use crate::resources::stage_log::StageRef;
 use crate::resources::stream_parts::error_logging;
 use crate::resources::stream_parts::owner::user_tags;
 use crate::resources::stream_parts::settings::StreamSettings;
@@ -223,7 +224,7 @@ pub async fn refresh(
     match observe(clients, p, &cache, false).await {
         Ok(Some(l)) => {
             diags.extend(l.warnings);
-            if let Some(warning) = repointed_warning(p, &l.observed) {
+            if let Some(warning) = repointed_warning(p.stage_ref(), p.enabled, &l.observed) {
                 diags.push(warning);
             }
             Ok((
@@ -237,15 +238,15 @@ pub async fn refresh(
     }
 }
 
-/// When the prior state had the stage pointed at this pipeline's stream (`enabled`) and the
+/// When the prior state had `stage` pointed at this pipeline's stream (`enabled`) and the
 /// stage now logs elsewhere or not at all: something outside this resource changed it. The
 /// usual cause is `aws_api_gateway_stage`, whose `access_log_settings` is optional and not
 /// computed, so each of its applies puts back what its configuration says, or removes the
 /// settings when it says nothing (terraform-provider-aws,
 /// `internal/service/apigateway/stage.go`, `resourceStageUpdate`).
-fn repointed_warning(p: &Pipeline, o: &Observed) -> Option<Diagnostic> {
+fn repointed_warning(stage: StageRef<'_>, enabled: bool, o: &Observed) -> Option<Diagnostic> {
     let stream_arn = &o.stream.as_ref()?.arn;
-    if !p.enabled || !o.stage_exists {
+    if !enabled || !o.stage_exists {
         return None;
     }
     let now = match &o.stage_access_log {
@@ -261,7 +262,7 @@ fn repointed_warning(p: &Pipeline, o: &Observed) -> Option<Diagnostic> {
              for the same stage: each of its applies writes its own access_log_settings (or removes them), \
              so the two resources undo each other. Add `lifecycle {{ ignore_changes = [access_log_settings] }}` \
              to the aws_api_gateway_stage. The plan below points the stage back at the stream.",
-            p.stage_name, p.rest_api_id, stream_arn
+            stage.stage_name, stage.rest_api_id, stream_arn
         ),
     ))
 }
@@ -380,23 +381,21 @@ mod tests {
 
     #[test]
     fn a_stage_pointed_elsewhere_is_warned_about_with_the_likely_cause() {
-        let mut p = Pipeline::from_value(&Value::object([
-            ("rest_api_id", "a".into()),
-            ("stage_name", "prod".into()),
-            ("enabled", true.into()),
-        ]));
+        let stage = StageRef {
+            rest_api_id: "a",
+            stage_name: "prod",
+        };
         let ours = "arn:aws:firehose:us-east-1:1:deliverystream/s";
-        assert!(repointed_warning(&p, &observed(Some(ours))).is_none());
-        let w = repointed_warning(&p, &observed(Some("arn:aws:logs:us-east-1:1:log-group:g")))
-            .expect("a warning");
+        assert!(repointed_warning(stage, true, &observed(Some(ours))).is_none());
+        let elsewhere = observed(Some("arn:aws:logs:us-east-1:1:log-group:g"));
+        let w = repointed_warning(stage, true, &elsewhere).expect("a warning");
         assert!(w.detail.contains("aws_api_gateway_stage"), "{}", w.detail);
         assert!(
             w.detail.contains("ignore_changes = [access_log_settings]"),
             "{}",
             w.detail
         );
-        assert!(repointed_warning(&p, &observed(None)).is_some());
-        p.enabled = false;
-        assert!(repointed_warning(&p, &observed(None)).is_none());
+        assert!(repointed_warning(stage, true, &observed(None)).is_some());
+        assert!(repointed_warning(stage, false, &observed(None)).is_none());
     }
 }

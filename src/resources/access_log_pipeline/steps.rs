@@ -1,5 +1,6 @@
-//! The steps the lifecycle scripts share: the owned role, the stage's access-log pointer, and
-//! turning AWS failures into diagnostics.
+//! The steps the lifecycle scripts share: the stage's access-log pointer, whose a stage or
+//! stream is, and turning AWS failures into diagnostics. Each takes plain values (a
+//! [`StageRef`], a stream name, an id), never the whole `Pipeline`.
 
 use tokio_util::sync::CancellationToken;
 
@@ -10,7 +11,7 @@ use crate::aws::error::AwsError;
 use crate::aws::retry::WaitError;
 use crate::plugin::diagnostics::{Diagnostic, Diagnostics};
 use crate::resources::stream_parts::owner::Owner;
-use crate::resources::stream_parts::{role, stream};
+use crate::resources::stream_parts::stream;
 
 pub use crate::resources::stream_parts::role::names_role;
 pub use crate::resources::stream_parts::stream::stream_tags;
@@ -19,9 +20,8 @@ pub use crate::resources::stream_parts::{RETRY_CHANGES, failed, failed_at};
 use crate::stage;
 
 use super::super::stage_claim;
-use super::super::stage_log;
+use super::super::stage_log::{self, StageRef};
 use super::fields::STAGE_NAME;
-use super::model::Pipeline;
 use super::ownership::{Claim, Earlier, OWNER};
 
 /// Whether an access-log destination is this pipeline's stream.
@@ -32,35 +32,38 @@ pub fn is_our_stream(destination_arn: &str, stream_name: &str) -> bool {
 /// The stage must exist; a clear error names whichever of REST API and stage is missing.
 pub async fn require_stage(
     clients: &AwsClients,
-    p: &Pipeline,
+    stage: StageRef<'_>,
 ) -> Result<apigateway::Stage, Diagnostics> {
-    stage::find_or_say(clients, &p.rest_api_id, &p.stage_name, true).await
+    stage::find_or_say(clients, stage.rest_api_id, stage.stage_name, true).await
 }
 
-/// Points the stage's access logs at the stream with the pipeline's format.
+/// Points the stage's access logs at the stream `stream_arn` with `format`, as the stage is to
+/// hold it.
 pub async fn point_stage(
     clients: &AwsClients,
-    p: &Pipeline,
+    stage: StageRef<'_>,
     stream_arn: &str,
+    format: String,
     cancel: &CancellationToken,
 ) -> Result<(), Diagnostics> {
     let log = AccessLog {
         destination_arn: stream_arn.to_owned(),
-        format: p.stage_format(),
+        format,
     };
-    stage_log::point(clients, &p.stage_ref(), &log, cancel).await
+    stage_log::point(clients, &stage, &log, cancel).await
 }
 
 /// Gives the stage back what it had before the pipeline (see [`stage_log::release`]), if it
-/// still points at this pipeline's stream.
+/// still points at the pipeline's stream `stream_name`.
 pub async fn release_stage(
     clients: &AwsClients,
-    p: &Pipeline,
+    stage: StageRef<'_>,
+    stream_name: &str,
     earlier: Option<&Earlier>,
     cancel: &CancellationToken,
 ) -> Result<Option<Diagnostic>, WaitError> {
-    let ours = |arn: &str| is_our_stream(arn, &p.delivery_stream_name);
-    stage_log::release(clients, &p.stage_ref(), &ours, earlier, cancel).await
+    let ours = |arn: &str| is_our_stream(arn, stream_name);
+    stage_log::release(clients, &stage, &ours, earlier, cancel).await
 }
 
 /// The id of the pipeline that made stream `name`, from its owner tag (a create still running
@@ -70,32 +73,32 @@ pub async fn stream_owner(clients: &AwsClients, name: &str) -> Result<Option<Str
     Ok(tags.and_then(|t| Claim::of(&t).id().map(str::to_owned)))
 }
 
-/// Whether the objects of pipeline `other` were left by a create that died (see
-/// `stream_parts::stream::abandoned`).
+/// Whether the objects of pipeline `other`, whose stream is `stream_name`, were left by a
+/// create that died (see `stream_parts::stream::abandoned`).
 pub async fn abandoned(
     clients: &AwsClients,
-    p: &Pipeline,
+    stream_name: &str,
     other: &str,
 ) -> Result<bool, Diagnostics> {
-    stream::abandoned(clients, OWNER, &p.delivery_stream_name, other).await
+    stream::abandoned(clients, OWNER, stream_name, other).await
 }
 
-/// Pipeline `p`, instance `id`, as the shared stream steps take it.
-pub fn owner<'a>(p: &'a Pipeline, id: &'a str) -> Owner<'a> {
+/// Instance `id` of the pipeline on `stage`, as the shared stream steps take it.
+pub fn owner<'a>(stage: StageRef<'a>, id: &'a str) -> Owner<'a> {
     Owner {
         kind: OWNER,
         id,
-        taken: Box::new(move |what, other, attr| taken_by_other(what, other, p, attr)),
+        taken: Box::new(move |what, other, attr| taken_by_other(what, other, stage, attr)),
         name_taken_hint: format!(
             "Choose another delivery_stream_name, or import the stage (`terraform import <address> {}`) \
              to point it at that stream without changing the stream.",
-            p.id()
+            stage.id()
         ),
     }
 }
 
-/// The error for an object that belongs to another pipeline instance.
-pub fn taken_by_other(what: &str, other: &str, p: &Pipeline, attr: &str) -> Diagnostics {
+/// The error for an object that belongs to another pipeline instance, on `stage`.
+pub fn taken_by_other(what: &str, other: &str, stage: StageRef<'_>, attr: &str) -> Diagnostics {
     failed_at(
         &[attr],
         "Stage already has a pipeline",
@@ -109,14 +112,15 @@ pub fn taken_by_other(what: &str, other: &str, p: &Pipeline, attr: &str) -> Diag
              apply again once it is gone. If this is \
              a replacement with `create_before_destroy`, remove that setting: the default order \
              (destroy, then create) gives the stage back its earlier settings and takes it again.",
-            p.stage_name,
-            p.rest_api_id,
-            p.id()
+            stage.stage_name,
+            stage.rest_api_id,
+            stage.id()
         ),
     )
 }
 
-/// Decides whether pipeline `id` may take the stage, and finds what the stage had before any
+/// Decides whether pipeline `id`, whose stream is `stream_name`, may take the stage (`at`, as
+/// found: `found`), and finds what the stage had before any
 /// pipeline: the stage's current settings, or, when it points at the stream of a create that
 /// died, that stream's record. A stage that delivers to another live pipeline's stream is
 /// refused, a `create_before_destroy` replacement's predecessor included: Terraform tells a
@@ -125,11 +129,12 @@ pub fn taken_by_other(what: &str, other: &str, p: &Pipeline, attr: &str) -> Diag
 /// told from a second resource on the stage.
 pub async fn resolve_stage(
     clients: &AwsClients,
-    p: &Pipeline,
+    at: StageRef<'_>,
+    stream_name: &str,
     id: &str,
-    stage: &apigateway::Stage,
+    found: &apigateway::Stage,
 ) -> Result<Earlier, Diagnostics> {
-    if let Some((other, _)) = stage_claim::claim_of(&stage.tags) {
+    if let Some((other, _)) = stage_claim::claim_of(&found.tags) {
         return Err(failed_at(
             &[STAGE_NAME],
             "Stage already claimed",
@@ -137,12 +142,12 @@ pub async fn resolve_stage(
                 "Stage {:?} of REST API {:?} is held by the apigw_stage_access_log with attachment_id {other:?}. \
                  A stage has one access-log destination, and this provider never takes what another of its \
                  resources holds: destroy that attachment first, or point it at this pipeline's stream instead.",
-                p.stage_name, p.rest_api_id
+                at.stage_name, at.rest_api_id
             ),
         ));
     }
     let current = Earlier {
-        access_log: stage.access_log.clone(),
+        access_log: found.access_log.clone(),
     };
     let Some(other_stream) = current
         .access_log
@@ -166,19 +171,14 @@ pub async fn resolve_stage(
     if other == id {
         return Ok(record());
     }
-    let died = matches!(claim, Claim::Creating(_)) && other_stream == p.delivery_stream_name;
-    if died && abandoned(clients, p, other).await? {
+    let died = matches!(claim, Claim::Creating(_)) && other_stream == stream_name;
+    if died && abandoned(clients, stream_name, other).await? {
         return Ok(record());
     }
     Err(taken_by_other(
         &format!("The stage logs to stream {other_stream:?}, which"),
         other,
-        p,
+        at,
         STAGE_NAME,
     ))
-}
-
-/// The provider-owned role's name for this pipeline.
-pub fn owned_role_name(clients: &AwsClients, p: &Pipeline) -> String {
-    role::owned_role_name(clients, &p.parts())
 }

@@ -76,7 +76,7 @@ async fn steps_of_update(
             return Err(steps::taken_by_other(
                 &format!("Stream {:?}", p.delivery_stream_name),
                 other,
-                p,
+                p.stage_ref(),
                 DELIVERY_STREAM_NAME,
             ));
         }
@@ -95,19 +95,21 @@ async fn steps_of_update(
     //    destroy gives back, recorded before the stage is changed.
     let mut stage = None;
     if p.enabled && !before.enabled {
-        let found = steps::require_stage(clients, p).await?;
+        let at = p.stage_ref();
+        let stream_name = &p.delivery_stream_name;
+        let found = steps::require_stage(clients, at).await?;
         let pointed = found
             .access_log
             .as_ref()
-            .is_some_and(|l| steps::is_our_stream(&l.destination_arn, &p.delivery_stream_name));
+            .is_some_and(|l| steps::is_our_stream(&l.destination_arn, stream_name));
         if !pointed {
-            earlier = steps::resolve_stage(clients, p, &id, &found).await?;
+            earlier = steps::resolve_stage(clients, at, stream_name, &id, &found).await?;
         }
         stage = Some(found);
     }
     cache.earlier = Some(earlier.clone());
     // The record may take more tags than the plan could count: refused before any change.
-    check_tag_room(p, &id, &earlier)?;
+    check_tag_room(&p.settings.tags_all, &id, &earlier)?;
 
     // 2. A new bucket or key is checked as on create (a missing bucket is refused), and so is
     //    the bucket when an owned role is to be made again: its region is needed to write the
@@ -140,7 +142,7 @@ async fn steps_of_update(
     //    and stream of its error logging (made again, or retagged, if changed outside
     //    Terraform).
     let parts = p.parts();
-    let owner = steps::owner(p, &id);
+    let owner = steps::owner(p.stage_ref(), &id);
     if let Err(errors) = catalog_table::ensure(clients, &parts, &owner).await {
         drop(owner);
         p.settings.catalog = before.settings.catalog.clone();
@@ -156,7 +158,7 @@ async fn steps_of_update(
     // 3b. The role: keep the owned one (rewriting its policy if the bucket or key moved), make
     //    one (again, if it was deleted outside Terraform) if the configuration brings none, or
     //    switch to the one brought.
-    let owned_name = steps::owned_role_name(clients, p);
+    let owned_name = role::owned_role_name(clients, &parts);
     let mut retire_owned: Option<String> = None;
     let mut role_made = None;
     let role_arn = match &p.settings.role_arn {
@@ -243,24 +245,27 @@ async fn steps_of_update(
     }
 
     // 6. The stage.
+    let at = p.stage_ref();
+    let stream_name = &p.delivery_stream_name;
     if p.enabled {
         let stage = match stage {
             Some(s) => s,
-            None => steps::require_stage(clients, p).await?,
+            None => steps::require_stage(clients, at).await?,
         };
+        let format = p.stage_format();
         let pointed = stage.access_log.as_ref().is_some_and(|l| {
-            steps::is_our_stream(&l.destination_arn, &p.delivery_stream_name)
-                && l.format == p.stage_format()
+            steps::is_our_stream(&l.destination_arn, stream_name) && l.format == format
         });
         if !pointed {
             // Repointed outside Terraform: the record stays what the stage had before the
             // pipeline; only another pipeline's claim stops the repair.
-            steps::resolve_stage(clients, p, &id, &stage).await?;
-            steps::point_stage(clients, p, &stream_arn, &ctx.cancel).await?;
+            steps::resolve_stage(clients, at, stream_name, &id, &stage).await?;
+            steps::point_stage(clients, at, &stream_arn, format, &ctx.cancel).await?;
         }
-    } else if let Some(warning) = steps::release_stage(clients, p, Some(&earlier), &ctx.cancel)
-        .await
-        .map_err(|e| failed("Cannot detach the stage from the stream", e))?
+    } else if let Some(warning) =
+        steps::release_stage(clients, at, stream_name, Some(&earlier), &ctx.cancel)
+            .await
+            .map_err(|e| failed("Cannot detach the stage from the stream", e))?
     {
         warnings.push(warning);
     }
@@ -311,18 +316,21 @@ async fn update_foreign(
         ));
     }
     cache.foreign_stream = true;
+    let at = p.stage_ref();
     if p.enabled {
-        let stage = steps::require_stage(clients, p).await?;
+        let stage = steps::require_stage(clients, at).await?;
+        let format = p.stage_format();
         let pointed = stage
             .access_log
             .as_ref()
-            .is_some_and(|l| l.destination_arn == current.arn && l.format == p.stage_format());
+            .is_some_and(|l| l.destination_arn == current.arn && l.format == format);
         if !pointed {
-            steps::point_stage(clients, p, &current.arn, &ctx.cancel).await?;
+            steps::point_stage(clients, at, &current.arn, format, &ctx.cancel).await?;
         }
-    } else if let Some(warning) = steps::release_stage(clients, p, None, &ctx.cancel)
-        .await
-        .map_err(|e| failed("Cannot detach the stage from the stream", e))?
+    } else if let Some(warning) =
+        steps::release_stage(clients, at, &p.delivery_stream_name, None, &ctx.cancel)
+            .await
+            .map_err(|e| failed("Cannot detach the stage from the stream", e))?
     {
         warnings.push(warning);
     }
