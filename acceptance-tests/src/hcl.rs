@@ -303,9 +303,10 @@ pub fn pipeline_to(name: &str, api: &str, stage: &str, s3: Block) -> Block {
 }
 
 /// `s3` (an object, such as [`s3`]'s) extended for a partitioned stream: a prefix naming both
-/// partition keys, an error prefix, and a buffer of `buffering_size_mib`. Dynamic partitioning
-/// needs both prefixes and a buffer of at least 64 MiB (Amazon Data Firehose Developer Guide,
-/// "Dynamic partitioning in Amazon Data Firehose"); a test passes less to see that refused.
+/// partition keys, an error prefix, and a buffer of `buffering_size_mib`. A partitioned stream
+/// needs both prefixes and a buffer of at least 64 MiB (the provider's
+/// `stream_parts::partitioning::MIN_BUFFER_MIB` says where that comes from); a test passes
+/// less to see it refused.
 pub fn partitioned_s3(s3: Block, buffering_size_mib: u32) -> Block {
     s3.string(
         "prefix",
