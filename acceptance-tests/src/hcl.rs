@@ -76,8 +76,6 @@ fn key(name: &str) -> String {
 enum Item {
     Attr(String, Value),
     Block(Block),
-    /// Lines kept as written, with their own indentation.
-    Raw(String),
 }
 
 /// One block of configuration (`resource`, `data`, `provider`, `import`, `moved`,
@@ -203,15 +201,6 @@ impl Block {
         self
     }
 
-    /// Lines as written, with their own indentation: text a test splices in as it is.
-    pub fn lines(mut self, text: &str) -> Block {
-        let text = text.trim_matches('\n');
-        if !text.trim().is_empty() {
-            self.items.push(Item::Raw(text.to_owned()));
-        }
-        self
-    }
-
     /// Every item of `other` appended to this body: the extra attributes a test passes to a
     /// helper that builds the rest.
     pub fn with(mut self, other: Block) -> Block {
@@ -257,7 +246,6 @@ impl Block {
                     out.push_str(&pad);
                     nested.write(indent + 1, out);
                 }
-                Item::Raw(text) => out.push_str(text),
             }
             out.push('\n');
         }
@@ -314,6 +302,44 @@ pub fn pipeline_to(name: &str, api: &str, stage: &str, s3: Block) -> Block {
         .object_attr("s3", s3)
 }
 
+/// `s3` (an object, such as [`s3`]'s) extended for a partitioned stream: a prefix naming both
+/// partition keys, an error prefix, and a buffer of `buffering_size_mib`. A partitioned stream
+/// needs both prefixes and a buffer of at least 64 MiB (the provider's
+/// `stream_parts::partitioning::MIN_BUFFER_MIB` says where that comes from); a test passes
+/// less to see it refused.
+pub fn partitioned_s3(s3: Block, buffering_size_mib: u32) -> Block {
+    s3.string(
+        "prefix",
+        "logs/api_id=!{partitionKeyFromQuery:api_id}/stage=!{partitionKeyFromQuery:stage}/",
+    )
+    .string(
+        "error_output_prefix",
+        "errors/!{firehose:error-output-type}/",
+    )
+    .expr("buffering_size_mib", &buffering_size_mib.to_string())
+}
+
+/// `locals { stages = { "<api>/<stage>" = { api = ..., stage = ... } ... } }`: the map
+/// [`stage_access_logs_into`] iterates.
+pub fn stages_local(stages: &[(String, String)]) -> Block {
+    let map = stages.iter().fold(Block::object(), |map, (api, stage)| {
+        let entry = Block::object().string("api", api).string("stage", stage);
+        map.object_attr(&format!("{api}/{stage}"), entry)
+    });
+    Block::new("locals").object_attr("stages", map)
+}
+
+/// `apigw_stage_access_log.s`, one per entry of [`stages_local`], each pointed at the stream
+/// `stream` (an address) in that stream's format.
+pub fn stage_access_logs_into(stream: &str) -> Block {
+    Block::resource("apigw_stage_access_log", "s")
+        .for_each("local.stages")
+        .expr("rest_api_id", "each.value.api")
+        .expr("stage_name", "each.value.stage")
+        .expr("destination_arn", &format!("{stream}.arn"))
+        .expr("format", &format!("{stream}.format"))
+}
+
 /// A CLI configuration installing providers from the filesystem mirror at `path`; only
 /// `include` from there when it names any.
 pub fn filesystem_mirror_config(path: &str, include: &[&str]) -> String {
@@ -329,19 +355,6 @@ pub fn filesystem_mirror_config(path: &str, include: &[&str]) -> String {
 /// configuration.
 pub fn offline_pipeline() -> String {
     pipeline("p", "abc123defg", "prod", "arn:aws:s3:::some-bucket").render()
-}
-
-/// One pipeline resource `name` for `api`/`stage`; `extra`, raw lines, goes inside the
-/// resource, after `s3`. For the tests that still pass their arguments as text; new ones
-/// extend [`pipeline`] instead.
-pub fn pipeline_hcl(name: &str, api: &str, stage: &str, bucket_arn: &str, extra: &str) -> String {
-    let text = pipeline(name, api, stage, bucket_arn).render();
-    let extra = extra.trim_matches('\n');
-    if extra.trim().is_empty() {
-        return text;
-    }
-    let body = text.strip_suffix("}\n").expect("a block ends with a brace");
-    format!("{body}{extra}\n}}\n")
 }
 
 #[cfg(test)]
@@ -418,22 +431,20 @@ resource "apigw_access_log_pipeline" "p" {
     }
 
     #[test]
-    fn pipeline_hcl_splices_raw_extra_lines_inside_the_resource() {
-        let text = pipeline_hcl(
-            "x",
-            "api",
-            "prod",
-            "arn:aws:s3:::b",
-            "\n  format = \"clf\"\n",
-        );
+    fn the_stage_map_quotes_its_keys_and_the_attachments_iterate_it() {
+        let stages = [("a1".to_owned(), "prod".to_owned())];
+        let text = render_all(&[stages_local(&stages), stage_access_logs_into("x.s")]);
         assert!(
-            text.ends_with("    bucket_arn = \"arn:aws:s3:::b\"\n  }\n  format = \"clf\"\n}\n"),
+            text.starts_with(
+                "\nlocals {\n  stages = {\n    \"a1/prod\" = {\n      api = \"a1\"\n      stage = \"prod\"\n    }\n  }\n}\n"
+            ),
             "{text}"
         );
-        assert_eq!(
-            pipeline_hcl("x", "a", "s", "b", ""),
-            pipeline("x", "a", "s", "b").render()
-        );
+        assert!(text.contains("  for_each = local.stages\n"), "{text}");
+        assert!(text.contains("  destination_arn = x.s.arn\n  format = x.s.format\n"));
+        let s3 = partitioned_s3(Block::object(), 32).render();
+        assert!(s3.contains("  prefix = \"logs/api_id=!{partitionKeyFromQuery:api_id}/"));
+        assert!(s3.ends_with("  buffering_size_mib = 32\n}\n"), "{s3}");
     }
 
     #[test]

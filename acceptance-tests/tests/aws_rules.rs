@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use acceptance_tests::proxy::{Condition, Outcome, Proxy, ProxyConfig};
 use acceptance_tests::{
-    Aws, TfDir, TfOutput, assert_nothing_left, aws, block_on, moto, provider_block, real_aws,
-    serial,
+    Aws, Block, TfDir, TfOutput, assert_nothing_left, aws, block_on, config, moto, pipeline,
+    real_aws, serial,
 };
 use aws_sdk_firehose::error::ProvideErrorMetadata;
 use aws_sdk_firehose::types::{
@@ -626,7 +626,7 @@ fn account_conditions_are_answered_as_aws_answers_them_and_are_not_breaches() {
 
 /// A working directory with one REST API deployed to `prod`, a bucket and `extra` inside the
 /// pipeline resource, initialised.
-fn workspace(extra: &str) -> (TfDir, Aws, String) {
+fn workspace(extra: Block) -> (TfDir, Aws, String) {
     let tf = TfDir::new();
     let (fixtures, api, bucket) = block_on(async {
         let fixtures = aws().await;
@@ -634,24 +634,15 @@ fn workspace(extra: &str) -> (TfDir, Aws, String) {
         let bucket = fixtures.create_bucket("rules-logs").await;
         (fixtures, api, bucket)
     });
-    tf.write(
-        "main.tf",
-        provider_block()
-            + &format!(
-                r#"
-resource "apigw_access_log_pipeline" "x" {{
-  rest_api_id = "{api}"
-  stage_name  = "{STAGE}"
-  s3 = {{
-    bucket_arn = "arn:aws:s3:::{bucket}"
-  }}
-{extra}
-}}
-"#
-            ),
-    );
+    let pipeline = pipeline("x", &api, STAGE, &format!("arn:aws:s3:::{bucket}")).with(extra);
+    tf.write("main.tf", config([&pipeline]));
     tf.init().success();
     (tf, fixtures, api)
+}
+
+/// `timeouts = { <operation> = "1s" }`, for a [`workspace`] pipeline.
+fn timeouts(operation: &str) -> Block {
+    Block::object().object_attr("timeouts", Block::object().string(operation, "1s"))
 }
 
 /// `terraform <command> -auto-approve` with the provider pointed at the proxy.
@@ -689,7 +680,7 @@ fn destroy_waits_for_a_stream_still_creating_instead_of_deleting_it() {
         return;
     }
     // The create gives up while the stream is still CREATING, so destroy meets it there.
-    let (tf, fixtures, _) = workspace("  timeouts = {\n    create = \"1s\"\n  }");
+    let (tf, fixtures, _) = workspace(timeouts("create"));
     // Roles usable at once, so the stream is made before the create gives up.
     let proxy = Proxy::start(
         ProxyConfig::realistic()
@@ -710,7 +701,7 @@ fn destroy_of_a_finished_pipeline_deletes_the_stream_without_describing_it_first
     }
     // A finished create saw the stream ACTIVE, so destroy need not ask Firehose again: the
     // only DescribeDeliveryStream before the delete is the refresh's.
-    let (tf, fixtures, _) = workspace("");
+    let (tf, fixtures, _) = workspace(Block::object());
     let proxy = Proxy::start(ProxyConfig::realistic().iam_lag(Duration::ZERO));
     through(&proxy, &tf, "apply").success();
     let applied = proxy.events().len();
@@ -738,7 +729,7 @@ fn a_delete_firehose_gives_up_on_is_reported_and_forced() {
     if skipped_on_real_aws() {
         return;
     }
-    let (tf, fixtures, _) = workspace("");
+    let (tf, fixtures, _) = workspace(Block::object());
     let proxy = Proxy::start(ProxyConfig::realistic().fail_deletes());
     through(&proxy, &tf, "apply").success();
     // API Gateway made its service-linked role for the account's first Firehose destination.
@@ -765,7 +756,7 @@ fn the_owned_role_is_deleted_even_when_the_stream_outlasts_the_delete_timeout() 
     if skipped_on_real_aws() {
         return;
     }
-    let (tf, fixtures, _) = workspace("  timeouts = {\n    delete = \"1s\"\n  }");
+    let (tf, fixtures, _) = workspace(timeouts("delete"));
     let proxy = Proxy::start(ProxyConfig::realistic().deleting_phase(Duration::from_secs(8)));
     through(&proxy, &tf, "apply").success();
     let out = through(&proxy, &tf, "destroy").failure();
@@ -783,7 +774,7 @@ fn an_account_at_its_stream_quota_is_told_at_once() {
     if skipped_on_real_aws() {
         return;
     }
-    let (tf, fixtures, _) = workspace("");
+    let (tf, fixtures, _) = workspace(Block::object());
     // Roles usable at once, so every CreateDeliveryStream meets the quota.
     let proxy = Proxy::start(
         ProxyConfig::realistic()
@@ -804,7 +795,7 @@ fn destroy_turns_logging_off_when_the_earlier_destination_cannot_be_restored() {
     if skipped_on_real_aws() {
         return;
     }
-    let (tf, fixtures, api) = workspace("");
+    let (tf, fixtures, api) = workspace(Block::object());
     let log_group = "arn:aws:logs:us-east-1:123456789012:log-group:earlier";
     block_on(fixtures.set_stage_access_log(&api, STAGE, log_group, "$context.requestId"));
     // The account's CloudWatch Logs role setting was removed while the pipeline existed.
@@ -834,7 +825,7 @@ fn importing_from_a_missing_rest_api_says_the_rest_api_is_missing() {
     if skipped_on_real_aws() {
         return;
     }
-    let (tf, _fixtures, _) = workspace("");
+    let (tf, _fixtures, _) = workspace(Block::object());
     let proxy = Proxy::start(ProxyConfig::realistic());
     let out = tf.tf_env(
         &[
@@ -856,7 +847,7 @@ fn a_caller_who_may_not_create_the_service_linked_role_is_told_what_to_allow() {
     if skipped_on_real_aws() {
         return;
     }
-    let (tf, fixtures, _) = workspace("");
+    let (tf, fixtures, _) = workspace(Block::object());
     let proxy = Proxy::start(ProxyConfig::realistic().deny_service_linked_role());
     let out = through(&proxy, &tf, "apply").failure();
     assert_says(

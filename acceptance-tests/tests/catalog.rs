@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use acceptance_tests::proxy::{Proxy, ProxyConfig};
 use acceptance_tests::{
-    TfDir, assert_contains, assert_nothing_left, aws, block_on, contract_proxy, provider_block,
-    real_aws,
+    Block, TfDir, assert_contains, assert_nothing_left, aws, block_on, config, contract_proxy,
+    pipeline, pipeline_to, real_aws, s3,
 };
 use aws_sdk_glue::types::{DatabaseInput, TableInput};
 
@@ -52,18 +52,15 @@ impl Fixture {
     }
 
     /// Writes the pipeline with `extra` inside it (its `catalog` and more).
-    fn write(&self, extra: &str) {
+    fn write(&self, extra: Block) {
         let bucket_arn = format!("arn:aws:s3:::{}", self.bucket);
-        let hcl = provider_block()
-            + &acceptance_tests::pipeline_hcl("x", &self.api, "prod", &bucket_arn, extra);
+        let hcl = config(&[pipeline("x", &self.api, "prod", &bucket_arn).with(extra)]);
         self.tf.write("main.tf", hcl);
     }
 
-    fn catalog(&self, table: &str, more: &str) -> String {
-        format!(
-            "  catalog = {{\n    database = \"{}\"\n    table = \"{table}\"\n{more}  }}\n",
-            self.database
-        )
+    /// `catalog = { database, table }` in this fixture's database, as extra attributes.
+    fn catalog(&self, table: &str) -> Block {
+        Block::object().object_attr("catalog", catalog(&self.database, table))
     }
 
     fn stream(&self) -> String {
@@ -106,6 +103,20 @@ fn skipped_on_real_aws() -> bool {
         eprintln!("skipped: these tests make Glue databases of their own in the emulator");
     }
     real_aws()
+}
+
+/// The object of `catalog = { database, table }`, to extend (`parquet`).
+fn catalog(database: &str, table: &str) -> Block {
+    Block::object()
+        .string("database", database)
+        .string("table", table)
+}
+
+/// An `s3` object Parquet conversion accepts: uncompressed, buffering 64 MiB.
+fn parquet_s3(bucket_arn: &str) -> Block {
+    s3(bucket_arn)
+        .string("compression", "UNCOMPRESSED")
+        .expr("buffering_size_mib", "64")
 }
 
 fn parameters(t: &aws_sdk_glue::types::Table) -> BTreeMap<String, String> {
@@ -185,8 +196,12 @@ fn each_preset_gets_its_table_and_destroy_deletes_it() {
         ),
     ];
     for (i, (preset, library, classification, first)) in cases.iter().enumerate() {
-        let format = format!("  format = provider::apigw::log_format(\"{preset}\")\n");
-        f.write(&(format + &f.catalog("access_logs", "")));
+        let format = format!("provider::apigw::log_format(\"{preset}\")");
+        f.write(
+            Block::object()
+                .expr("format", &format)
+                .with(f.catalog("access_logs")),
+        );
         if i == 0 {
             f.tf.init().success();
         }
@@ -268,7 +283,7 @@ fn drift_on_the_table_is_seen_and_repaired() {
         return;
     }
     let f = Fixture::new("catalog-drift");
-    f.write(&f.catalog("drifting", ""));
+    f.write(f.catalog("drifting"));
     f.tf.init().success();
     f.tf.apply().success();
     let made = f.table("drifting").expect("made");
@@ -333,7 +348,7 @@ fn drift_on_the_table_is_seen_and_repaired() {
     f.tf.assert_plan_empty();
 
     // Moved to another name: the new one is made, the old one deleted.
-    f.write(&f.catalog("moved", ""));
+    f.write(f.catalog("moved"));
     f.tf.apply().success();
     assert!(f.table("moved").is_some());
     assert!(f.table("drifting").is_none(), "the old table is deleted");
@@ -363,7 +378,7 @@ fn a_table_that_is_not_the_providers_is_refused() {
             .await
             .expect("create_table");
     });
-    f.write(&f.catalog("theirs", ""));
+    f.write(f.catalog("theirs"));
     f.tf.init().success();
     let out = f.tf.apply().failure();
     assert_contains(&out.stderr, "Glue table name taken");
@@ -374,10 +389,10 @@ fn a_table_that_is_not_the_providers_is_refused() {
 
     // Moving a pipeline's table onto theirs is refused too, and the state keeps the table the
     // pipeline has, so destroy still deletes it.
-    f.write(&f.catalog("ours", ""));
+    f.write(f.catalog("ours"));
     f.tf.apply().success();
     assert!(f.table("ours").is_some());
-    f.write(&f.catalog("theirs", ""));
+    f.write(f.catalog("theirs"));
     let out = f.tf.apply().failure();
     assert_contains(&out.stderr, "Glue table name taken");
     assert_eq!(f.tf.state_resource(ADDR)["catalog"]["table"], "ours");
@@ -405,67 +420,69 @@ fn bad_catalog_input_is_refused_at_plan_without_aws_calls() {
     let tf = TfDir::new();
     let proxy = Proxy::start(ProxyConfig::new());
     let endpoint = proxy.endpoint();
-    let pipeline = |extra: &str| {
-        provider_block()
-            + &acceptance_tests::pipeline_hcl("x", "abc123defg", "prod", "arn:aws:s3:::b", extra)
-    };
-    let uncompressed = "  s3 = {\n    bucket_arn = \"arn:aws:s3:::b\"\n    compression = \"UNCOMPRESSED\"\n    buffering_size_mib = 64\n    PREFIX  }\n";
-    let with_s3 = |prefix: &str, catalog: &str| {
-        let s3 = uncompressed.replace("PREFIX", prefix);
-        provider_block()
-            + &format!(
-                "resource \"apigw_access_log_pipeline\" \"x\" {{\n  rest_api_id = \"abc123defg\"\n  stage_name = \"prod\"\n{s3}{catalog}}}\n"
-            )
-    };
+    let bucket = "arn:aws:s3:::b";
+    let pipeline =
+        |s3: Block, extra: Block| config(&[pipeline_to("x", "abc123defg", "prod", s3).with(extra)]);
+    let with_catalog = |catalog: Block| Block::object().object_attr("catalog", catalog);
+    let db_t = || catalog("db", "t");
     let cases: Vec<(String, &str)> = vec![
         (
-            pipeline("  catalog = {\n    database = \"db\"\n    table = \"Access-Logs\"\n  }\n"),
+            pipeline(s3(bucket), with_catalog(catalog("db", "Access-Logs"))),
             "catalog.table",
         ),
         (
-            pipeline("  catalog = {\n    database = \"Db\"\n    table = \"t\"\n  }\n"),
+            pipeline(s3(bucket), with_catalog(catalog("Db", "t"))),
             "catalog.database",
         ),
         (
-            with_s3(
-                "",
-                "  format = provider::apigw::log_format(\"clf\")\n  catalog = {\n    database = \"db\"\n    table = \"t\"\n    parquet = true\n  }\n",
+            pipeline(
+                parquet_s3(bucket),
+                Block::object()
+                    .expr("format", "provider::apigw::log_format(\"clf\")")
+                    .with(with_catalog(db_t().expr("parquet", "true"))),
             ),
             "catalog.parquet",
         ),
         (
-            pipeline(
-                "  catalog = {\n    database = \"db\"\n    table = \"t\"\n    parquet = true\n  }\n",
-            ),
+            pipeline(s3(bucket), with_catalog(db_t().expr("parquet", "true"))),
             "s3.compression",
         ),
         (
-            pipeline(
-                "  catalog = {\n    database = \"db\"\n    table = \"t\"\n    parquet = true\n  }\n",
-            ),
+            pipeline(s3(bucket), with_catalog(db_t().expr("parquet", "true"))),
             "s3.buffering_size_mib",
         ),
         (
-            with_s3(
-                "prefix = \"logs/!{firehose:random-string}/\"\n    error_output_prefix = \"e/!{firehose:error-output-type}/\"\n",
-                "  catalog = {\n    database = \"db\"\n    table = \"t\"\n  }\n",
+            pipeline(
+                parquet_s3(bucket)
+                    .string("prefix", "logs/!{firehose:random-string}/")
+                    .string("error_output_prefix", "e/!{firehose:error-output-type}/"),
+                with_catalog(db_t()),
             ),
             "s3.prefix",
         ),
         (
             pipeline(
-                "  format = \"{\\\"requestId\\\":\\\"$context.requestId\\\",\\\"who\\\":{\\\"ip\\\":\\\"$context.identity.sourceIp\\\"}}\"\n  catalog = {\n    database = \"db\"\n    table = \"t\"\n  }\n",
+                s3(bucket),
+                Block::object()
+                    .string(
+                        "format",
+                        r#"{"requestId":"$context.requestId","who":{"ip":"$context.identity.sourceIp"}}"#,
+                    )
+                    .with(with_catalog(db_t())),
             ),
             "format",
         ),
         (
             pipeline(
-                "  format = \"$context.requestId$context.status\"\n  catalog = {\n    database = \"db\"\n    table = \"t\"\n  }\n",
+                s3(bucket),
+                Block::object()
+                    .string("format", "$context.requestId$context.status")
+                    .with(with_catalog(db_t())),
             ),
             "format",
         ),
     ];
-    tf.write("main.tf", pipeline(""));
+    tf.write("main.tf", pipeline(s3(bucket), Block::object()));
     tf.init().success();
     let mut problems = Vec::new();
     for (hcl, attribute) in &cases {
@@ -501,16 +518,11 @@ fn parquet_conversion_names_the_table_and_the_role() {
         return;
     }
     let f = Fixture::new("catalog-parquet");
-    let s3 = format!(
-        "  s3 = {{\n    bucket_arn = \"arn:aws:s3:::{}\"\n    compression = \"UNCOMPRESSED\"\n    buffering_size_mib = 64\n  }}\n",
-        f.bucket
-    );
-    let hcl = provider_block()
-        + &format!(
-            "resource \"apigw_access_log_pipeline\" \"x\" {{\n  rest_api_id = \"{}\"\n  stage_name = \"prod\"\n{s3}{}}}\n",
-            f.api,
-            f.catalog("parquet_logs", "    parquet = true\n")
-        );
+    let bucket_arn = format!("arn:aws:s3:::{}", f.bucket);
+    let parquet = catalog(&f.database, "parquet_logs").expr("parquet", "true");
+    let hcl =
+        config(&[pipeline_to("x", &f.api, "prod", parquet_s3(&bucket_arn))
+            .object_attr("catalog", parquet)]);
     f.tf.write("main.tf", hcl);
     f.tf.init().success();
     f.tf.apply().success();

@@ -11,7 +11,8 @@ use std::process::Command;
 use acceptance_tests::logs_query::{self, create_database, query_rows, venv_python};
 use acceptance_tests::records::{Request, put_records, render, sample_requests};
 use acceptance_tests::{
-    Aws, TfDir, aws, block_on, emulator_only, moto, provider_block, serial, workspace_root,
+    Aws, Block, TfDir, aws, block_on, config, emulator_only, moto, pipeline_to, s3, serial,
+    workspace_root,
 };
 use aws_sdk_firehose::types::{CompressionFormat, ExtendedS3DestinationConfiguration};
 use aws_sdk_glue::types::{Column, SerDeInfo, StorageDescriptor, TableInput};
@@ -126,45 +127,47 @@ fn every_preset_and_compression_reads_back_record_by_record() {
     let bucket_arn = format!("arn:aws:s3:::{bucket}");
     block_on(create_database(&block_on(logs_query::glue()), DATABASE));
 
-    // (resource name = table name, REST API, preset, compression, prefix lines of `s3`)
-    let mut cases: Vec<(String, String, &str, &str, String)> = Vec::new();
+    // (resource name = table name, REST API, preset, compression, the prefixes of `s3`)
+    let mut cases: Vec<(String, String, &str, &str, Block)> = Vec::new();
     for (preset, _) in PRESETS {
         for compression in ["GZIP", "UNCOMPRESSED"] {
             let name = format!("{preset}_{}", compression.to_lowercase());
-            let prefix = format!("    prefix      = \"logs/{name}/\"");
+            let prefix = Block::object().string("prefix", &format!("logs/{name}/"));
             cases.push((name, String::new(), preset, compression, prefix));
         }
     }
+    let dated = Block::object()
+        .string(
+            "prefix",
+            "dated/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/",
+        )
+        .string("error_output_prefix", "errors/!{firehose:error-output-type}/");
     cases.push((
         "json_dated".to_owned(),
         String::new(),
         "json",
         "GZIP",
-        "    prefix              = \"dated/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/\"\n    error_output_prefix = \"errors/!{firehose:error-output-type}/\"".to_owned(),
+        dated,
     ));
-    let mut hcl = provider_block();
+    let mut pipelines = Vec::new();
     for (name, api, preset, compression, prefix) in &mut cases {
         *api = block_on(aws.rest_api_with_stage(&format!("q-{name}"), "prod"));
-        hcl.push_str(&format!(
-            r#"
-resource "apigw_access_log_pipeline" "{name}" {{
-  rest_api_id = "{api}"
-  stage_name  = "prod"
-  format      = provider::apigw::log_format("{preset}")
-  s3 = {{
-    bucket_arn  = "{bucket_arn}"
-    compression = "{compression}"
-{prefix}
-  }}
-  catalog = {{
-    database = "{DATABASE}"
-    table    = "{name}"
-  }}
-}}
-"#
-        ));
+        let s3 = s3(&bucket_arn)
+            .string("compression", compression)
+            .with(prefix.clone());
+        let catalog = Block::object()
+            .string("database", DATABASE)
+            .string("table", name);
+        pipelines.push(
+            pipeline_to(name, api, "prod", s3)
+                .expr(
+                    "format",
+                    &format!("provider::apigw::log_format(\"{preset}\")"),
+                )
+                .object_attr("catalog", catalog),
+        );
     }
-    tf.write("main.tf", &hcl);
+    tf.write("main.tf", config(&pipelines));
     tf.init().success();
     tf.apply().success();
     tf.assert_plan_empty();

@@ -10,35 +10,45 @@ use std::collections::{BTreeMap, BTreeSet};
 use acceptance_tests::logs_query::{self, create_database, query_rows};
 use acceptance_tests::records::{put_records, render, sample_request};
 use acceptance_tests::{
-    Block, TfDir, assert_contains, assert_nothing_left, aws, block_on, provider_block,
+    Block, TfDir, assert_contains, assert_nothing_left, aws, block_on, config, pipeline, s3,
+    stage_access_logs_into, stages_local,
 };
 
 const ADDR: &str = "apigw_access_log_stream.shared";
 const OWNER_TAG: &str = "terraform-provider-apigw:stream";
-const PARTITIONED_PREFIX: &str =
-    "logs/api_id=!{partitionKeyFromQuery:api_id}/stage=!{partitionKeyFromQuery:stage}/";
 
-fn stream_hcl(name: &str, bucket: &str, partitioning: bool, s3_extra: &str, extra: &str) -> String {
-    provider_block()
-        + &format!(
-            r#"
-resource "apigw_access_log_stream" "shared" {{
-  name         = "{name}"
-  partitioning = {partitioning}
-  s3 = {{
-    bucket_arn = "arn:aws:s3:::{bucket}"
-{s3_extra}
-  }}
-{extra}
-}}
-"#
-        )
+/// A configuration of the stream `shared`: see [`stream`].
+fn stream_hcl(name: &str, bucket: &str, partitioning: bool, s3: Block, extra: Block) -> String {
+    config(&[stream(name, bucket, partitioning, s3, extra)])
 }
 
-fn partitioned_s3() -> String {
-    format!(
-        "    prefix = \"{PARTITIONED_PREFIX}\"\n    error_output_prefix = \"errors/!{{firehose:error-output-type}}/\"\n    buffering_size_mib = 64\n    compression = \"UNCOMPRESSED\""
-    )
+/// The stream `shared`, `s3_extra` in its `s3` after the bucket and `extra` after that.
+fn stream(name: &str, bucket: &str, partitioning: bool, s3_extra: Block, extra: Block) -> Block {
+    let s3 = s3(&format!("arn:aws:s3:::{bucket}")).with(s3_extra);
+    Block::resource("apigw_access_log_stream", "shared")
+        .string("name", name)
+        .expr("partitioning", &partitioning.to_string())
+        .object_attr("s3", s3)
+        .with(extra)
+}
+
+/// The `s3` attributes after the bucket that partitioning needs, its buffer
+/// `buffering_size_mib`.
+fn partitioned_s3(buffering_size_mib: u32) -> Block {
+    acceptance_tests::partitioned_s3(Block::object(), buffering_size_mib)
+        .string("compression", "UNCOMPRESSED")
+}
+
+fn none() -> Block {
+    Block::object()
+}
+
+fn team_tag(team: &str) -> Block {
+    Block::object().map("tags", [("team", team)])
+}
+
+fn format(expression: &str) -> Block {
+    Block::object().expr("format", expression)
 }
 
 #[test]
@@ -52,7 +62,7 @@ fn a_shared_stream_is_created_read_updated_imported_and_destroyed() {
     let name = "amazon-apigateway-shared";
     tf.write(
         "main.tf",
-        stream_hcl(name, "shared-logs", false, "", "  tags = { team = \"a\" }"),
+        stream_hcl(name, "shared-logs", false, none(), team_tag("a")),
     );
     tf.init().success();
     tf.apply().success();
@@ -87,8 +97,8 @@ fn a_shared_stream_is_created_read_updated_imported_and_destroyed() {
             name,
             "shared-logs",
             false,
-            "    buffering_interval_seconds = 60",
-            "  tags = { team = \"b\" }",
+            Block::object().expr("buffering_interval_seconds", "60"),
+            team_tag("b"),
         ),
     );
     let plan = tf.plan().success();
@@ -109,13 +119,7 @@ fn a_shared_stream_is_created_read_updated_imported_and_destroyed() {
     // Turning partitioning on is a replacement, and the plan says so.
     tf.write(
         "main.tf",
-        stream_hcl(
-            name,
-            "shared-logs",
-            true,
-            &partitioned_s3(),
-            "  tags = { team = \"b\" }",
-        ),
+        stream_hcl(name, "shared-logs", true, partitioned_s3(64), team_tag("b")),
     );
     let plan = tf.plan().success();
     assert_contains(&plan.stdout, &format!("# {ADDR} must be replaced"));
@@ -143,7 +147,7 @@ fn partitioning_puts_each_api_and_stage_under_its_own_prefix() {
     let name = "amazon-apigateway-partitioned";
     tf.write(
         "main.tf",
-        stream_hcl(name, "partitioned-logs", true, &partitioned_s3(), ""),
+        stream_hcl(name, "partitioned-logs", true, partitioned_s3(64), none()),
     );
     tf.init().success();
     tf.apply().success();
@@ -204,7 +208,10 @@ fn partitionings_rules_are_refused_at_plan_naming_the_attribute() {
     let aws = block_on(aws());
     block_on(aws.create_bucket("refused-logs"));
     let name = "amazon-apigateway-refused";
-    tf.write("main.tf", stream_hcl(name, "refused-logs", false, "", ""));
+    tf.write(
+        "main.tf",
+        stream_hcl(name, "refused-logs", false, none(), none()),
+    );
     tf.init().success();
 
     // A format that is not JSON cannot be partitioned.
@@ -214,8 +221,8 @@ fn partitionings_rules_are_refused_at_plan_naming_the_attribute() {
             name,
             "refused-logs",
             true,
-            &partitioned_s3(),
-            "  format = provider::apigw::log_format(\"clf\")",
+            partitioned_s3(64),
+            format("provider::apigw::log_format(\"clf\")"),
         ),
     );
     let out = tf.plan().failure();
@@ -230,8 +237,8 @@ fn partitionings_rules_are_refused_at_plan_naming_the_attribute() {
             name,
             "refused-logs",
             true,
-            &partitioned_s3(),
-            "  format = provider::apigw::log_format(\"json\")",
+            partitioned_s3(64),
+            format("provider::apigw::log_format(\"json\")"),
         ),
     );
     let out = tf.plan().failure();
@@ -241,13 +248,7 @@ fn partitionings_rules_are_refused_at_plan_naming_the_attribute() {
     // A buffer under 64 MiB is refused at s3.buffering_size_mib.
     tf.write(
         "main.tf",
-        stream_hcl(
-            name,
-            "refused-logs",
-            true,
-            &partitioned_s3().replace("buffering_size_mib = 64", "buffering_size_mib = 32"),
-            "",
-        ),
+        stream_hcl(name, "refused-logs", true, partitioned_s3(32), none()),
     );
     let out = tf.plan().failure();
     assert_contains(&out.stderr, "Buffer too small for partitioning");
@@ -267,20 +268,18 @@ fn a_stream_resource_never_makes_over_a_pipelines_stream_and_adopts_it_only_by_i
     block_on(aws.create_bucket("crossed-logs"));
     let api = block_on(aws.rest_api_with_stage("crossed-api", "prod"));
     let name = "amazon-apigateway-crossed";
-    let pipeline = acceptance_tests::pipeline_hcl(
-        "p",
-        &api,
-        "prod",
-        "arn:aws:s3:::crossed-logs",
-        &format!("  delivery_stream_name = \"{name}\""),
-    );
-    tf.write("main.tf", provider_block() + &pipeline);
+    let pipeline = pipeline("p", &api, "prod", "arn:aws:s3:::crossed-logs")
+        .string("delivery_stream_name", name);
+    tf.write("main.tf", config([&pipeline]));
     tf.init().success();
     tf.apply().success();
     let pipeline_tags = block_on(aws.stream_tags(name));
 
     // A stream resource of the same name is refused, naming the pipeline, and takes nothing.
-    let both = stream_hcl(name, "crossed-logs", false, "", "") + &pipeline;
+    let both = config(&[
+        stream(name, "crossed-logs", false, none(), none()),
+        pipeline.clone(),
+    ]);
     tf.write("main.tf", both);
     let out = tf.apply().failure();
     assert_contains(&out.stderr, "Delivery stream name taken");
@@ -298,7 +297,7 @@ fn a_stream_resource_never_makes_over_a_pipelines_stream_and_adopts_it_only_by_i
     assert_eq!(block_on(aws.stream_tags(name)), pipeline_tags);
     tf.tf(&["state", "rm", "-no-color", ADDR]).success();
 
-    tf.write("main.tf", provider_block() + &pipeline);
+    tf.write("main.tf", config([&pipeline]));
     tf.destroy().success();
     assert_nothing_left(&aws);
 }
@@ -331,33 +330,23 @@ fn an_unpartitioned_shared_streams_records_are_queried_by_api_id_and_stage_colum
         }
         stages
     });
-    let map = stages
-        .iter()
-        .map(|(api, stage)| {
-            format!("    \"{api}/{stage}\" = {{ api = \"{api}\", stage = \"{stage}\" }}")
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let hcl = provider_block()
-        + &format!("\nlocals {{\n  stages = {{\n{map}\n  }}\n}}\n")
-        + &Block::resource("apigw_access_log_stream", "shared")
-            .string("name", "amazon-apigateway-shared-queried")
-            .expr(
-                "s3",
-                &format!("{{ bucket_arn = \"arn:aws:s3:::{bucket}\", prefix = \"shared/\" }}"),
-            )
-            .expr(
-                "catalog",
-                &format!("{{ database = \"{database}\", table = \"{table}\" }}"),
-            )
-            .render()
-        + &Block::resource("apigw_stage_access_log", "s")
-            .expr("for_each", "local.stages")
-            .expr("rest_api_id", "each.value.api")
-            .expr("stage_name", "each.value.stage")
-            .expr("destination_arn", "apigw_access_log_stream.shared.arn")
-            .expr("format", "apigw_access_log_stream.shared.format")
-            .render();
+    let stream = Block::resource("apigw_access_log_stream", "shared")
+        .string("name", "amazon-apigateway-shared-queried")
+        .object_attr(
+            "s3",
+            s3(&format!("arn:aws:s3:::{bucket}")).string("prefix", "shared/"),
+        )
+        .object_attr(
+            "catalog",
+            Block::object()
+                .string("database", database)
+                .string("table", table),
+        );
+    let hcl = config(&[
+        stages_local(&stages),
+        stream,
+        stage_access_logs_into("apigw_access_log_stream.shared"),
+    ]);
     tf.write("main.tf", hcl);
     tf.init().success();
     tf.apply().success();

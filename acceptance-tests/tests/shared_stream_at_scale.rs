@@ -11,7 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use acceptance_tests::logs_query::{self, create_database, query_error, query_rows};
 use acceptance_tests::proxy::{Proxy, ProxyConfig};
 use acceptance_tests::records::{put_records, render, sample_request};
-use acceptance_tests::{Block, TfDir, assert_nothing_left, aws, block_on, provider_block};
+use acceptance_tests::{
+    Block, TfDir, assert_nothing_left, aws, block_on, partitioned_s3, s3, stage_access_logs_into,
+    stages_local,
+};
 
 const APIS: usize = 20;
 const STAGES_PER_API: usize = 3;
@@ -27,32 +30,21 @@ fn stage_name(i: usize) -> String {
 }
 
 fn config(stages: &[(String, String)]) -> String {
-    let map = stages
-        .iter()
-        .map(|(api, stage)| {
-            format!("    \"{api}/{stage}\" = {{ api = \"{api}\", stage = \"{stage}\" }}")
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    provider_block()
-        + &format!("\nlocals {{\n  stages = {{\n{map}\n  }}\n}}\n")
-        + &Block::resource("apigw_access_log_stream", "shared")
-            .string("name", STREAM)
-            .expr("partitioning", "true")
-            .lines(&format!(
-                "  s3 = {{\n    bucket_arn          = \"arn:aws:s3:::{BUCKET}\"\n    prefix              = \"logs/api_id=!{{partitionKeyFromQuery:api_id}}/stage=!{{partitionKeyFromQuery:stage}}/\"\n    error_output_prefix = \"errors/!{{firehose:error-output-type}}/\"\n    buffering_size_mib  = 64\n    compression         = \"UNCOMPRESSED\"\n  }}"
-            ))
-            .lines(&format!(
-                "  catalog = {{\n    database = \"{DATABASE}\"\n    table    = \"{TABLE}\"\n  }}"
-            ))
-            .render()
-        + &Block::resource("apigw_stage_access_log", "s")
-            .expr("for_each", "local.stages")
-            .expr("rest_api_id", "each.value.api")
-            .expr("stage_name", "each.value.stage")
-            .expr("destination_arn", "apigw_access_log_stream.shared.arn")
-            .expr("format", "apigw_access_log_stream.shared.format")
-            .render()
+    let s3 = partitioned_s3(s3(&format!("arn:aws:s3:::{BUCKET}")), 64)
+        .string("compression", "UNCOMPRESSED");
+    let catalog = Block::object()
+        .string("database", DATABASE)
+        .string("table", TABLE);
+    let stream = Block::resource("apigw_access_log_stream", "shared")
+        .string("name", STREAM)
+        .expr("partitioning", "true")
+        .object_attr("s3", s3)
+        .object_attr("catalog", catalog);
+    acceptance_tests::config(&[
+        stages_local(stages),
+        stream,
+        stage_access_logs_into("apigw_access_log_stream.shared"),
+    ])
 }
 
 #[test]

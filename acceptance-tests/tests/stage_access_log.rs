@@ -4,7 +4,8 @@
 //! stage held by another attachment or by a pipeline refused.
 
 use acceptance_tests::{
-    Aws, Block, TfDir, assert_contains, aws, block_on, leftovers, pipeline, provider_block,
+    Aws, Block, TfDir, assert_contains, aws, block_on, config, leftovers, partitioned_s3, pipeline,
+    provider_block, s3,
 };
 
 const STAGE: &str = "prod";
@@ -456,19 +457,21 @@ fn a_format_a_partitioned_stream_cannot_partition_is_refused_before_the_stage_is
     let stream = Block::resource("apigw_access_log_stream", "shared")
         .string("name", "amazon-apigateway-partitioned-attach")
         .expr("partitioning", "true")
-        .lines(
-            "  s3 = {\n    bucket_arn          = \"arn:aws:s3:::partitioned-logs\"\n    prefix              = \"logs/api_id=!{partitionKeyFromQuery:api_id}/stage=!{partitionKeyFromQuery:stage}/\"\n    error_output_prefix = \"errors/!{firehose:error-output-type}/\"\n    buffering_size_mib  = 64\n  }\n",
-        )
-        .render();
-    let attached = |format: &str| {
+        .object_attr(
+            "s3",
+            partitioned_s3(s3("arn:aws:s3:::partitioned-logs"), 64),
+        );
+    let attached = |extra: Block| {
         Block::resource("apigw_stage_access_log", "x")
             .string("rest_api_id", &api)
             .string("stage_name", STAGE)
             .expr("destination_arn", "apigw_access_log_stream.shared.arn")
-            .lines(format)
-            .render()
+            .with(extra)
     };
-    tf.write("main.tf", provider_block() + &stream + &attached(""));
+    tf.write(
+        "main.tf",
+        config(&[stream.clone(), attached(Block::object())]),
+    );
     tf.init().success();
     let out = tf.apply().failure();
     let text = combined(&out);
@@ -482,12 +485,8 @@ fn a_format_a_partitioned_stream_cannot_partition_is_refused_before_the_stage_is
     );
     assert!(provider_tags(&aws, &api).is_empty(), "and carries no claim");
 
-    tf.write(
-        "main.tf",
-        provider_block()
-            + &stream
-            + &attached("  format = apigw_access_log_stream.shared.formats[\"json\"]\n"),
-    );
+    let json = Block::object().expr("format", "apigw_access_log_stream.shared.formats[\"json\"]");
+    tf.write("main.tf", config(&[stream, attached(json)]));
     tf.apply().success();
     let stream_arn = tf.state_resource("apigw_access_log_stream.shared")["arn"]
         .as_str()
