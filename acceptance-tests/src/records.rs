@@ -5,7 +5,7 @@
 //! allowed only at its very end). The demo, the proxy tests and the query tests all render
 //! through [`render`], so none of them sends what API Gateway never would.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Values of a request's `$context` variables, by name without the `$context.` prefix.
 pub type Request = BTreeMap<&'static str, String>;
@@ -74,6 +74,44 @@ pub fn sample_request(i: u32) -> Request {
         ("status", status.to_owned()),
         ("responseLength", (17 + i).to_string()),
     ])
+}
+
+/// A stage: its REST API id and its name.
+pub type StageKey = (String, String);
+
+/// What a set of stages sent: the records, and each stage's request ids.
+pub struct Sent {
+    /// The records, as the stages' formats render them, stage after stage.
+    pub records: Vec<String>,
+    /// The request ids each stage sent.
+    pub ids: BTreeMap<StageKey, BTreeSet<String>>,
+}
+
+/// `per_stage` records of every stage in `stages`, rendered from the format `format_of` gives
+/// for it, with the stage's API id and name in `$context.apiId` and `$context.stage`.
+pub fn from_stages(
+    stages: &[StageKey],
+    per_stage: usize,
+    format_of: impl Fn(&StageKey) -> String,
+) -> Sent {
+    let mut sent = Sent {
+        records: Vec::new(),
+        ids: BTreeMap::new(),
+    };
+    for (n, key) in stages.iter().enumerate() {
+        let format = format_of(key);
+        for k in 0..per_stage {
+            let mut request = sample_request((n * per_stage + k) as u32);
+            request.insert("apiId", key.0.clone());
+            request.insert("stage", key.1.clone());
+            sent.records.push(render(&format, &request));
+            sent.ids
+                .entry(key.clone())
+                .or_default()
+                .insert(request["requestId"].clone());
+        }
+    }
+    sent
 }
 
 /// Requests `1..=count`, each from [`sample_request`].

@@ -5,10 +5,10 @@
 //! partitioning shown as a replacement; and an unpartitioned stream's records found by API and
 //! stage through its Glue table.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use acceptance_tests::logs_query::{self, create_database, query_rows};
-use acceptance_tests::records::{put_records, render, sample_request};
+use acceptance_tests::records::{self, put_records, render, sample_request};
 use acceptance_tests::{
     Block, TfDir, assert_contains, assert_nothing_left, aws, block_on, config, pipeline, s3,
     stage_access_logs_into, stages_local,
@@ -353,25 +353,17 @@ fn an_unpartitioned_shared_streams_records_are_queried_by_api_id_and_stage_colum
     tf.assert_plan_empty();
 
     // Three records per stage, rendered from the format each stage holds, in one batch.
-    let mut records = Vec::new();
-    let mut sent: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for (n, (api, stage)) in stages.iter().enumerate() {
-        let (_, format) = block_on(aws.stage_access_log(api, stage)).expect("the stage logs");
-        for k in 0..3 {
-            let mut request = sample_request((n * 3 + k) as u32);
-            request.insert("apiId", api.clone());
-            request.insert("stage", stage.clone());
-            records.push(render(&format, &request));
-            sent.entry((api.clone(), stage.clone()))
-                .or_default()
-                .insert(request["requestId"].clone());
-        }
-    }
+    let sent = records::from_stages(&stages, 3, |(api, stage)| {
+        block_on(aws.stage_access_log(api, stage))
+            .expect("the stage logs")
+            .1
+    });
     block_on(put_records(
         &aws.firehose,
         "amazon-apigateway-shared-queried",
-        &records,
+        &sent.records,
     ));
+    let sent = sent.ids;
 
     // The table has no partition per API or stage: the format's own columns find them.
     for ((api, stage), ids) in &sent {

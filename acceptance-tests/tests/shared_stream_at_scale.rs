@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use acceptance_tests::logs_query::{self, create_database, query_error, query_rows};
 use acceptance_tests::proxy::{Proxy, ProxyConfig};
-use acceptance_tests::records::{put_records, render, sample_request};
+use acceptance_tests::records::{self, put_records};
 use acceptance_tests::{
     Block, TfDir, assert_nothing_left, aws, block_on, partitioned_s3, s3, stage_access_logs_into,
     stages_local,
@@ -108,24 +108,15 @@ fn sixty_stages_of_twenty_apis_log_into_one_partitioned_stream() {
 
     // Every stage logs to the one stream, with the stream's format and a newline; each sends
     // two records rendered from the format the stage holds.
-    let mut records = Vec::new();
-    let mut sent: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for (n, (api, stage)) in stages.iter().enumerate() {
+    let sent = records::from_stages(&stages, 2, |(api, stage)| {
         let (destination, format) =
             block_on(aws.stage_access_log(api, stage)).expect("the stage logs");
         assert_eq!(destination, stream_arn, "{api}/{stage}");
         assert!(format.ends_with('\n'), "{api}/{stage}: {format:?}");
-        for k in 0..2 {
-            let mut request = sample_request((n * 2 + k) as u32);
-            request.insert("apiId", api.clone());
-            request.insert("stage", stage.clone());
-            records.push(render(&format, &request));
-            sent.entry((api.clone(), stage.clone()))
-                .or_default()
-                .insert(request["requestId"].clone());
-        }
-    }
-    block_on(put_records(&aws.firehose, STREAM, &records));
+        format
+    });
+    block_on(put_records(&aws.firehose, STREAM, &sent.records));
+    let sent = sent.ids;
 
     // Each stage's records are under its own prefix, and only there.
     let mut found: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
