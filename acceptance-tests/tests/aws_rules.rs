@@ -163,6 +163,50 @@ fn an_access_log_format_with_an_inner_line_break_is_refused() {
 }
 
 #[test]
+fn a_format_without_a_request_id_and_a_stream_not_named_for_api_gateway_are_refused() {
+    if skipped_on_real_aws() {
+        return;
+    }
+    let _emulator = fresh_emulator();
+    let proxy = Proxy::start(ProxyConfig::new().breaches_expected());
+    block_on(async {
+        let api = aws().await.rest_api_with_stage("ids", STAGE).await;
+        let c = direct(&proxy).await;
+        let format = "/accessLogSettings/format";
+        let (code, message) = refusal(update_stage(&c, &api, format, "$context.status").await);
+        assert_eq!(code, "BadRequestException");
+        assert!(message.contains("$context.requestId"), "{message}");
+        update_stage(
+            &c,
+            &api,
+            format,
+            "$context.extendedRequestId $context.status",
+        )
+        .await
+        .expect("the extended request id is enough");
+        let destination = "/accessLogSettings/destinationArn";
+        let (code, message) = refusal(
+            update_stage(
+                &c,
+                &api,
+                destination,
+                "arn:aws-cn:firehose:cn-north-1:123456789012:deliverystream/logs-of-prod",
+            )
+            .await,
+        );
+        assert_eq!(code, "BadRequestException");
+        assert!(message.contains("amazon-apigateway-"), "{message}");
+    });
+    assert_eq!(
+        breached(&proxy),
+        [
+            "apigateway.accessLogFormatRequestId",
+            "apigateway.accessLogFirehoseName"
+        ]
+    );
+}
+
+#[test]
 fn values_aws_documents_but_no_model_carries_are_refused() {
     if skipped_on_real_aws() {
         return;

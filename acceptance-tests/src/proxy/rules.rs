@@ -94,9 +94,16 @@ pub(crate) async fn before_forward(shared: &Shared, ex: &Exchange, rng: &mut Rng
                 .iter()
                 .find(|(path, _)| path == "/accessLogSettings/destinationArn")
                 .map(|(_, value)| value.as_str())?;
-            if destination.starts_with("arn:aws:firehose:") {
+            // The service is the ARN's third field, whatever the partition.
+            let service = destination.split(':').nth(2).unwrap_or_default();
+            if service == "firehose" {
+                if let Some(reply) =
+                    value_rules::access_log_stream_name(shared, ex, destination, rng)
+                {
+                    return Some(reply);
+                }
                 service_linked_role(shared, ex, rng).await
-            } else if destination.starts_with("arn:aws:logs:") {
+            } else if service == "logs" {
                 cloudwatch_role_unset(shared, rng)
             } else {
                 None

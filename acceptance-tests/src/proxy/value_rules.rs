@@ -28,6 +28,23 @@ pub(crate) fn access_log_format(
     rng: &mut Rng,
 ) -> Option<Reply> {
     let format = access_log_format_of(ops)?;
+    if !format.contains("$context.requestId") && !format.contains("$context.extendedRequestId") {
+        // "The access log format must include at least $context.requestId or
+        // $context.extendedRequestId" ("Access logging for REST APIs", API Gateway Developer
+        // Guide; AccessLogSettings.format in botocore data/apigateway/2015-07-09/service-2.json).
+        // The message text is ours: AWS publishes none.
+        let message =
+            "Access log format must include $context.requestId or $context.extendedRequestId";
+        let answer =
+            faults::apigateway_error(400, "BadRequestException", message, &rng.request_id());
+        return Some(breach(
+            shared,
+            ex,
+            "apigateway.accessLogFormatRequestId",
+            message,
+            answer,
+        ));
+    }
     if format.len() <= MAX_FORMAT_BYTES {
         return None;
     }
@@ -42,6 +59,37 @@ pub(crate) fn access_log_format(
         shared,
         ex,
         "apigateway.accessLogFormatSize",
+        &message,
+        answer,
+    ))
+}
+
+/// The rule an UpdateStage breaks with a Firehose destination, if any: "If you specify a
+/// Firehose delivery stream, the stream name must begin with amazon-apigateway-"
+/// (AccessLogSettings.destinationArn, botocore data/apigateway/2015-07-09/service-2.json). The
+/// ARN may be of any partition (`arn:aws-cn:firehose:...`). The message text is ours.
+pub(crate) fn access_log_stream_name(
+    shared: &Shared,
+    ex: &Exchange,
+    destination: &str,
+    rng: &mut Rng,
+) -> Option<Reply> {
+    let parts: Vec<&str> = destination.splitn(6, ':').collect();
+    let [_, _, "firehose", _, _, resource] = parts[..] else {
+        return None;
+    };
+    let name = resource.strip_prefix("deliverystream/").unwrap_or(resource);
+    if name.starts_with("amazon-apigateway-") {
+        return None;
+    }
+    let message = format!(
+        "Invalid destination ARN {destination}: the Firehose stream's name must begin with amazon-apigateway-"
+    );
+    let answer = faults::apigateway_error(400, "BadRequestException", &message, &rng.request_id());
+    Some(breach(
+        shared,
+        ex,
+        "apigateway.accessLogFirehoseName",
         &message,
         answer,
     ))
