@@ -293,7 +293,7 @@ fn a_stream_resource_never_makes_over_a_pipelines_stream_and_adopts_it_only_by_i
         .success();
     let said = format!("{}{}", out.stdout, out.stderr);
     assert_contains(&said, "Stream adopted from an apigw_access_log_pipeline");
-    assert_contains(&said, "or two resources will manage one stream");
+    assert_contains(&said, "Otherwise two resources manage one stream");
     assert_eq!(block_on(aws.stream_tags(name)), pipeline_tags);
     tf.tf(&["state", "rm", "-no-color", ADDR]).success();
 

@@ -484,9 +484,10 @@ fn adoption_warning(s: &SharedStream) -> Diagnostic {
         format!(
             "Stream {:?} was made by the apigw_access_log_pipeline with pipeline_id {:?}. This resource \
              now manages it, its owned role, log group and Glue table, and keeps their owner tag \
-             (stream_id is that pipeline_id); nothing was written to AWS. Move the pipeline to an \
-             apigw_stage_access_log with a `moved` block in this same change, or remove it from the \
-             state (`terraform state rm`), or two resources will manage one stream.",
+             (stream_id is that pipeline_id); nothing was written to AWS. The pipeline must leave \
+             the state in this same change: by a `moved` block to an apigw_stage_access_log (as \
+             \"Moving a pipeline over\" shows; nothing more to do if this change has one), or by \
+             `terraform state rm`. Otherwise two resources manage one stream.",
             s.name,
             s.stream_id.as_deref().unwrap_or_default()
         ),
