@@ -547,6 +547,16 @@ pub fn from_pipeline(
              finish, or a stream deleted outside Terraform): apply the pipeline first, then move it.",
         ));
     };
+    // An attachment is a stage pointed at a stream: a pipeline whose stage is detached
+    // (`enabled = false`) has no such thing to hand over.
+    if source.attr(pipeline::ENABLED).as_bool() == Some(false) {
+        return Err(failed(
+            "Cannot move a detached pipeline",
+            "The pipeline has enabled = false: its stage does not log to its stream, so there is no \
+             attachment to take over. Set enabled = true and apply, then move it; or drop the \
+             `moved` block and create the apigw_stage_access_log anew.",
+        ));
+    }
     let a = Attachment {
         attachment_id: Some(id.to_owned()),
         rest_api_id: source
@@ -578,4 +588,38 @@ pub fn from_pipeline(
         ..Private::default()
     };
     Ok((a.to_value(), private.encode()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pipeline_state(enabled: bool) -> Value {
+        Value::object([
+            (pipeline::PIPELINE_ID, "p-1".into()),
+            (
+                pipeline::DELIVERY_STREAM_ARN,
+                "arn:aws:firehose:us-east-1:123456789012:deliverystream/amazon-apigateway-a-prod"
+                    .into(),
+            ),
+            (pipeline::REST_API_ID, "a".into()),
+            (pipeline::STAGE_NAME, "prod".into()),
+            (pipeline::ENABLED, enabled.into()),
+        ])
+    }
+
+    #[test]
+    fn a_pipeline_moves_over_with_its_id_and_a_detached_one_is_refused() {
+        let (state, _) = from_pipeline(&pipeline_state(true), &[]).expect("moved");
+        let a = Attachment::from_value(&state);
+        assert_eq!(a.attachment_id.as_deref(), Some("p-1"));
+        assert_eq!(a.stage_name, "prod");
+        let refused = from_pipeline(&pipeline_state(false), &[]).expect_err("refused");
+        assert!(
+            refused
+                .to_proto()
+                .iter()
+                .any(|d| d.summary == "Cannot move a detached pipeline")
+        );
+    }
 }
