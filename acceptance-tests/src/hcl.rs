@@ -310,7 +310,7 @@ pub fn pipeline_to(name: &str, api: &str, stage: &str, s3: Block) -> Block {
 pub fn partitioned_s3(s3: Block, buffering_size_mib: u32) -> Block {
     s3.string(
         "prefix",
-        "logs/api_id=!{partitionKeyFromQuery:api_id}/stage=!{partitionKeyFromQuery:stage}/",
+        "logs/api_id=!{partitionKeyFromQuery:api_id}/stage=!{partitionKeyFromQuery:stage}/!{timestamp:yyyy/MM/dd/HH}/",
     )
     .string(
         "error_output_prefix",

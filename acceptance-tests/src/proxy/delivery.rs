@@ -170,7 +170,10 @@ pub(crate) fn evaluate_prefix(
     keys: &BTreeMap<String, String>,
     rng: &mut Rng,
 ) -> Result<String, String> {
-    let prefix = if prefix.contains("!{timestamp:") {
+    // A partitioned stream's prefix gets no default layout: "Use Amazon S3 bucket prefix to
+    // deliver data" (Firehose Developer Guide) delivers a prefix of partition keys alone to
+    // `.../hour=20/my-delivery-stream-2019-08-09-...`.
+    let prefix = if prefix.contains("!{timestamp:") || prefix.contains("!{partitionKeyFromQuery:") {
         prefix.to_owned()
     } else {
         format!("{prefix}{DEFAULT_TIME_LAYOUT}")

@@ -430,6 +430,20 @@ fn projection(prefix: Option<&str>, bucket: &str) -> Result<Projection, CatalogE
             t.replace(e.text, &placeholder(e.value))
         })
     };
+    // With dynamic partitioning Firehose writes an object right under its evaluated prefix and
+    // adds no `yyyy/MM/dd/HH/` of its own: "Use Amazon S3 bucket prefix to deliver data"
+    // (Firehose Developer Guide) delivers a prefix of partition keys alone to
+    // `.../hour=20/my-delivery-stream-2019-08-09-...`. The table's date column then has
+    // nothing to read, so such a prefix needs a timestamp of its own.
+    if spans.is_empty() && !keys.is_empty() {
+        return Err(CatalogError::at(
+            PREFIX,
+            "has no !{timestamp:...} expression. With dynamic partitioning Firehose adds no \
+             yyyy/MM/dd/HH of its own, and the table's date column dt needs one: end the prefix \
+             with !{timestamp:yyyy/MM/dd/HH}/"
+                .to_owned(),
+        ));
+    }
     if spans.is_empty() {
         return Ok(Projection {
             pattern: "yyyy/MM/dd/HH".to_owned(),
@@ -1277,16 +1291,18 @@ mod tests {
         assert_eq!(t.projection.template, "s3://logs/${dt}/${stage}/${api_id}/");
         assert_eq!(t.projection.columns(), ["dt", "stage", "api_id"]);
         assert_eq!(t.location, "s3://logs/");
-        let t = derive(inputs(
+        // Keys without a timestamp: Firehose adds none when it partitions, so no date column.
+        let e = derive(inputs(
             KEYED,
             Some("a/!{partitionKeyFromQuery:api_id}/!{partitionKeyFromQuery:stage}/"),
         ))
-        .unwrap();
-        assert_eq!(
-            t.projection.template,
-            "s3://logs/a/${api_id}/${stage}/${dt}/"
+        .unwrap_err();
+        assert_eq!(e.attribute, PREFIX);
+        assert!(
+            e.detail.contains("!{timestamp:yyyy/MM/dd/HH}/"),
+            "{}",
+            e.detail
         );
-        assert_eq!(t.projection.pattern, "yyyy/MM/dd/HH");
         // Without keys, no injected column.
         let t = derive(inputs(KEYED, None)).unwrap();
         assert!(t.projection.injected.is_empty());
@@ -1321,10 +1337,18 @@ mod tests {
         // The partition's value is the record's `stage` key, whatever it holds; a column
         // of that name from another key is a second `stage`.
         let other = r#"{"requestId":"$context.requestId","stage":"$context.path"}"#;
-        let t = derive(inputs(other, Some("!{partitionKeyFromQuery:stage}/"))).unwrap();
+        let t = derive(inputs(
+            other,
+            Some("!{partitionKeyFromQuery:stage}/!{timestamp:yyyy/MM/dd/HH}/"),
+        ))
+        .unwrap();
         assert_eq!(names(&t), ["requestid"]);
         let renamed = r#"{"requestId":"$context.requestId","api_id":"$context.apiId"}"#;
-        let e = derive(inputs(renamed, Some("!{partitionKeyFromQuery:api_id}/"))).unwrap_err();
+        let e = derive(inputs(
+            renamed,
+            Some("!{partitionKeyFromQuery:api_id}/!{timestamp:yyyy/MM/dd/HH}/"),
+        ))
+        .unwrap_err();
         assert_eq!(e.path(), "format");
         assert!(e.detail.contains("\"api_id\""), "{e}");
     }
