@@ -283,7 +283,8 @@ def partitions(table: dict, now: dt.datetime,
     if params.get("projection.enabled", "").lower() != "true":
         raise QueryError("a partitioned table without partition projection needs its "
                          "partitions in the catalog, which this script does not read")
-    default = location.rstrip("/") + "/" + "/".join("${" + k + "}" for k in keys) + "/"
+    # Without a template, Athena reads Hive-style folders: `<location>/col=value/...`.
+    default = location.rstrip("/") + "/" + "/".join(k + "=${" + k + "}" for k in keys) + "/"
     template = params.get("storage.location.template", default)
     for column in keys:
         if "${" + column + "}" not in template:
@@ -427,6 +428,12 @@ class Source:
 def source_of(table: dict) -> Source:
     sd = table["StorageDescriptor"]
     info = sd.get("SerdeInfo", {})
+    columns = {c["Name"].lower() for c in sd.get("Columns", [])}
+    # Athena refuses a partition column named as a column of the table ("ALTER TABLE ADD
+    # PARTITION", Athena User Guide).
+    for key in table.get("PartitionKeys", []):
+        if key["Name"].lower() in columns:
+            raise QueryError(f"partition column {key['Name']!r} is also a column of the table")
     return Source(
         serde=info.get("SerializationLibrary", ""),
         params=dict(info.get("Parameters", {})),

@@ -167,6 +167,22 @@ class Injected(unittest.TestCase):
         self.assertTrue(str(e.exception).startswith(
             f"CONSTRAINT_VIOLATION: For the injected projected partition column {column}, "))
 
+    def test_a_partition_column_named_as_a_column_is_refused(self):
+        table = {**self.TABLE, "StorageDescriptor": {
+            **self.TABLE["StorageDescriptor"],
+            "Columns": [{"Name": "requestid", "Type": "string"}, {"Name": "Stage", "Type": "string"}],
+        }}
+        with self.assertRaises(q.QueryError):
+            q.source_of(table)
+        q.source_of(self.TABLE)
+
+    def test_without_a_template_the_folders_are_hive_style(self):
+        params = {k: v for k, v in self.TABLE["Parameters"].items()
+                  if k != "storage.location.template"}
+        found = q.partitions({**self.TABLE, "Parameters": params}, self.NOW,
+                             {"api_id": ["a1"], "stage": ["prod"]})
+        self.assertEqual(found[0].location, "s3://b/p/api_id=a1/stage=prod/dt=2026/12/02/02/")
+
     def test_equalities_and_in_lists_give_the_values(self):
         self.assertEqual(q.injected_columns(self.TABLE), ["api_id", "stage"])
         self.assertEqual(self.values("SELECT * FROM logs WHERE api_id = 'a1' AND stage = 'dev'"),
