@@ -11,6 +11,7 @@ use crate::plugin::framework::OpContext;
 use crate::plugin::value::Value;
 use crate::resources::access_log_pipeline::ownership::{self, Earlier};
 use crate::resources::access_log_pipeline::steps::failed;
+use crate::resources::stream_parts::partitioning;
 use crate::resources::{stage_claim, stage_log};
 
 use super::claim::{self, Holder};
@@ -138,14 +139,13 @@ async fn check_stream(
         Err(e) => return Err(failed("Cannot read the stream", e)),
     };
     // Only the provider's own partitioning query is known to read `apiId` and `stage`.
-    let ours = crate::resources::stream_parts::partitioning::dynamic_partitioning();
     let partitioned = stream
         .s3
         .as_ref()
         .and_then(|d| d.partitioning.as_ref())
-        .is_some_and(|p| p.query == ours.query);
+        .is_some_and(|p| p.query == partitioning::query());
     if let Some(why) = partitioned
-        .then(|| crate::resources::stream_parts::partitioning::unpartitionable(&a.format))
+        .then(|| partitioning::unpartitionable(&a.format))
         .flatten()
     {
         let mut diags = Diagnostics::new();
